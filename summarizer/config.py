@@ -1,0 +1,404 @@
+"""Job configuration: one frozen dataclass per YAML section and a strict loader.
+
+Every YAML key maps to a dataclass field documented below; unknown keys, wrong
+types and out-of-range values are rejected with the file and the key's dotted
+name, so a typo such as ``num_beam`` never passes silently.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+
+from .errors import ConfigError
+
+#: Lines dropped from scraped French news by default (each is a Python regex
+#: matched, case-insensitively, against the whole stripped line).
+DEFAULT_DROP_LINE_PATTERNS: tuple[str, ...] = (
+    r"(?:À|A) lire (?:aussi|également)\b.*",
+    r"Lire (?:aussi|également)\b.*",
+    r"(?:https?://|www\.)\S+",
+    r"Publicité",
+)
+
+#: Generation settings that YAML may override, with their types. They are
+#: applied key by key on top of the model's own ``generation_config``.
+GENERATION_KEYS: dict[str, type] = {
+    "num_beams": int,
+    "max_new_tokens": int,
+    "min_new_tokens": int,
+    "no_repeat_ngram_size": int,
+    "encoder_no_repeat_ngram_size": int,
+    "length_penalty": float,
+    "repetition_penalty": float,
+    "early_stopping": bool,
+    "do_sample": bool,
+    "temperature": float,
+    "top_k": int,
+    "top_p": float,
+}
+
+
+def _positive(value: Any) -> str | None:
+    return None if value is None or value > 0 else "must be greater than 0"
+
+
+def _not_negative(value: Any) -> str | None:
+    return None if value is None or value >= 0 else "must be 0 or more"
+
+
+def _language_code(value: Any) -> str | None:
+    ok = re.fullmatch(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?", value)
+    return None if ok else "must be a language code such as 'fr' or 'en'"
+
+
+def _extensions(value: tuple[str, ...]) -> str | None:
+    bad = [ext for ext in value if not re.fullmatch(r"\.[A-Za-z0-9]+", ext)]
+    return f"{bad[0]!r} is not an extension like '.txt'" if bad else None
+
+
+def _check(check: Any) -> dict[str, Any]:
+    return {"check": check}
+
+
+@dataclass(frozen=True)
+class InputsConfig:
+    """Where articles are read from."""
+
+    paths: tuple[Path, ...] = ()
+    """Files or folders (read recursively) holding articles. Relative paths are
+    resolved against the folder of the config file. ``--input`` replaces them."""
+
+    extensions: tuple[str, ...] = field(
+        default=(".txt", ".md", ".jsonl"), metadata=_check(_extensions)
+    )
+    """File extensions read as articles (``.txt``/``.md``: title line then body;
+    ``.jsonl``: one article per line). Other files are ignored."""
+
+
+@dataclass(frozen=True)
+class OutputsConfig:
+    """Where results are written."""
+
+    dir: Path | None = None
+    """Folder receiving the results, mirroring the input tree. Empty (the
+    default) writes them next to each original. ``--output-dir`` replaces it."""
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """How models run. None of these settings changes what is written."""
+
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """``auto`` uses CUDA when available, else the CPU."""
+
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    """``auto``: float32 on CPU, bfloat16 on CUDA where supported (else float16)."""
+
+    threads: int | None = field(default=None, metadata=_check(_positive))
+    """Torch CPU threads; empty keeps torch's default (one per core)."""
+
+    batch_tokens: int = field(default=4096, metadata=_check(_positive))
+    """Budget of padded input tokens per batch (batch size x longest input)."""
+
+    max_batch_size: int = field(default=64, metadata=_check(_positive))
+    """Upper bound on the number of inputs in one batch."""
+
+    wave_articles: int = field(default=256, metadata=_check(_not_negative))
+    """Articles processed together before their files are written. All segments
+    of a wave share one length-sorted queue per model; finished waves are kept
+    if the run is stopped. 0 puts the whole run in one wave."""
+
+
+@dataclass(frozen=True)
+class CleaningConfig:
+    """What is removed from articles before they reach a model."""
+
+    drop_line_patterns: tuple[str, ...] = DEFAULT_DROP_LINE_PATTERNS
+    """Python regexes; a line whose stripped text fully matches one of them
+    (case-insensitively) is dropped. The default drops "À lire aussi : …",
+    "Lire aussi …", lines that are only a URL, and "Publicité"."""
+
+
+@dataclass(frozen=True)
+class SummarizationConfig:
+    """The summarisation model and how it is used."""
+
+    model: str = field(default="moussaKam/barthez-orangesum-abstract", metadata={"model": True})
+    """Hub id (``org/name``) or a local folder (absolute, or starting with
+    ``./``/``../``, relative to the config file) holding safetensors weights."""
+
+    revision: str | None = "d297ebaa84d61a069a0cd6922271c4a47ba2554e"
+    """Hub revision (commit hash, branch, tag or ``refs/pr/N``); ignored for local folders."""
+
+    max_input_tokens: int | None = field(default=None, metadata=_check(_positive))
+    """Longest input given to the model, in its tokens; empty uses the model's
+    own limit (its position embeddings or tokenizer maximum, else 512)."""
+
+    long_input: Literal["chunk", "truncate"] = "chunk"
+    """For articles over the limit: ``chunk`` summarises each chunk then the
+    joined chunk summaries (recursively); ``truncate`` keeps the lead and records
+    the number of dropped tokens."""
+
+    generation: dict[str, Any] = field(default_factory=dict)
+    """Overrides of the model's generation_config (see GENERATION_KEYS)."""
+
+
+@dataclass(frozen=True)
+class TranslationConfig:
+    """The translation model and how articles are cut for it."""
+
+    model: str = field(default="Helsinki-NLP/opus-mt-fr-en", metadata={"model": True})
+    """Hub id or local folder, as for ``summarization.model``."""
+
+    revision: str | None = "d1e0695bb7088571b5fdc25e950f415ad45c8ff1"
+    """Hub revision; ignored for local folders."""
+
+    target_language: str = field(default="en", metadata=_check(_language_code))
+    """Language the model translates into; used in output file names."""
+
+    max_input_tokens: int = field(default=256, metadata=_check(_positive))
+    """Hard limit per model input: a longer sentence is split at clause
+    punctuation, then at word or character boundaries. Never truncated."""
+
+    pack_tokens: int = field(default=64, metadata=_check(_positive))
+    """Consecutive short sentences of a paragraph are packed into one input up
+    to this many tokens (sentence-level models translate best this way)."""
+
+    max_new_tokens_factor: float = field(default=2.0, metadata=_check(_positive))
+    """When ``generation.max_new_tokens`` is not set, outputs are capped at
+    factor x input tokens + margin, so a degenerate loop stops early."""
+
+    max_new_tokens_margin: int = field(default=16, metadata=_check(_not_negative))
+    """See ``max_new_tokens_factor``."""
+
+    generation: dict[str, Any] = field(default_factory=dict)
+    """Overrides of the model's generation_config (see GENERATION_KEYS)."""
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """A whole job: one YAML file."""
+
+    language: str = field(default="fr", metadata=_check(_language_code))
+    """Language of the articles: chooses sentence-splitting rules and names the summary file."""
+
+    inputs: InputsConfig = field(default_factory=InputsConfig)
+    outputs: OutputsConfig = field(default_factory=OutputsConfig)
+    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
+    cleaning: CleaningConfig = field(default_factory=CleaningConfig)
+    summarization: SummarizationConfig = field(default_factory=SummarizationConfig)
+    translation: TranslationConfig = field(default_factory=TranslationConfig)
+
+    source: Path | None = field(default=None, metadata={"yaml": False})
+    """The file this configuration was loaded from (not a YAML key)."""
+
+    def with_overrides(
+        self, *, input_paths: list[Path] | None = None, output_dir: Path | None = None
+    ) -> JobConfig:
+        """Return a copy with command-line overrides applied (paths already absolute)."""
+        config = self
+        if input_paths:
+            config = replace(config, inputs=replace(config.inputs, paths=tuple(input_paths)))
+        if output_dir is not None:
+            config = replace(config, outputs=replace(config.outputs, dir=output_dir))
+        return config
+
+
+def is_local_model(model: str) -> bool:
+    """True when a loaded config's model value names a local folder (it is then absolute)."""
+    return Path(model).is_absolute()
+
+
+def load_config(path: str | Path) -> JobConfig:
+    """Read, validate and return the job configuration in ``path``.
+
+    Raises ConfigError (naming the file and key) for unreadable files, invalid
+    YAML, Python tags, unknown keys, wrong types and impossible values.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(
+            f"{path}:{where}: invalid YAML ({problem}); only plain YAML is accepted, no Python tags"
+        ) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections, not {_kind(data)}")
+    loader = _Loader(path)
+    config = loader.build(JobConfig, data, "")
+    config = replace(config, source=path.resolve())
+    _check_consistency(config, path)
+    return config
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string"}.get(type(value), type(value).__name__)
+
+
+class _Loader:
+    """Turns parsed YAML into dataclasses, with errors naming ``file: dotted.key``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.base = path.resolve().parent
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {key}: {message}")
+
+    def build(self, cls: type, data: Any, prefix: str) -> Any:
+        if not isinstance(data, dict):
+            raise self.fail(prefix.rstrip(".") or "(top level)", f"must be a mapping, not {_kind(data)}")
+        known = {f.name: f for f in fields(cls) if f.metadata.get("yaml", True)}
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            name = f"{prefix}{key}"
+            if key not in known:
+                raise self.fail(name, _unknown_key_message(str(key), known))
+            if known[key].metadata.get("model"):
+                converted = self.model(value, name)
+            else:
+                converted = self.convert(value, hints[key], name)
+            check = known[key].metadata.get("check")
+            problem = check(converted) if check else None
+            if problem:
+                raise self.fail(name, f"{problem} (got {value!r})")
+            values[key] = converted
+        return cls(**values)
+
+    def convert(self, value: Any, hint: Any, key: str) -> Any:
+        origin, args = typing.get_origin(hint), typing.get_args(hint)
+        if origin in (Union, types.UnionType):
+            if value is None and type(None) in args:
+                return None
+            (inner,) = [a for a in args if a is not type(None)]
+            return self.convert(value, inner, key)
+        if is_dataclass(hint):
+            return self.build(hint, {} if value is None else value, f"{key}.")
+        if origin is Literal:
+            if value not in args:
+                choices = ", ".join(repr(a) for a in args)
+                raise self.fail(key, f"must be one of {choices} (got {value!r})")
+            return value
+        if origin is tuple:
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list):
+                raise self.fail(key, f"must be a list, not {_kind(value)}")
+            return tuple(self.convert(v, args[0], f"{key}[{i}]") for i, v in enumerate(value))
+        if origin is dict:
+            return self.generation(value, key)
+        if hint is Path:
+            if not isinstance(value, str) or not value.strip():
+                raise self.fail(key, f"must be a path string (got {value!r})")
+            return (self.base / Path(value).expanduser()).resolve()
+        return _scalar(value, hint, lambda msg: self.fail(key, msg))
+
+    def model(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, f"must be a hub id like 'org/name' or a local folder (got {value!r})")
+        value = value.strip()
+        looks_local = value.startswith(("/", "./", "../", "~")) or value in (".", "..")
+        candidate = (self.base / Path(value).expanduser()).resolve()
+        if looks_local or candidate.is_dir():
+            if not candidate.is_dir():
+                raise self.fail(key, f"local model folder {candidate} does not exist")
+            return str(candidate)
+        if not re.fullmatch(r"[\w.-]+(?:/[\w.-]+)?", value):
+            raise self.fail(
+                key, f"{value!r} is neither a hub id like 'org/name' nor an existing local folder"
+            )
+        return value
+
+    def generation(self, value: Any, key: str) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(key, f"must be a mapping of generation settings, not {_kind(value)}")
+        settings = {}
+        for name, setting in value.items():
+            if name not in GENERATION_KEYS:
+                raise self.fail(f"{key}.{name}", _unknown_key_message(str(name), GENERATION_KEYS))
+            kind = GENERATION_KEYS[name]
+            settings[name] = _scalar(setting, kind, lambda msg, n=name: self.fail(f"{key}.{n}", msg))
+            if kind in (int, float) and settings[name] < 0:
+                raise self.fail(f"{key}.{name}", f"must be 0 or more (got {setting!r})")
+        if settings.get("num_beams") == 0:
+            raise self.fail(f"{key}.num_beams", "must be at least 1")
+        return settings
+
+
+def _scalar(value: Any, kind: type, fail: Any) -> Any:
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise fail(f"must be true or false (got {value!r})")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise fail(f"must be a whole number (got {value!r})")
+        return value
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise fail(f"must be a number (got {value!r})")
+        return float(value)
+    if kind is str:
+        if not isinstance(value, str) or not value:
+            raise fail(f"must be a non-empty string (got {value!r})")
+        return value
+    raise TypeError(f"unsupported config type {kind}")  # a bug in this module
+
+
+def _unknown_key_message(key: str, known: Any) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown key; {hint}known keys: {', '.join(sorted(known))}"
+
+
+def _check_consistency(config: JobConfig, path: Path) -> None:
+    """Checks that involve more than one key."""
+    for index, pattern in enumerate(config.cleaning.drop_line_patterns):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(
+                f"{path}: cleaning.drop_line_patterns[{index}]: invalid regex {pattern!r} ({exc})"
+            ) from None
+    for section in ("summarization", "translation"):
+        gen = getattr(config, section).generation
+        low, high = gen.get("min_new_tokens"), gen.get("max_new_tokens")
+        if low is not None and high is not None and low > high:
+            raise ConfigError(
+                f"{path}: {section}.generation.min_new_tokens: {low} is more than max_new_tokens {high}"
+            )
+    summ = config.summarization
+    limit, out = summ.max_input_tokens, summ.generation.get("max_new_tokens")
+    if summ.long_input == "chunk" and limit and out and out * 2 > limit:
+        raise ConfigError(
+            f"{path}: summarization.generation.max_new_tokens: {out} is more than half of "
+            f"max_input_tokens ({limit}), so chunk summaries could never be merged; lower it"
+        )
+    tr = config.translation
+    if tr.pack_tokens > tr.max_input_tokens:
+        raise ConfigError(
+            f"{path}: translation.pack_tokens: {tr.pack_tokens} is more than "
+            f"translation.max_input_tokens ({tr.max_input_tokens}); lower it"
+        )

@@ -1,0 +1,29 @@
+"""Every exception the package raises on purpose.
+
+The CLI maps these to exit codes in one place (``cli.EXIT_CODES``); anything
+else reaching the CLI is a bug and is reported with a traceback.
+"""
+
+from __future__ import annotations
+
+
+class SummarizerError(Exception):
+    """Base class for errors that are meant to be shown to users as one line."""
+
+
+class ConfigError(SummarizerError):
+    """The YAML configuration (or a value overriding it) is invalid.
+
+    The message always names the file and the key.
+    """
+
+
+class ModelLoadError(SummarizerError):
+    """A configured model could not be resolved or loaded; the run stops before any output."""
+
+
+class ArticleError(SummarizerError):
+    """One article cannot be processed (unreadable, empty, generation error).
+
+    It is recorded in that article's meta file and the run goes on.
+    """

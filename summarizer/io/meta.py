@@ -1,0 +1,60 @@
+"""The meta record of an article: the "done" marker, also the JSONL result record."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from .._version import __version__
+from ..records import ArticleResult
+
+
+def article_meta(
+    result: ArticleResult,
+    *,
+    language: str,
+    target_language: str,
+    models: dict[str, Any],
+    outputs: list[str] | None = None,
+    with_texts: bool = False,
+) -> dict[str, Any]:
+    """The meta dictionary for one article.
+
+    ``outputs`` lists the text files written beside it (for .txt/.md inputs);
+    ``with_texts`` puts the generated texts into the record (for JSONL results).
+    """
+    meta: dict[str, Any] = {
+        "status": result.status,
+        "key": result.key,
+    }
+    if result.record_id is not None:
+        meta["id"] = result.record_id
+    meta.update(
+        {
+            "input_sha256": result.input_sha256,
+            "fingerprint": result.fingerprint,
+            "summarizer_version": __version__,
+            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "language": language,
+            "target_language": target_language,
+            "title": result.title,
+        }
+    )
+    if result.metadata:
+        meta["metadata"] = result.metadata
+    if result.status == "ok":
+        meta["title_translation"] = result.title_translation
+        if with_texts:
+            meta["summary"] = result.summary
+            meta["summary_translation"] = result.summary_translation
+            meta["translation"] = result.translation
+        if outputs is not None:
+            meta["outputs"] = outputs
+    if result.tasks:
+        meta["models"] = models
+        meta["tasks"] = {name: stats.to_dict() for name, stats in result.tasks.items()}
+    meta["dropped_lines"] = result.dropped_lines
+    meta["flags"] = list(result.flags)
+    if result.error:
+        meta["error"] = result.error
+    return meta

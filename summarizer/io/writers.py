@@ -1,0 +1,137 @@
+"""Output naming (in one place) and atomic writes.
+
+Every file is written to a hidden temporary file in the same folder, flushed,
+fsynced and renamed over the target, so a reader never sees half a file. For
+one article the text files are written first and the meta file last: the meta
+file is the "done" marker that the next run checks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..records import SourceFile
+
+_OUTPUT_NAME = re.compile(
+    r".+(?:\.(?:summary|translation)\.[A-Za-z]{2,3}(?:-[A-Za-z0-9]+)?\.txt"
+    r"|\.meta\.json|\.results\.jsonl)"
+)
+
+
+def is_output_file(name: str) -> bool:
+    """True for file names this job writes, so they are never read back as articles."""
+    return _OUTPUT_NAME.fullmatch(name) is not None
+
+
+@dataclass(frozen=True)
+class OutputLocation:
+    """The output files of one input file: ``FOLDER/NAME.<what>``."""
+
+    folder: Path
+    name: str
+    """The input file name without its extension."""
+
+    def summary(self, language: str) -> Path:
+        """``NAME.summary.<language>.txt``."""
+        return self.folder / f"{self.name}.summary.{language}.txt"
+
+    def translation(self, language: str) -> Path:
+        """``NAME.translation.<language>.txt``."""
+        return self.folder / f"{self.name}.translation.{language}.txt"
+
+    @property
+    def meta(self) -> Path:
+        """``NAME.meta.json``: the done marker of a .txt/.md article."""
+        return self.folder / f"{self.name}.meta.json"
+
+    @property
+    def results(self) -> Path:
+        """``NAME.results.jsonl``: all results of a JSONL input."""
+        return self.folder / f"{self.name}.results.jsonl"
+
+
+def output_location(source: SourceFile, output_dir: Path | None) -> OutputLocation:
+    """Where the outputs of ``source`` go: next to it, or mirrored under ``output_dir``."""
+    folder = source.path.parent if output_dir is None else output_dir / source.relative.parent
+    stem = source.relative.name.rsplit(".", 1)[0]
+    return OutputLocation(folder=folder, name=stem)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically; on any error the old file is untouched."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        try:
+            os.unlink(tmp_name)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def with_final_newline(text: str) -> str:
+    """Text files end with exactly one newline."""
+    return text.rstrip("\n") + "\n"
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as indented UTF-8 JSON, atomically."""
+    atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def atomic_write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
+    """Write one JSON object per line, atomically."""
+    lines = [json.dumps(record, ensure_ascii=False) for record in records]
+    atomic_write_text(path, "".join(line + "\n" for line in lines))
+
+
+def read_json_object(path: Path) -> dict[str, Any] | None:
+    """The JSON object in ``path``, or None if it is missing or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def read_jsonl_objects(path: Path) -> list[dict[str, Any]]:
+    """The JSON objects in ``path`` (unreadable lines are ignored; missing file: empty)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return []
+    records = []
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records

@@ -1,0 +1,1 @@
+"""Model engines. Importing this package does not import torch or transformers."""

@@ -1,0 +1,409 @@
+"""One engine over AutoTokenizer + AutoModelForSeq2SeqLM.
+
+The tokenizer and the model load lazily, once. ``run`` takes every segment a
+task has for the run, sorts them by length, cuts them into batches under a
+budget of padded tokens, generates, and returns the results in input order. A
+batch that fails is split in halves and retried, down to single segments, so
+one bad input (or a CUDA out-of-memory error) never loses the others.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from ..config import RuntimeConfig
+from ..errors import ConfigError, ModelLoadError
+
+logger = logging.getLogger(__name__)
+
+# Tokenizers report absurd maximums (1e30) when they do not know their model's.
+_SANE_TOKENIZER_MAX = 100_000
+_FALLBACK_MAX_INPUT_TOKENS = 512
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Which model to load and the config key that named it (for messages)."""
+
+    name: str
+    """Hub id, or absolute path of a local folder."""
+    revision: str | None = None
+    """Hub revision; not used for local folders."""
+    max_input_tokens: int | None = None
+    """Overrides the model's own input limit."""
+    config_key: str = "model"
+    """Dotted config key, e.g. ``translation.model``, used in error messages."""
+
+    @property
+    def is_local(self) -> bool:
+        """True for a local folder."""
+        return Path(self.name).is_absolute()
+
+    def label(self) -> str:
+        """``name@revision`` for messages."""
+        return self.name if self.is_local or not self.revision else f"{self.name}@{self.revision}"
+
+
+@dataclass(frozen=True)
+class Generation:
+    """The result of one segment."""
+
+    text: str
+    input_tokens: int
+    generated_tokens: int = 0
+    seconds: float = 0.0
+    """This segment's share of its batch's time (by tokens)."""
+    error: str | None = None
+
+
+@dataclass
+class EngineStats:
+    """What the engine did during the run."""
+
+    load_seconds: float = 0.0
+    generate_seconds: float = 0.0
+    segments: int = 0
+    batches: int = 0
+    input_tokens: int = 0
+    generated_tokens: int = 0
+
+
+def plan_batches(lengths: Sequence[int], batch_tokens: int, max_batch_size: int) -> list[list[int]]:
+    """Indices of ``lengths`` sorted longest first and cut into batches.
+
+    A batch's padded size (its size times its longest input) stays within
+    ``batch_tokens`` and its size within ``max_batch_size``; an input longer
+    than the budget goes alone. Longest first makes any memory problem show up
+    on the first batch.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    batches: list[list[int]] = []
+    current: list[int] = []
+    longest = 0
+    for index in order:
+        width = max(longest, lengths[index])
+        if current and (width * (len(current) + 1) > batch_tokens or len(current) >= max_batch_size):
+            batches.append(current)
+            current, width = [], lengths[index]
+        current.append(index)
+        longest = width
+    if current:
+        batches.append(current)
+    return batches
+
+
+def resolve_device(requested: str) -> Any:
+    """The torch device for ``auto|cpu|cuda``; ConfigError if CUDA is asked for but absent."""
+    import torch
+
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("runtime.device: 'cuda' was requested but torch sees no CUDA device")
+    if requested == "auto":
+        requested = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(requested)
+
+
+def resolve_dtype(requested: str, device: Any) -> Any:
+    """The torch dtype: ``auto`` is float32 on CPU, bfloat16 on CUDA where supported, else float16."""
+    import torch
+
+    if requested == "auto":
+        if device.type != "cuda":
+            return torch.float32
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return getattr(torch, requested)
+
+
+class Seq2SeqEngine:
+    """A sequence-to-sequence model with length-sorted, token-budget batching."""
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        runtime: RuntimeConfig,
+        generation: Mapping[str, Any] | None = None,
+        relative_cap: tuple[float, int] | None = None,
+    ) -> None:
+        """``generation`` overrides the model's generation_config key by key.
+        ``relative_cap`` = (factor, margin): without a configured
+        ``max_new_tokens``, each batch may generate at most factor x its longest
+        input + margin tokens."""
+        self.spec = spec
+        self.runtime = runtime
+        self.overrides = dict(generation or {})
+        self.relative_cap = None if "max_new_tokens" in self.overrides else relative_cap
+        self.stats = EngineStats()
+        self.device: Any = None
+        self.dtype: Any = None
+        self._tokenizer: Any = None
+        self._model: Any = None
+        self._generation_config: Any = None
+        self._max_input_tokens: int | None = None
+        self._output_limit: int | None = None
+        self._token_counts: dict[str, int] = {}
+
+    # -- loading -------------------------------------------------------------
+
+    def _from_pretrained(self, loader: Callable[..., Any], **extra: Any) -> Any:
+        kwargs: dict[str, Any] = {"trust_remote_code": False}
+        if not self.spec.is_local and self.spec.revision:
+            kwargs["revision"] = self.spec.revision
+        try:
+            return loader(self.spec.name, **kwargs, **extra)
+        except (OSError, ValueError, ImportError, KeyError) as exc:
+            raise ModelLoadError(explain_load_error(self.spec, exc)) from exc
+
+    @property
+    def tokenizer(self) -> Any:
+        """The model's tokenizer (loaded on first use)."""
+        if self._tokenizer is None:
+            from transformers import AutoTokenizer
+
+            self._tokenizer = self._from_pretrained(AutoTokenizer.from_pretrained)
+        return self._tokenizer
+
+    @property
+    def loaded(self) -> bool:
+        """True once the model weights are in memory."""
+        return self._model is not None
+
+    def load(self) -> None:
+        """Load tokenizer and model onto the configured device (idempotent)."""
+        if self._model is not None:
+            return
+        import torch
+        from transformers import AutoModelForSeq2SeqLM
+
+        started = time.perf_counter()
+        self.device = resolve_device(self.runtime.device)
+        self.dtype = resolve_dtype(self.runtime.dtype, self.device)
+        if self.runtime.threads:
+            torch.set_num_threads(self.runtime.threads)
+        self.tokenizer  # noqa: B018 - load the tokenizer first: its errors are clearer
+        model = self._from_pretrained(
+            AutoModelForSeq2SeqLM.from_pretrained, use_safetensors=True, dtype=self.dtype
+        )
+        model.to(self.device)
+        model.eval()
+        self._generation_config = self._build_generation_config(model)
+        positions = getattr(model.config, "max_position_embeddings", None)
+        # Decoders with learned or fixed position tables cannot go past them.
+        self._output_limit = positions - 1 if isinstance(positions, int) and positions > 1 else None
+        self._model = model
+        self.stats.load_seconds += time.perf_counter() - started
+        logger.info(
+            "loaded %s on %s (%s) in %.1fs",
+            self.spec.label(),
+            self.device,
+            str(self.dtype).replace("torch.", ""),
+            time.perf_counter() - started,
+        )
+
+    def _build_generation_config(self, model: Any) -> Any:
+        config = copy.deepcopy(model.generation_config)
+        config.update(**self.overrides)
+        try:
+            config.validate(strict=True)
+        except ValueError as exc:
+            section = self.spec.config_key.rsplit(".", 1)[0]
+            message = " ".join(str(exc).split())
+            if any(f"`{key}`" in message for key in self.overrides):
+                logger.warning("%s.generation: %s", section, message)
+            else:
+                logger.debug("%s generation_config: %s", self.spec.label(), message)
+        return config
+
+    def unload(self) -> None:
+        """Free the model's memory (the tokenizer stays)."""
+        if self._model is None:
+            return
+        self._model = None
+        gc.collect()
+        if self.device is not None and self.device.type == "cuda":
+            import torch
+
+            torch.cuda.empty_cache()
+
+    def describe(self) -> dict[str, Any]:
+        """Model identity and placement, for meta files and reports."""
+        return {
+            "name": self.spec.name,
+            "revision": None if self.spec.is_local else self.spec.revision,
+            "device": str(self.device) if self.device is not None else None,
+            "dtype": str(self.dtype).replace("torch.", "") if self.dtype is not None else None,
+        }
+
+    # -- tokens --------------------------------------------------------------
+
+    def count_tokens(self, text: str) -> int:
+        """Model input tokens for ``text``, special tokens included (cached)."""
+        count = self._token_counts.get(text)
+        if count is None:
+            ids = self.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"]
+            count = self._token_counts[text] = len(ids)
+        return count
+
+    @property
+    def max_input_tokens(self) -> int:
+        """Longest input the model takes: the configured limit, else the model's own."""
+        if self._max_input_tokens is None:
+            self._max_input_tokens = self.spec.max_input_tokens or self._model_input_limit()
+        return self._max_input_tokens
+
+    def _model_input_limit(self) -> int:
+        from transformers import AutoConfig
+
+        config = self._from_pretrained(AutoConfig.from_pretrained)
+        limits = [
+            value
+            for value in (
+                getattr(config, "max_position_embeddings", None),
+                getattr(config, "n_positions", None),
+                getattr(self.tokenizer, "model_max_length", None),
+            )
+            if isinstance(value, int) and 0 < value < _SANE_TOKENIZER_MAX
+        ]
+        return min(limits) if limits else _FALLBACK_MAX_INPUT_TOKENS
+
+    # -- generation ----------------------------------------------------------
+
+    def generate(self, texts: Sequence[str]) -> list[str]:
+        """Generated text for each input, in input order ("" where generation failed)."""
+        return [result.text for result in self.run(texts)]
+
+    def run(
+        self, texts: Sequence[str], on_progress: Callable[[int], None] | None = None
+    ) -> list[Generation]:
+        """Generate for all ``texts`` in length-sorted token-budget batches.
+
+        ``on_progress`` is called with the number of segments finished after
+        each batch. Inputs over ``max_input_tokens`` are not truncated: they get
+        an error result (callers chunk their text first).
+        """
+        if not texts:
+            return []
+        self.load()
+        encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
+        limit = self.max_input_tokens
+        results: list[Generation | None] = [None] * len(texts)
+        runnable = []
+        for index, ids in enumerate(encoded):
+            if len(ids) > limit:
+                results[index] = Generation(
+                    "", len(ids), error=f"input of {len(ids)} tokens exceeds the limit of {limit}"
+                )
+            else:
+                runnable.append(index)
+        lengths = [len(encoded[i]) for i in runnable]
+        for batch in plan_batches(lengths, self.runtime.batch_tokens, self.runtime.max_batch_size):
+            indices = [runnable[i] for i in batch]
+            for index, result in self._generate_batch(indices, encoded).items():
+                results[index] = result
+            if on_progress:
+                on_progress(len(indices))
+        for result in results:
+            assert result is not None
+            self.stats.segments += 1
+            self.stats.input_tokens += result.input_tokens
+            self.stats.generated_tokens += result.generated_tokens
+        return results  # type: ignore[return-value]
+
+    def _max_new_tokens(self, longest_input: int) -> int | None:
+        """The output cap for a batch: configured, or relative to its longest input;
+        never past the decoder's position table."""
+        if self.relative_cap is not None:
+            factor, margin = self.relative_cap
+            cap = math.ceil(factor * longest_input) + margin
+        else:
+            cap = self._generation_config.max_new_tokens
+        if self._output_limit is not None:
+            cap = self._output_limit if cap is None else min(cap, self._output_limit)
+        return cap
+
+    def _generate_batch(self, indices: list[int], encoded: list[list[int]]) -> dict[int, Generation]:
+        import torch
+
+        try:
+            padded = self.tokenizer.pad(
+                [{"input_ids": encoded[i]} for i in indices], return_tensors="pt"
+            )
+            input_ids = padded["input_ids"].to(self.device)
+            generation_config = self._generation_config
+            cap = self._max_new_tokens(input_ids.shape[1])
+            if cap is not None and cap != generation_config.max_new_tokens:
+                generation_config = copy.copy(generation_config)
+                generation_config.max_new_tokens = cap
+            started = time.perf_counter()
+            with torch.inference_mode():
+                output = self._model.generate(
+                    input_ids=input_ids,
+                    attention_mask=padded["attention_mask"].to(self.device),
+                    generation_config=generation_config,
+                )
+            seconds = time.perf_counter() - started
+        except Exception as exc:  # noqa: BLE001 - isolate the failing input, keep the others
+            if isinstance(exc, torch.OutOfMemoryError) and self.device.type == "cuda":
+                torch.cuda.empty_cache()
+            if len(indices) == 1:
+                message = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+                logger.debug("generation failed for one segment: %s", message)
+                return {indices[0]: Generation("", len(encoded[indices[0]]), error=message)}
+            half = len(indices) // 2
+            logger.debug("batch of %d failed (%s); retrying in halves", len(indices), exc)
+            return self._generate_batch(indices[:half], encoded) | self._generate_batch(
+                indices[half:], encoded
+            )
+        self.stats.batches += 1
+        self.stats.generate_seconds += seconds
+        output = output.cpu()
+        texts = self.tokenizer.batch_decode(output, skip_special_tokens=True)
+        pad_id = self.tokenizer.pad_token_id
+        generated = [int((row[1:] != pad_id).sum()) for row in output]
+        weights = [len(encoded[i]) + g for i, g in zip(indices, generated)]
+        total = sum(weights) or 1
+        return {
+            index: Generation(
+                text=text.strip(),
+                input_tokens=len(encoded[index]),
+                generated_tokens=count,
+                seconds=seconds * weight / total,
+            )
+            for index, text, count, weight in zip(indices, texts, generated, weights)
+        }
+
+
+def explain_load_error(spec: ModelSpec, exc: BaseException) -> str:
+    """A one-line message saying why ``spec`` could not be loaded and what to do."""
+    detail = " ".join(str(exc).split())
+    lowered = detail.lower()
+    where = f"{spec.config_key}: {spec.label()}"
+    if "safetensors" in lowered and ("no file named" in lowered or "does not appear" in lowered):
+        return (
+            f"{where}: no safetensors weights at this revision (pickle .bin weights are refused). "
+            "Many hub models keep only .bin on their main branch while the hub's safetensors "
+            "conversion waits in a pull request: open the model page's 'Community' tab, find the "
+            "'Adding `safetensors` variant' PR and pin `revision: refs/pr/N` (or its commit hash); "
+            "or convert the weights yourself and point the config at that local folder"
+        )
+    if "couldn't connect" in lowered or "offline" in lowered or "connection" in lowered:
+        return (
+            f"{where}: not in the local Hugging Face cache and the hub cannot be reached. "
+            "Run once with network access to download it, or point the config at a local folder "
+            "holding the model"
+        )
+    if "revision" in lowered and ("not found" in lowered or "invalid" in lowered):
+        return f"{where}: revision not found on the hub; check the revision value ({detail[:200]})"
+    if "not a valid model identifier" in lowered or "repository not found" in lowered:
+        return f"{where}: no such model on the hub (check the name, or log in for a private model)"
+    if "unrecognized configuration class" in lowered:
+        return f"{where}: not a sequence-to-sequence (encoder-decoder) model"
+    if isinstance(exc, ImportError) or "sentencepiece" in lowered or "protobuf" in lowered:
+        return f"{where}: tokenizer needs a missing package ({detail[:200]}); reinstall summarizer"
+    return f"{where}: cannot load model ({detail[:300]})"

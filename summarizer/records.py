@@ -1,0 +1,100 @@
+"""Plain records passed between stages: what was read, and what was made of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+SourceKind = Literal["text", "jsonl"]
+Status = Literal["ok", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One input file found by discovery."""
+
+    path: Path
+    """Absolute path of the file."""
+    root: Path
+    """The input folder it was found under (its parent folder when given directly)."""
+    relative: PurePosixPath
+    """Path relative to ``root``; the article key and the mirrored output path come from it."""
+    kind: SourceKind
+    """``text`` for .txt/.md (one article), ``jsonl`` (one article per line)."""
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article ready for cleaning."""
+
+    key: str
+    """Stable identity: relative path, plus ``#id`` for JSONL records."""
+    source: SourceFile
+    title: str
+    text: str
+    input_sha256: str
+    """Hash of the raw input (file bytes, or the JSONL record) used to detect edits."""
+    record_id: str | None = None
+    """The JSONL ``id``; None for .txt/.md files."""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    """``date``, ``url`` and any other JSONL fields, kept as they were."""
+
+
+@dataclass(frozen=True)
+class ReadFailure:
+    """An input that could not become an article; recorded as failed, the run goes on."""
+
+    key: str
+    source: SourceFile
+    error: str
+    input_sha256: str | None = None
+    record_id: str | None = None
+
+
+@dataclass
+class TaskStats:
+    """What one task (summary, translation, summary translation) cost for one article."""
+
+    segments: int = 0
+    """Number of model inputs."""
+    input_tokens: int = 0
+    generated_tokens: int = 0
+    truncated_tokens: int = 0
+    """Input tokens dropped (only ever non-zero for ``long_input: truncate``)."""
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The form stored in meta files."""
+        return {
+            "segments": self.segments,
+            "input_tokens": self.input_tokens,
+            "generated_tokens": self.generated_tokens,
+            "truncated_tokens": self.truncated_tokens,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class ArticleResult:
+    """Everything known about one article at the end of a run."""
+
+    key: str
+    status: Status
+    input_sha256: str | None
+    fingerprint: str
+    title: str = ""
+    title_translation: str = ""
+    summary: str = ""
+    summary_translation: str = ""
+    translation: str = ""
+    tasks: dict[str, TaskStats] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+    error: str | None = None
+    dropped_lines: int = 0
+    record_id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def generated_tokens(self) -> int:
+        return sum(t.generated_tokens for t in self.tasks.values())

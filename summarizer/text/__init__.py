@@ -1,0 +1,1 @@
+"""Text handling before and after the models: cleaning and segmentation."""

@@ -1,0 +1,82 @@
+"""Shared fixtures: tiny local models, sample articles, job configs."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+# Tests never touch the network, even by accident.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ARTICLE_VELO = """\
+Lyon veut doubler ses pistes cyclables
+La métropole de Lyon a présenté mardi un plan qui prévoit de doubler son réseau cyclable d’ici à 2030. Le projet coûtera 180 millions d’euros.
+« Nous voulons que chacun puisse aller au travail à vélo », a expliqué la vice-présidente. M. Martin, élu d’opposition, juge le plan « trop cher ».
+À lire aussi : https://www.example.org/mobilites/velo.html
+Les premiers travaux commenceront au printemps sur les quais du Rhône.
+"""
+
+ARTICLE_EAU = """\
+# Les nappes phréatiques toujours sous la normale
+
+Malgré les pluies de novembre, le niveau des nappes reste bas en Bretagne.
+
+Publicité
+
+Plusieurs communes maintiennent des restrictions d’usage de l’eau ; les agriculteurs demandent une aide.
+"""
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Paths of a tiny T5 summariser and a tiny Marian translator, built once per session."""
+    from tiny_models import build_tiny_marian, build_tiny_t5
+
+    root = tmp_path_factory.mktemp("models")
+    return {
+        "summarizer": build_tiny_t5(root / "t5", max_input_tokens=128),
+        "translator": build_tiny_marian(root / "marian", max_positions=128),
+    }
+
+
+@pytest.fixture
+def articles(tmp_path: Path) -> Path:
+    """A folder with two French articles (.txt and .md) in a subfolder."""
+    folder = tmp_path / "articles"
+    (folder / "2026-11-28").mkdir(parents=True)
+    (folder / "2026-11-28" / "velo.txt").write_text(ARTICLE_VELO, encoding="utf-8")
+    (folder / "eau.md").write_text(ARTICLE_EAU, encoding="utf-8")
+    return folder
+
+
+def write_config(path: Path, body: str) -> Path:
+    """Write a YAML config (dedented) and return its path."""
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def job_config(tmp_path: Path, tiny_models: dict[str, Path], articles: Path) -> Path:
+    """A config running the tiny models over ``articles``."""
+    return write_config(
+        tmp_path / "job.yaml",
+        f"""\
+        inputs:
+          paths: [{articles}]
+        runtime:
+          device: cpu
+          batch_tokens: 2048
+        summarization:
+          model: {tiny_models["summarizer"]}
+          generation: {{max_new_tokens: 12, min_new_tokens: 4}}
+        translation:
+          model: {tiny_models["translator"]}
+          generation: {{max_new_tokens: 12, min_new_tokens: 2}}
+        """,
+    )

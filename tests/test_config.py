@@ -1,0 +1,144 @@
+"""Config loading: shipped configs load, and every kind of mistake names file and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import write_config
+from summarizer.config import DEFAULT_DROP_LINE_PATTERNS, JobConfig, load_config
+from summarizer.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "configs").glob("*.yaml")))
+def test_shipped_configs_load(name: str) -> None:
+    config = load_config(REPO / "configs" / name)
+    assert config.source == (REPO / "configs" / name).resolve()
+    assert config.inputs.paths == ((REPO / "examples").resolve(),)
+
+
+def test_default_config_names_pinned_safetensors_revisions() -> None:
+    config = load_config(REPO / "configs" / "default.yaml")
+    assert config.summarization.model == "moussaKam/barthez-orangesum-abstract"
+    assert config.translation.model == "Helsinki-NLP/opus-mt-fr-en"
+    for revision in (config.summarization.revision, config.translation.revision):
+        assert revision and len(revision) == 40
+    assert config.cleaning.drop_line_patterns == DEFAULT_DROP_LINE_PATTERNS
+    assert config.summarization.generation == {
+        "num_beams": 4,
+        "max_new_tokens": 128,
+        "no_repeat_ngram_size": 3,
+    }
+
+
+def test_empty_file_gives_defaults(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path / "c.yaml", ""))
+    assert config.summarization.long_input == "chunk"
+    assert config.translation.target_language == "en"
+    assert config.runtime == JobConfig().runtime
+
+
+def test_relative_paths_resolve_against_config_folder(tmp_path: Path) -> None:
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "models" / "m").mkdir(parents=True)
+    config = load_config(
+        write_config(
+            tmp_path / "conf" / "c.yaml",
+            """\
+            inputs: {paths: [../in, /abs/x]}
+            outputs: {dir: ../out}
+            translation: {model: ../models/m}
+            """,
+        )
+    )
+    assert config.inputs.paths == (tmp_path / "in", Path("/abs/x"))
+    assert config.outputs.dir == tmp_path / "out"
+    assert config.translation.model == str(tmp_path / "models" / "m")
+    assert config.summarization.model == "moussaKam/barthez-orangesum-abstract"
+
+
+def test_single_string_accepted_for_a_list(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path / "c.yaml", "inputs: {paths: here}\n"))
+    assert config.inputs.paths == (tmp_path / "here",)
+
+
+def test_with_overrides(tmp_path: Path) -> None:
+    config = JobConfig().with_overrides(input_paths=[tmp_path], output_dir=tmp_path / "o")
+    assert config.inputs.paths == (tmp_path,)
+    assert config.outputs.dir == tmp_path / "o"
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "expected"),
+    [
+        (
+            "summarization:\n  generation: {num_beam: 4}\n",
+            "summarization.generation.num_beam: unknown key; did you mean 'num_beams'?",
+        ),
+        ("sumarization: {}\n", "sumarization: unknown key; did you mean 'summarization'?"),
+        ("runtime: {devise: cpu}\n", "runtime.devise: unknown key; did you mean 'device'?"),
+        ("runtime: {device: tpu}\n", "runtime.device: must be one of 'auto', 'cpu', 'cuda'"),
+        ("runtime: {batch_tokens: 0}\n", "runtime.batch_tokens: must be greater than 0"),
+        ("runtime: {batch_tokens: lots}\n", "runtime.batch_tokens: must be a whole number"),
+        ("runtime: {threads: 2.5}\n", "runtime.threads: must be a whole number"),
+        ("runtime: {max_batch_size: true}\n", "runtime.max_batch_size: must be a whole number"),
+        ("runtime: [cpu]\n", "runtime: must be a mapping, not a list"),
+        ("summarization: {long_input: drop}\n", "summarization.long_input: must be one of"),
+        (
+            "summarization:\n  generation: {num_beams: 2.5}\n",
+            "summarization.generation.num_beams: must be a whole number",
+        ),
+        (
+            "translation:\n  generation: {do_sample: 'yes'}\n",
+            "translation.generation.do_sample: must be true or false",
+        ),
+        (
+            "translation:\n  generation: {repetition_penalty: -1}\n",
+            "translation.generation.repetition_penalty: must be 0 or more",
+        ),
+        (
+            "translation:\n  generation: {min_new_tokens: 9, max_new_tokens: 3}\n",
+            "translation.generation.min_new_tokens: 9 is more than max_new_tokens 3",
+        ),
+        (
+            "summarization: {max_input_tokens: 100, generation: {max_new_tokens: 80}}\n",
+            "summarization.generation.max_new_tokens: 80 is more than half",
+        ),
+        (
+            "translation: {pack_tokens: 300, max_input_tokens: 100}\n",
+            "translation.pack_tokens: 300 is more than translation.max_input_tokens",
+        ),
+        ("translation: {target_language: English}\n", "translation.target_language: must be a language code"),
+        ("inputs: {extensions: [txt]}\n", "inputs.extensions: 'txt' is not an extension"),
+        ("inputs: {paths: [3]}\n", "inputs.paths[0]: must be a path string"),
+        ("cleaning: {drop_line_patterns: ['(unclosed']}\n", "cleaning.drop_line_patterns[0]: invalid regex"),
+        ("translation: {model: ./no/such/folder}\n", "translation.model: local model folder"),
+        ("translation: {model: 'not a model id'}\n", "neither a hub id"),
+        ("translation: {model: ''}\n", "translation.model: must be a hub id"),
+        ("- a\n- b\n", "the top level must be a mapping of sections, not a list"),
+        ("runtime: {device: cpu\n", "invalid YAML"),
+        ("!!python/object/apply:os.system ['echo hi']\n", "invalid YAML"),
+        ("summarization: !!python/name:os.system {}\n", "no Python tags"),
+    ],
+)
+def test_config_errors_name_file_and_key(tmp_path: Path, yaml_text: str, expected: str) -> None:
+    path = write_config(tmp_path / "bad.yaml", yaml_text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert message.startswith(str(path))
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_source_is_not_a_yaml_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="source: unknown key"):
+        load_config(write_config(tmp_path / "c.yaml", "source: x\n"))
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.yaml")

@@ -1,0 +1,165 @@
+"""Discovery and readers: txt/md/jsonl, encodings, bad records, never our own outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from summarizer.io.readers import InputPathError, discover, read_source, split_title
+from summarizer.io.writers import is_output_file
+from summarizer.records import Article, ReadFailure
+
+
+def read_one(path: Path) -> Article | ReadFailure:
+    (item,) = read_source(discover([path], [".txt", ".md", ".jsonl"])[0])
+    return item
+
+
+def test_txt_title_is_first_non_empty_line(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("\n\n  Le titre  \nPremier paragraphe.\n\nSecond.\n", encoding="utf-8")
+    article = read_one(path)
+    assert isinstance(article, Article)
+    assert article.title == "Le titre"
+    assert article.text == "Premier paragraphe.\n\nSecond.\n".rstrip("\n")
+    assert article.key == "a.txt"
+    assert len(article.input_sha256) == 64
+
+
+def test_md_title_loses_heading_marks() -> None:
+    assert split_title("## Titre\ncorps", markdown=True) == ("Titre", "corps")
+    assert split_title("## Titre\ncorps") == ("## Titre", "corps")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "\ufeffTitre\nCorps du texte.\n".encode("utf-8"),
+        b"Titre\r\nCorps du texte.\r\n",
+        "Titre\nCorps du texte.".encode("utf-8"),
+    ],
+    ids=["bom", "crlf", "no-final-newline"],
+)
+def test_encodings_and_line_ends(tmp_path: Path, raw: bytes) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes(raw)
+    article = read_one(path)
+    assert isinstance(article, Article)
+    assert article.title == "Titre"
+    assert article.text.strip() == "Corps du texte."
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"", "file is empty"),
+        (b"  \n\t\n", "file is empty"),
+        (b"Titre\n\xe9t\xe9\n", "not valid UTF-8 (byte 0xe9 at offset 6)"),
+        (b"Titre\x00\x01\x02", "NUL bytes"),
+    ],
+    ids=["empty", "whitespace", "latin1", "binary"],
+)
+def test_unreadable_text_files_become_failures(tmp_path: Path, raw: bytes, reason: str) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_bytes(raw)
+    failure = read_one(path)
+    assert isinstance(failure, ReadFailure)
+    assert reason in failure.error
+    assert failure.key == "bad.txt"
+
+
+def test_jsonl_records(tmp_path: Path) -> None:
+    path = tmp_path / "feed.jsonl"
+    lines = [
+        {"id": "a1", "text": "Texte A.", "title": "Titre A", "date": "2026-11-28", "url": "u", "x": 1},
+        {"id": 7, "text": "Texte B."},
+        "not json",
+        {"text": "sans id"},
+        {"id": "a1", "text": "doublon"},
+        {"id": "c", "title": "sans texte"},
+        {"id": "d", "text": "Texte D.", "title": 5},
+        [1, 2],
+    ]
+    raw = "\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines)
+    raw += '\n{"id": "n", "text": NaN}\n\n'
+    path.write_text(raw, encoding="utf-8")
+    items = read_source(discover([path], [".jsonl"])[0])
+    by_key = {item.key: item for item in items}
+    first = by_key["feed.jsonl#a1"]
+    assert isinstance(first, Article)
+    assert (first.title, first.text, first.record_id) == ("Titre A", "Texte A.", "a1")
+    assert first.metadata == {"date": "2026-11-28", "url": "u", "x": 1}
+    assert isinstance(by_key["feed.jsonl#7"], Article)
+    errors = {item.key: item.error for item in items if isinstance(item, ReadFailure)}
+    assert errors == {
+        "feed.jsonl#line-3": errors["feed.jsonl#line-3"],
+        "feed.jsonl#line-4": "line 4: missing or invalid 'id'",
+        "feed.jsonl#line-5": "line 5: duplicate id 'a1'",
+        "feed.jsonl#c": "line 6: missing 'text' (a string is required)",
+        "feed.jsonl#d": "line 7: 'title' must be a string",
+        "feed.jsonl#line-8": "line 8: not a JSON object",
+        "feed.jsonl#line-9": errors["feed.jsonl#line-9"],
+    }
+    assert errors["feed.jsonl#line-3"].startswith("line 3: invalid JSON")
+    assert "NaN is not allowed" in errors["feed.jsonl#line-9"]
+
+
+def test_jsonl_record_hash_ignores_key_order(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text('{"id": "1", "text": "x"}\n', encoding="utf-8")
+    b.write_text('{"text": "x",  "id": "1"}\n', encoding="utf-8")
+    (ra,) = read_source(discover([a], [".jsonl"])[0])
+    (rb,) = read_source(discover([b], [".jsonl"])[0])
+    assert ra.input_sha256 == rb.input_sha256
+
+
+def test_discovery_skips_outputs_hidden_files_and_other_extensions(tmp_path: Path) -> None:
+    (tmp_path / "sub" / ".git").mkdir(parents=True)
+    for name in [
+        "a.txt",
+        "sub/b.md",
+        "sub/c.jsonl",
+        "a.summary.fr.txt",
+        "a.summary.en.txt",
+        "a.translation.en.txt",
+        "a.meta.json",
+        "c.results.jsonl",
+        ".a.txt.x1.tmp",
+        ".hidden.txt",
+        "sub/.git/d.txt",
+        "notes.pdf",
+    ]:
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    found = discover([tmp_path], [".txt", ".md", ".jsonl"])
+    assert [str(s.relative) for s in found] == ["a.txt", "sub/b.md", "sub/c.jsonl"]
+    assert [s.kind for s in found] == ["text", "text", "jsonl"]
+    assert all(s.root == tmp_path.resolve() for s in found)
+
+
+def test_output_names_are_recognised() -> None:
+    assert is_output_file("x.summary.fr.txt")
+    assert is_output_file("x.translation.en.txt")
+    assert is_output_file("x.meta.json")
+    assert is_output_file("x.results.jsonl")
+    assert not is_output_file("summary.txt")
+    assert not is_output_file("x.txt")
+
+
+def test_file_given_directly(tmp_path: Path) -> None:
+    path = tmp_path / "d" / "a.txt"
+    path.parent.mkdir()
+    path.write_text("T\nB", encoding="utf-8")
+    (source,) = discover([path], [".txt"])
+    assert source.root == path.parent
+    assert str(source.relative) == "a.txt"
+
+
+def test_missing_or_unsupported_input_paths(tmp_path: Path) -> None:
+    with pytest.raises(InputPathError, match="input path does not exist"):
+        discover([tmp_path / "missing"], [".txt"])
+    other = tmp_path / "a.pdf"
+    other.write_text("x")
+    with pytest.raises(InputPathError, match="not an article file"):
+        discover([other], [".txt"])

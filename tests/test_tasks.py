@@ -1,0 +1,122 @@
+"""The tasks above the engine, with a fake engine that records its calls."""
+
+from __future__ import annotations
+
+import re
+
+from summarizer.models.seq2seq import Generation
+from summarizer.progress import StageProgress
+from summarizer.tasks import summarise, translate
+from summarizer.text.segment import SentenceSplitter
+
+FR = SentenceSplitter("fr")
+NO_PROGRESS = StageProgress("test", enabled=False)
+
+
+class FakeEngine:
+    """Counts one token per word (+1 end token); 'generates' with a function of the input."""
+
+    def __init__(self, max_input_tokens: int, produce=lambda text: text, fail_on: str | None = None):
+        self.max_input_tokens = max_input_tokens
+        self.produce = produce
+        self.fail_on = fail_on
+        self.calls: list[list[str]] = []
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split()) + 1
+
+    def run(self, texts, on_progress=None):
+        self.calls.append(list(texts))
+        results = []
+        for text in texts:
+            assert self.count_tokens(text) <= self.max_input_tokens, "input over the limit"
+            if self.fail_on and self.fail_on in text:
+                results.append(Generation("", self.count_tokens(text), error="boom"))
+            else:
+                out = self.produce(text)
+                results.append(Generation(out, self.count_tokens(text), len(out.split()), 0.5))
+        if on_progress:
+            on_progress(len(texts))
+        return results
+
+
+def sentences(n: int, tag: str = "mot") -> str:
+    return " ".join(f"Phrase {tag} {i} avec cinq mots." for i in range(n))
+
+
+def first_words(text: str) -> str:
+    return " ".join(text.split()[:4])
+
+
+def test_short_documents_are_summarised_in_one_call() -> None:
+    engine = FakeEngine(100, produce=first_words)
+    outputs = summarise([["Titre", "Un deux trois."], ["Autre texte."]], engine, FR, "chunk", NO_PROGRESS)
+    assert engine.calls == [["Titre\nUn deux trois.", "Autre texte."]]
+    assert [o.text for o in outputs] == ["Titre Un deux trois.", "Autre texte."]
+    assert outputs[0].stats.segments == 1
+    assert outputs[0].stats.input_tokens == 5
+    assert outputs[0].stats.truncated_tokens == 0
+
+
+def test_long_documents_are_chunked_then_the_summaries_summarised() -> None:
+    engine = FakeEngine(30, produce=first_words)
+    long_doc = ["Titre long", sentences(20, "a"), sentences(20, "b")]
+    outputs = summarise([long_doc, ["Court."]], engine, FR, "chunk", NO_PROGRESS)
+    first_round = engine.calls[0]
+    assert len(first_round) > 2 and "Court." in first_round  # one queue for all documents
+    assert len(engine.calls) >= 2
+    assert all(len(call) >= 1 for call in engine.calls)
+    assert outputs[0].text and outputs[0].stats.truncated_tokens == 0
+    assert outputs[0].stats.segments == sum(
+        1 for call in engine.calls for text in call if text != "Court."
+    )
+    words_in = " ".join(first_round[:-1]).split()
+    assert words_in == " ".join(long_doc).split()  # every word of the article went in
+
+
+def test_truncate_mode_records_dropped_tokens() -> None:
+    engine = FakeEngine(30, produce=first_words)
+    outputs = summarise([["Titre", sentences(20)]], engine, FR, "truncate", NO_PROGRESS)
+    assert len(engine.calls) == 1 and len(engine.calls[0]) == 1
+    assert engine.count_tokens(engine.calls[0][0]) <= 30
+    total = engine.count_tokens("Titre\n" + sentences(20))
+    assert outputs[0].stats.truncated_tokens == total - 30 == 92
+    assert outputs[0].stats.segments == 1
+
+
+def test_summary_generation_error_marks_only_its_document() -> None:
+    engine = FakeEngine(100, produce=first_words, fail_on="poison")
+    outputs = summarise([["a poison b"], ["ok text"]], engine, FR, "chunk", NO_PROGRESS)
+    assert outputs[0].error == "generation failed: boom" and outputs[0].text == ""
+    assert outputs[1].error is None and outputs[1].text == "ok text"
+
+
+def test_translation_keeps_every_paragraph_in_order_with_one_engine_call() -> None:
+    engine = FakeEngine(1000)
+    documents = [
+        ["Titre"],
+        ["Premier paragraphe. Avec deux phrases.", sentences(12), "Dernier."],
+        [],
+    ]
+    outputs = translate(documents, engine, FR, max_input_tokens=20, pack_tokens=10, progress=NO_PROGRESS)
+    assert len(engine.calls) == 1
+    assert all(engine.count_tokens(t) <= 20 for t in engine.calls[0])
+    assert outputs[0].text == "Titre"
+    assert outputs[1].text == "\n\n".join(documents[1])
+    assert outputs[2].text == "" and outputs[2].stats.segments == 0
+    assert outputs[1].stats.truncated_tokens == 0
+
+
+def test_translation_budget_is_capped_by_the_model_limit() -> None:
+    engine = FakeEngine(8)
+    long_sentence = "un, deux, trois, quatre, cinq, six, sept, huit, neuf, dix, onze, douze."
+    (output,) = translate([[long_sentence]], engine, FR, 256, 64, NO_PROGRESS)
+    assert re.sub(r"\s", "", output.text) == re.sub(r"\s", "", long_sentence)
+    assert all(engine.count_tokens(t) <= 8 for t in engine.calls[0])
+
+
+def test_empty_translation_segments_are_counted() -> None:
+    engine = FakeEngine(100, produce=lambda text: "" if "vide" in text else text)
+    (output,) = translate([["Un texte vide.", "Plein."]], engine, FR, 50, 50, NO_PROGRESS)
+    assert output.empty_segments == 1
+    assert output.text == "Plein."
