@@ -87,6 +87,7 @@ def configure_logging(verbose: bool) -> None:
     """Log lines to stderr; keep library chatter (transformers, hub, warnings) out of cron mail."""
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_HUB_VERBOSITY", "error")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(

@@ -298,3 +298,14 @@ def test_hub_model_unavailable_offline_names_the_model(articles, tmp_path, capsy
 def test_no_temporary_files_are_left(job_config, articles) -> None:
     assert main(["run", "-c", str(job_config)]) == 0
     assert not [n for n in os.listdir(articles) if n.endswith(".tmp")]
+
+
+def test_a_run_with_nothing_new_does_not_import_torch(job_config, articles) -> None:
+    assert main(["run", "-c", str(job_config)]) == 0
+    code = (
+        "import sys; from summarizer.cli import main; rc = main(['run', '-c', sys.argv[1]]); "
+        "sys.exit(rc or (3 if 'torch' in sys.modules or 'transformers' in sys.modules else 0))"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(job_config)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "0 done, 2 skipped" in result.stderr

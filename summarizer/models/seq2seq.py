@@ -156,6 +156,12 @@ class Seq2SeqEngine:
         if not self.spec.is_local and self.spec.revision:
             kwargs["revision"] = self.spec.revision
         try:
+            if not self.spec.is_local:
+                # The local cache first: no network round-trip when the model is there.
+                try:
+                    return loader(self.spec.name, **kwargs, **extra, local_files_only=True)
+                except OSError:
+                    logger.debug("%s not complete in the local cache", self.spec.label())
             return loader(self.spec.name, **kwargs, **extra)
         except (OSError, ValueError, ImportError, KeyError) as exc:
             raise ModelLoadError(explain_load_error(self.spec, exc)) from exc
