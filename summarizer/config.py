@@ -7,16 +7,14 @@ name, so a typo such as ``num_beam`` never passes silently.
 
 from __future__ import annotations
 
-import difflib
 import re
-import types
-import typing
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import yaml
 
+from .config_loader import StrictLoader, kind_of
 from .errors import ConfigError
 
 #: Lines dropped from scraped French news by default (each is a Python regex
@@ -147,7 +145,9 @@ class SummarizationConfig:
     joined chunk summaries (recursively); ``truncate`` keeps the lead and records
     the number of dropped tokens."""
 
-    generation: dict[str, Any] = field(default_factory=dict)
+    generation: dict[str, Any] = field(
+        default_factory=dict, metadata={"settings": GENERATION_KEYS}
+    )
     """Overrides of the model's generation_config (see GENERATION_KEYS)."""
 
 
@@ -179,7 +179,9 @@ class TranslationConfig:
     max_new_tokens_margin: int = field(default=16, metadata=_check(_not_negative))
     """See ``max_new_tokens_factor``."""
 
-    generation: dict[str, Any] = field(default_factory=dict)
+    generation: dict[str, Any] = field(
+        default_factory=dict, metadata={"settings": GENERATION_KEYS}
+    )
     """Overrides of the model's generation_config (see GENERATION_KEYS)."""
 
 
@@ -242,135 +244,11 @@ def load_config(path: str | Path) -> JobConfig:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of sections, not {_kind(data)}")
-    loader = _Loader(path)
-    config = loader.build(JobConfig, data, "")
+        raise ConfigError(f"{path}: the top level must be a mapping of sections, not {kind_of(data)}")
+    config = StrictLoader(path).build(JobConfig, data, "")
     config = replace(config, source=path.resolve())
     _check_consistency(config, path)
     return config
-
-
-def _kind(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string"}.get(type(value), type(value).__name__)
-
-
-class _Loader:
-    """Turns parsed YAML into dataclasses, with errors naming ``file: dotted.key``."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.base = path.resolve().parent
-
-    def fail(self, key: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.path}: {key}: {message}")
-
-    def build(self, cls: type, data: Any, prefix: str) -> Any:
-        if not isinstance(data, dict):
-            raise self.fail(prefix.rstrip(".") or "(top level)", f"must be a mapping, not {_kind(data)}")
-        known = {f.name: f for f in fields(cls) if f.metadata.get("yaml", True)}
-        hints = typing.get_type_hints(cls)
-        values: dict[str, Any] = {}
-        for key, value in data.items():
-            name = f"{prefix}{key}"
-            if key not in known:
-                raise self.fail(name, _unknown_key_message(str(key), known))
-            if known[key].metadata.get("model"):
-                converted = self.model(value, name)
-            else:
-                converted = self.convert(value, hints[key], name)
-            check = known[key].metadata.get("check")
-            problem = check(converted) if check else None
-            if problem:
-                raise self.fail(name, f"{problem} (got {value!r})")
-            values[key] = converted
-        return cls(**values)
-
-    def convert(self, value: Any, hint: Any, key: str) -> Any:
-        origin, args = typing.get_origin(hint), typing.get_args(hint)
-        if origin in (Union, types.UnionType):
-            if value is None and type(None) in args:
-                return None
-            (inner,) = [a for a in args if a is not type(None)]
-            return self.convert(value, inner, key)
-        if is_dataclass(hint):
-            return self.build(hint, {} if value is None else value, f"{key}.")
-        if origin is Literal:
-            if value not in args:
-                choices = ", ".join(repr(a) for a in args)
-                raise self.fail(key, f"must be one of {choices} (got {value!r})")
-            return value
-        if origin is tuple:
-            if isinstance(value, str):
-                value = [value]
-            if not isinstance(value, list):
-                raise self.fail(key, f"must be a list, not {_kind(value)}")
-            return tuple(self.convert(v, args[0], f"{key}[{i}]") for i, v in enumerate(value))
-        if origin is dict:
-            return self.generation(value, key)
-        if hint is Path:
-            if not isinstance(value, str) or not value.strip():
-                raise self.fail(key, f"must be a path string (got {value!r})")
-            return (self.base / Path(value).expanduser()).resolve()
-        return _scalar(value, hint, lambda msg: self.fail(key, msg))
-
-    def model(self, value: Any, key: str) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(key, f"must be a hub id like 'org/name' or a local folder (got {value!r})")
-        value = value.strip()
-        looks_local = value.startswith(("/", "./", "../", "~")) or value in (".", "..")
-        candidate = (self.base / Path(value).expanduser()).resolve()
-        if looks_local or candidate.is_dir():
-            if not candidate.is_dir():
-                raise self.fail(key, f"local model folder {candidate} does not exist")
-            return str(candidate)
-        if not re.fullmatch(r"[\w.-]+(?:/[\w.-]+)?", value):
-            raise self.fail(
-                key, f"{value!r} is neither a hub id like 'org/name' nor an existing local folder"
-            )
-        return value
-
-    def generation(self, value: Any, key: str) -> dict[str, Any]:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise self.fail(key, f"must be a mapping of generation settings, not {_kind(value)}")
-        settings = {}
-        for name, setting in value.items():
-            if name not in GENERATION_KEYS:
-                raise self.fail(f"{key}.{name}", _unknown_key_message(str(name), GENERATION_KEYS))
-            kind = GENERATION_KEYS[name]
-            settings[name] = _scalar(setting, kind, lambda msg, n=name: self.fail(f"{key}.{n}", msg))
-            if kind in (int, float) and settings[name] < 0:
-                raise self.fail(f"{key}.{name}", f"must be 0 or more (got {setting!r})")
-        if settings.get("num_beams") == 0:
-            raise self.fail(f"{key}.num_beams", "must be at least 1")
-        return settings
-
-
-def _scalar(value: Any, kind: type, fail: Any) -> Any:
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise fail(f"must be true or false (got {value!r})")
-        return value
-    if kind is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise fail(f"must be a whole number (got {value!r})")
-        return value
-    if kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-            raise fail(f"must be a number (got {value!r})")
-        return float(value)
-    if kind is str:
-        if not isinstance(value, str) or not value:
-            raise fail(f"must be a non-empty string (got {value!r})")
-        return value
-    raise TypeError(f"unsupported config type {kind}")  # a bug in this module
-
-
-def _unknown_key_message(key: str, known: Any) -> str:
-    close = difflib.get_close_matches(key, list(known), n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    return f"unknown key; {hint}known keys: {', '.join(sorted(known))}"
 
 
 def _check_consistency(config: JobConfig, path: Path) -> None:
@@ -384,6 +262,8 @@ def _check_consistency(config: JobConfig, path: Path) -> None:
             ) from None
     for section in ("summarization", "translation"):
         gen = getattr(config, section).generation
+        if gen.get("num_beams") == 0:
+            raise ConfigError(f"{path}: {section}.generation.num_beams: must be at least 1")
         low, high = gen.get("min_new_tokens"), gen.get("max_new_tokens")
         if low is not None and high is not None and low > high:
             raise ConfigError(

@@ -101,7 +101,8 @@ class _Runner:
             self._record_model_usage()
 
     def _load_models(self) -> None:
-        from .models.seq2seq import ModelSpec, Seq2SeqEngine
+        from .models.loading import ModelSpec
+        from .models.seq2seq import Seq2SeqEngine
 
         summ, tr = self.config.summarization, self.config.translation
         self.engines["summarization"] = Seq2SeqEngine(
@@ -120,16 +121,7 @@ class _Runner:
 
     def _record_model_usage(self) -> None:
         for task, engine in self.engines.items():
-            stats = engine.stats
-            self.report.models[task] = ModelUsage(
-                description=engine.describe(),
-                load_seconds=stats.load_seconds,
-                generate_seconds=stats.generate_seconds,
-                segments=stats.segments,
-                batches=stats.batches,
-                input_tokens=stats.input_tokens,
-                generated_tokens=stats.generated_tokens,
-            )
+            self.report.models[task] = ModelUsage(engine.describe(), engine.stats)
 
     # -- processing ----------------------------------------------------------
 

@@ -98,3 +98,15 @@ class ArticleResult:
     @property
     def generated_tokens(self) -> int:
         return sum(t.generated_tokens for t in self.tasks.values())
+
+
+@dataclass
+class EngineStats:
+    """What one model engine did during a run."""
+
+    load_seconds: float = 0.0
+    generate_seconds: float = 0.0
+    segments: int = 0
+    batches: int = 0
+    input_tokens: int = 0
+    generated_tokens: int = 0

@@ -9,7 +9,8 @@ import pytest
 
 from summarizer.config import RuntimeConfig
 from summarizer.errors import ModelLoadError
-from summarizer.models.seq2seq import ModelSpec, Seq2SeqEngine, explain_load_error, plan_batches
+from summarizer.models.loading import ModelSpec, explain_load_error
+from summarizer.models.seq2seq import Seq2SeqEngine, plan_batches
 
 TEXTS = [
     "Le conseil municipal a voté le budget de la ville mardi soir.",

@@ -15,40 +15,17 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from ..config import RuntimeConfig
-from ..errors import ConfigError, ModelLoadError
+from ..records import EngineStats
+from .loading import ModelSpec, from_pretrained, resolve_device, resolve_dtype
 
 logger = logging.getLogger(__name__)
 
 # Tokenizers report absurd maximums (1e30) when they do not know their model's.
 _SANE_TOKENIZER_MAX = 100_000
 _FALLBACK_MAX_INPUT_TOKENS = 512
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """Which model to load and the config key that named it (for messages)."""
-
-    name: str
-    """Hub id, or absolute path of a local folder."""
-    revision: str | None = None
-    """Hub revision; not used for local folders."""
-    max_input_tokens: int | None = None
-    """Overrides the model's own input limit."""
-    config_key: str = "model"
-    """Dotted config key, e.g. ``translation.model``, used in error messages."""
-
-    @property
-    def is_local(self) -> bool:
-        """True for a local folder."""
-        return Path(self.name).is_absolute()
-
-    def label(self) -> str:
-        """``name@revision`` for messages."""
-        return self.name if self.is_local or not self.revision else f"{self.name}@{self.revision}"
 
 
 @dataclass(frozen=True)
@@ -61,18 +38,6 @@ class Generation:
     seconds: float = 0.0
     """This segment's share of its batch's time (by tokens)."""
     error: str | None = None
-
-
-@dataclass
-class EngineStats:
-    """What the engine did during the run."""
-
-    load_seconds: float = 0.0
-    generate_seconds: float = 0.0
-    segments: int = 0
-    batches: int = 0
-    input_tokens: int = 0
-    generated_tokens: int = 0
 
 
 def plan_batches(lengths: Sequence[int], batch_tokens: int, max_batch_size: int) -> list[list[int]]:
@@ -97,28 +62,6 @@ def plan_batches(lengths: Sequence[int], batch_tokens: int, max_batch_size: int)
     if current:
         batches.append(current)
     return batches
-
-
-def resolve_device(requested: str) -> Any:
-    """The torch device for ``auto|cpu|cuda``; ConfigError if CUDA is asked for but absent."""
-    import torch
-
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("runtime.device: 'cuda' was requested but torch sees no CUDA device")
-    if requested == "auto":
-        requested = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(requested)
-
-
-def resolve_dtype(requested: str, device: Any) -> Any:
-    """The torch dtype: ``auto`` is float32 on CPU, bfloat16 on CUDA where supported, else float16."""
-    import torch
-
-    if requested == "auto":
-        if device.type != "cuda":
-            return torch.float32
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return getattr(torch, requested)
 
 
 class Seq2SeqEngine:
@@ -151,28 +94,13 @@ class Seq2SeqEngine:
 
     # -- loading -------------------------------------------------------------
 
-    def _from_pretrained(self, loader: Callable[..., Any], **extra: Any) -> Any:
-        kwargs: dict[str, Any] = {"trust_remote_code": False}
-        if not self.spec.is_local and self.spec.revision:
-            kwargs["revision"] = self.spec.revision
-        try:
-            if not self.spec.is_local:
-                # The local cache first: no network round-trip when the model is there.
-                try:
-                    return loader(self.spec.name, **kwargs, **extra, local_files_only=True)
-                except OSError:
-                    logger.debug("%s not complete in the local cache", self.spec.label())
-            return loader(self.spec.name, **kwargs, **extra)
-        except (OSError, ValueError, ImportError, KeyError) as exc:
-            raise ModelLoadError(explain_load_error(self.spec, exc)) from exc
-
     @property
     def tokenizer(self) -> Any:
         """The model's tokenizer (loaded on first use)."""
         if self._tokenizer is None:
             from transformers import AutoTokenizer
 
-            self._tokenizer = self._from_pretrained(AutoTokenizer.from_pretrained)
+            self._tokenizer = from_pretrained(self.spec, AutoTokenizer.from_pretrained)
         return self._tokenizer
 
     @property
@@ -193,8 +121,8 @@ class Seq2SeqEngine:
         if self.runtime.threads:
             torch.set_num_threads(self.runtime.threads)
         self.tokenizer  # noqa: B018 - load the tokenizer first: its errors are clearer
-        model = self._from_pretrained(
-            AutoModelForSeq2SeqLM.from_pretrained, use_safetensors=True, dtype=self.dtype
+        model = from_pretrained(
+            self.spec, AutoModelForSeq2SeqLM.from_pretrained, use_safetensors=True, dtype=self.dtype
         )
         model.to(self.device)
         model.eval()
@@ -266,7 +194,7 @@ class Seq2SeqEngine:
     def _model_input_limit(self) -> int:
         from transformers import AutoConfig
 
-        config = self._from_pretrained(AutoConfig.from_pretrained)
+        config = from_pretrained(self.spec, AutoConfig.from_pretrained)
         limits = [
             value
             for value in (
@@ -385,31 +313,3 @@ class Seq2SeqEngine:
         }
 
 
-def explain_load_error(spec: ModelSpec, exc: BaseException) -> str:
-    """A one-line message saying why ``spec`` could not be loaded and what to do."""
-    detail = " ".join(str(exc).split())
-    lowered = detail.lower()
-    where = f"{spec.config_key}: {spec.label()}"
-    if "safetensors" in lowered and ("no file named" in lowered or "does not appear" in lowered):
-        return (
-            f"{where}: no safetensors weights at this revision (pickle .bin weights are refused). "
-            "Many hub models keep only .bin on their main branch while the hub's safetensors "
-            "conversion waits in a pull request: open the model page's 'Community' tab, find the "
-            "'Adding `safetensors` variant' PR and pin `revision: refs/pr/N` (or its commit hash); "
-            "or convert the weights yourself and point the config at that local folder"
-        )
-    if "couldn't connect" in lowered or "offline" in lowered or "connection" in lowered:
-        return (
-            f"{where}: not in the local Hugging Face cache and the hub cannot be reached. "
-            "Run once with network access to download it, or point the config at a local folder "
-            "holding the model"
-        )
-    if "revision" in lowered and ("not found" in lowered or "invalid" in lowered):
-        return f"{where}: revision not found on the hub; check the revision value ({detail[:200]})"
-    if "not a valid model identifier" in lowered or "repository not found" in lowered:
-        return f"{where}: no such model on the hub (check the name, or log in for a private model)"
-    if "unrecognized configuration class" in lowered:
-        return f"{where}: not a sequence-to-sequence (encoder-decoder) model"
-    if isinstance(exc, ImportError) or "sentencepiece" in lowered or "protobuf" in lowered:
-        return f"{where}: tokenizer needs a missing package ({detail[:200]}); reinstall summarizer"
-    return f"{where}: cannot load model ({detail[:300]})"
