@@ -80,6 +80,12 @@ class InputsConfig:
     """File extensions read as articles (``.txt``/``.md``: title line then body;
     ``.jsonl``: one article per line). Other files are ignored."""
 
+    max_file_mb: float = field(default=25.0, metadata=_check(_positive))
+    """Larger input files are refused (recorded as failed) without being read."""
+
+    max_article_chars: int = field(default=200_000, metadata=_check(_positive))
+    """Longer articles are refused (recorded as failed): about 50,000 tokens."""
+
 
 @dataclass(frozen=True)
 class OutputsConfig:
@@ -88,6 +94,29 @@ class OutputsConfig:
     dir: Path | None = None
     """Folder receiving the results, mirroring the input tree. Empty (the
     default) writes them next to each original. ``--output-dir`` replaces it."""
+
+
+@dataclass(frozen=True)
+class ReportsConfig:
+    """What the run leaves for people and monitoring (see README, "Operating it")."""
+
+    dir: Path | None = None
+    """Folder for each run's ``report.json`` and the daily digests; empty: none written."""
+
+    keep_runs: int = field(default=90, metadata=_check(_positive))
+    """Run folders kept under ``dir``; older ones are deleted."""
+
+    prometheus_file: Path | None = None
+    """Prometheus textfile (e.g. in node_exporter's textfile folder); empty:
+    ``summarizer.prom`` in ``dir`` when ``dir`` is set."""
+
+
+@dataclass(frozen=True)
+class HubConfig:
+    """Where hub models are cached. ``run`` and ``check`` never download; ``fetch`` does."""
+
+    cache_dir: Path | None = None
+    """Model cache folder; empty: the Hugging Face default (``HF_HOME``, ~/.cache/huggingface)."""
 
 
 @dataclass(frozen=True)
@@ -109,10 +138,14 @@ class RuntimeConfig:
     max_batch_size: int = field(default=64, metadata=_check(_positive))
     """Upper bound on the number of inputs in one batch."""
 
-    wave_articles: int = field(default=256, metadata=_check(_not_negative))
+    wave_articles: int = field(default=64, metadata=_check(_not_negative))
     """Articles processed together before their files are written. All segments
     of a wave share one length-sorted queue per model; finished waves are kept
     if the run is stopped. 0 puts the whole run in one wave."""
+
+    time_budget_minutes: float | None = field(default=360.0, metadata=_check(_positive))
+    """After this long the run stops cleanly, like on SIGTERM (exit 75), keeping
+    what is finished and leaving the rest for the next run; empty: no limit."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +168,10 @@ class SummarizationConfig:
 
     revision: str | None = "d297ebaa84d61a069a0cd6922271c4a47ba2554e"
     """Hub revision (commit hash, branch, tag or ``refs/pr/N``); ignored for local folders."""
+
+    allow_pickle_weights: bool = False
+    """Allow pickle weights (``pytorch_model.bin``) when a model has no
+    safetensors. Pickle files can run code when loaded: only for models you trust."""
 
     max_input_tokens: int | None = field(default=None, metadata=_check(_positive))
     """Longest input given to the model, in its tokens; empty uses the model's
@@ -160,6 +197,10 @@ class TranslationConfig:
 
     revision: str | None = "d1e0695bb7088571b5fdc25e950f415ad45c8ff1"
     """Hub revision; ignored for local folders."""
+
+    allow_pickle_weights: bool = False
+    """Allow pickle weights (``pytorch_model.bin``) when a model has no
+    safetensors. Pickle files can run code when loaded: only for models you trust."""
 
     target_language: str = field(default="en", metadata=_check(_language_code))
     """Language the model translates into; used in output file names."""
@@ -194,6 +235,8 @@ class JobConfig:
 
     inputs: InputsConfig = field(default_factory=InputsConfig)
     outputs: OutputsConfig = field(default_factory=OutputsConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
+    hub: HubConfig = field(default_factory=HubConfig)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
     cleaning: CleaningConfig = field(default_factory=CleaningConfig)
     summarization: SummarizationConfig = field(default_factory=SummarizationConfig)
@@ -212,6 +255,30 @@ class JobConfig:
         if output_dir is not None:
             config = replace(config, outputs=replace(config.outputs, dir=output_dir))
         return config
+
+
+#: YAML keys refused on purpose, with the reason given to the user.
+FORBIDDEN_KEYS = {
+    "trust_remote_code": "not supported: code shipped with a hub model is never run; "
+    "choose a model that works without it",
+}
+
+
+def revision_warnings(config: JobConfig) -> list[str]:
+    """One line per hub model whose revision can move (a branch, a PR ref, or none)."""
+    warnings = []
+    for section in ("summarization", "translation"):
+        settings = getattr(config, section)
+        if is_local_model(settings.model):
+            continue
+        revision = settings.revision
+        if revision is None or not re.fullmatch(r"[0-9a-f]{40}", revision):
+            what = "no revision (the moving main branch)" if revision is None else f"{revision!r}"
+            warnings.append(
+                f"{section}.revision: {what} can change under you; pin a commit hash "
+                f"(`summarizer fetch` prints it)"
+            )
+    return warnings
 
 
 def is_local_model(model: str) -> bool:
@@ -245,7 +312,7 @@ def load_config(path: str | Path) -> JobConfig:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections, not {kind_of(data)}")
-    config = StrictLoader(path).build(JobConfig, data, "")
+    config = StrictLoader(path, FORBIDDEN_KEYS).build(JobConfig, data, "")
     config = replace(config, source=path.resolve())
     _check_consistency(config, path)
     return config

@@ -28,8 +28,9 @@ def kind_of(value: Any) -> str:
 class StrictLoader:
     """Turns parsed YAML into dataclasses, with errors naming ``file: dotted.key``."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, forbidden: dict[str, str] | None = None) -> None:
         self.path = path
+        self.forbidden = forbidden or {}
         self.base = path.resolve().parent
 
     def fail(self, key: str, message: str) -> ConfigError:
@@ -43,6 +44,8 @@ class StrictLoader:
         values: dict[str, Any] = {}
         for key, value in data.items():
             name = f"{prefix}{key}"
+            if key in self.forbidden:
+                raise self.fail(name, self.forbidden[key])
             if key not in known:
                 raise self.fail(name, _unknown_key_message(str(key), known))
             metadata = known[key].metadata

@@ -27,3 +27,11 @@ class ArticleError(SummarizerError):
 
     It is recorded in that article's meta file and the run goes on.
     """
+
+
+class LockHeldError(SummarizerError):
+    """Another run holds the lock of this output location."""
+
+
+class OutputWriteError(SummarizerError):
+    """Results cannot be written (disk full, read-only, permissions); the run stops."""

@@ -14,7 +14,7 @@ from typing import Any, Union
 
 from ._version import __version__
 from .config import JobConfig, is_local_model
-from .io.readers import discover, read_source
+from .io.readers import ReadLimits, discover, read_source
 from .io.writers import OutputLocation, output_location, read_json_object, read_jsonl_objects
 from .records import Article, ReadFailure, SourceFile
 
@@ -101,11 +101,15 @@ def expected_outputs(location: OutputLocation, config: JobConfig) -> list[Path]:
 def make_plan(config: JobConfig, *, force: bool = False, limit: int | None = None) -> Plan:
     """Find inputs, read them, and split them into work and already-done."""
     plan = Plan(fingerprint=fingerprint(config))
+    limits = ReadLimits(
+        max_file_bytes=int(config.inputs.max_file_mb * 1024 * 1024),
+        max_article_chars=config.inputs.max_article_chars,
+    )
     claimed: dict[tuple[Path, str], SourceFile] = {}
     new: list[WorkItem] = []
     for source in discover(config.inputs.paths, config.inputs.extensions):
         location = output_location(source, config.outputs.dir)
-        items = read_source(source)
+        items = read_source(source, limits)
         plan.found += len(items)
         owner = claimed.setdefault((location.folder, location.name), source)
         if owner is not source:

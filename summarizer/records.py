@@ -39,6 +39,10 @@ class Article:
     """The JSONL ``id``; None for .txt/.md files."""
     metadata: dict[str, Any] = field(default_factory=dict)
     """``date``, ``url`` and any other JSONL fields, kept as they were."""
+    encoding: str = "utf-8"
+    """How the file was decoded (``utf-8``, ``utf-16``, ``cp1252``)."""
+    flags: tuple[str, ...] = ()
+    """Flags raised while reading (``encoding_fallback``)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,9 @@ class ArticleResult:
     dropped_lines: int = 0
     record_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    encoding: str = "utf-8"
+    outputs: list[str] = field(default_factory=list)
+    """Absolute paths of the files written for this article (meta or results file last)."""
 
     @property
     def generated_tokens(self) -> int:

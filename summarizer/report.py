@@ -5,9 +5,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
 from .records import ArticleResult, EngineStats
+
+if TYPE_CHECKING:
+    from .planning import Plan
 
 
 @dataclass
@@ -24,10 +28,11 @@ class JobReport:
     """The outcome of ``run_job``."""
 
     config_path: str | None
-    fingerprint: str
     dry_run: bool = False
+    fingerprint: str = ""
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     finished_at: datetime | None = None
+    seconds: float = 0.0
     found: int = 0
     """Articles (and unreadable inputs) found."""
     skipped: list[str] = field(default_factory=list)
@@ -36,12 +41,29 @@ class JobReport:
     """Keys this run set out to process."""
     deferred: int = 0
     """New articles left for later by ``--limit``."""
+    left: int = 0
+    """Planned articles not finished because the run was stopped."""
+    stopped: str | None = None
+    """Why the run stopped early (signal, time budget), if it did."""
     results: list[ArticleResult] = field(default_factory=list)
     """One result per processed article, in processing order."""
     models: dict[str, ModelUsage] = field(default_factory=dict)
     """Per task (``summarization``, ``translation``), when a model was loaded."""
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    """Wall time per stage: read, load_models, summarise, translate, write."""
     _clock: float = field(default_factory=time.perf_counter, repr=False)
-    seconds: float = 0.0
+
+    def record_plan(self, plan: Plan) -> None:
+        """Take the counts of the plan."""
+        self.fingerprint = plan.fingerprint
+        self.found = plan.found
+        self.skipped = list(plan.skipped)
+        self.planned = [item.key for item in plan.todo]
+        self.deferred = plan.deferred
+
+    def add_stage_time(self, stage: str, seconds: float) -> None:
+        """Add wall time to a stage."""
+        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
 
     def finish(self) -> JobReport:
         """Stamp the end time; returns self."""
@@ -61,7 +83,7 @@ class JobReport:
 
     @property
     def counts(self) -> dict[str, int]:
-        """found / new / done / skipped / failed / deferred."""
+        """found / new / done / skipped / failed / deferred / left."""
         return {
             "found": self.found,
             "new": len(self.planned),
@@ -69,6 +91,7 @@ class JobReport:
             "skipped": len(self.skipped),
             "failed": len(self.failed),
             "deferred": self.deferred,
+            "left": self.left,
         }
 
     @property
@@ -97,7 +120,61 @@ class JobReport:
         ]
         if counts["deferred"]:
             parts.append(f"{counts['deferred']} left for the next run (--limit)")
+        if self.stopped:
+            parts.append(f"{counts['left']} left for the next run (stopped: {self.stopped})")
         line = ", ".join(parts)
         if self.generated_tokens:
             line += f"; {self.generated_tokens} tokens generated at {self.tokens_per_second:.1f} tokens/s"
         return f"{line}; {self.seconds:.1f}s"
+
+    def to_dict(self, exit_code: int | None = None) -> dict[str, Any]:
+        """The content of ``report.json``."""
+        return {
+            "summarizer_version": __version__,
+            "started_at": self.started_at.isoformat(timespec="seconds"),
+            "finished_at": self.finished_at.isoformat(timespec="seconds") if self.finished_at else None,
+            "seconds": round(self.seconds, 3),
+            "exit_code": exit_code,
+            "config": {"path": self.config_path, "fingerprint": self.fingerprint},
+            "stopped": self.stopped,
+            "counts": self.counts,
+            "models": {
+                task: {
+                    **usage.description,
+                    "load_seconds": round(usage.stats.load_seconds, 3),
+                    "generate_seconds": round(usage.stats.generate_seconds, 3),
+                    "segments": usage.stats.segments,
+                    "batches": usage.stats.batches,
+                    "input_tokens": usage.stats.input_tokens,
+                    "generated_tokens": usage.stats.generated_tokens,
+                    "tokens_per_second": round(
+                        usage.stats.generated_tokens / usage.stats.generate_seconds, 1
+                    )
+                    if usage.stats.generate_seconds
+                    else 0.0,
+                }
+                for task, usage in self.models.items()
+            },
+            "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
+            "generated_tokens": self.generated_tokens,
+            "tokens_per_second": round(self.tokens_per_second, 1),
+            "articles": [_article_entry(result) for result in self.results],
+            "skipped": self.skipped,
+        }
+
+
+def _article_entry(result: ArticleResult) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "key": result.key,
+        "status": result.status,
+        "title": result.title,
+        "title_translation": result.title_translation,
+        "summary": result.summary,
+        "summary_translation": result.summary_translation,
+        "flags": list(result.flags),
+        "outputs": list(result.outputs),
+        "tasks": {name: stats.to_dict() for name, stats in result.tasks.items()},
+    }
+    if result.error:
+        entry["error"] = result.error
+    return entry

@@ -40,6 +40,8 @@ class TaskOutput:
     error: str | None = None
     empty_segments: int = 0
     """Segments for which the model produced nothing."""
+    interrupted: bool = False
+    """Some segment was not done because the run was asked to stop."""
 
     def add(self, results: Sequence) -> None:  # noqa: ANN001 - Generation results
         """Account for a set of engine results belonging to this document."""
@@ -48,7 +50,9 @@ class TaskOutput:
             self.stats.input_tokens += result.input_tokens
             self.stats.generated_tokens += result.generated_tokens
             self.stats.seconds += result.seconds
-            if result.error and not self.error:
+            if result.interrupted:
+                self.interrupted = True
+            elif result.error and not self.error:
                 self.error = f"generation failed: {result.error}"
             elif not result.error and not result.text:
                 self.empty_segments += 1
@@ -96,7 +100,7 @@ def summarise(
             position += len(mine)
             output = outputs[index]
             output.add(mine)
-            if output.error:
+            if output.error or output.interrupted:
                 continue
             pieces = [r.text for r in mine if r.text]
             if len(mine) == 1 or not pieces:

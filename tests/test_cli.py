@@ -27,7 +27,12 @@ OUTPUTS = {
 
 
 def files(folder: Path) -> set[str]:
-    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    """Every file under ``folder`` except the run lock (which stays, empty, by design)."""
+    return {
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != ".summarizer.lock"
+    }
 
 
 def mtimes(folder: Path) -> dict[str, int]:
@@ -232,7 +237,7 @@ def test_config_errors_exit_78_with_one_line(job_config, articles, capsys) -> No
     assert main(["run", "-c", str(job_config)]) == 78
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert f"summarizer: error: {job_config}: summarization.generation.max_new_token: unknown key" in err
+    assert f"ERROR {job_config}: summarization.generation.max_new_token: unknown key" in err
     assert "did you mean 'max_new_tokens'?" in err
     assert files(articles) == ORIGINALS
 
@@ -276,7 +281,7 @@ def test_model_problem_stops_the_run_before_any_output(job_config, articles, tin
     assert main(["run", "-c", str(job_config)]) == 78
     assert files(articles) == ORIGINALS | {"vide.txt"}
     err = capsys.readouterr().err
-    assert f"summarizer: error: translation.model: {folder}: no safetensors weights" in err
+    assert f"ERROR translation.model: {folder}: no safetensors weights" in err
 
 
 def test_hub_model_unavailable_offline_names_the_model(articles, tmp_path, capsys, monkeypatch) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-from summarizer.io.readers import InputPathError, discover, read_source, split_title
+from summarizer.io.readers import InputPathError, ReadLimits, discover, read_source, split_title
 from summarizer.io.writers import is_output_file
 from summarizer.records import Article, ReadFailure
 
@@ -56,10 +57,12 @@ def test_encodings_and_line_ends(tmp_path: Path, raw: bytes) -> None:
     [
         (b"", "file is empty"),
         (b"  \n\t\n", "file is empty"),
-        (b"Titre\n\xe9t\xe9\n", "not valid UTF-8 (byte 0xe9 at offset 6)"),
         (b"Titre\x00\x01\x02", "NUL bytes"),
+        (b"Titre\n\x81\x8d\x8f", "neither UTF-8 nor Windows-1252"),
+        (bytes(range(1, 32)) * 20 + b"\xe9", "looks like binary data"),
+        (b"\xff\xfeT\x00\x00\xd8", "not valid UTF-16"),
     ],
-    ids=["empty", "whitespace", "latin1", "binary"],
+    ids=["empty", "whitespace", "nul", "undecodable", "binary", "broken-utf16"],
 )
 def test_unreadable_text_files_become_failures(tmp_path: Path, raw: bytes, reason: str) -> None:
     path = tmp_path / "bad.txt"
@@ -68,6 +71,79 @@ def test_unreadable_text_files_become_failures(tmp_path: Path, raw: bytes, reaso
     assert isinstance(failure, ReadFailure)
     assert reason in failure.error
     assert failure.key == "bad.txt"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_utf16_with_bom_is_read(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "a.txt"
+    text = "Été à Noël\r\nUn « texte » accentué.\r\n"
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    path.write_bytes(data)
+    article = read_one(path)
+    assert isinstance(article, Article)
+    assert (article.title, article.text.strip(), article.encoding) == (
+        "Été à Noël", "Un « texte » accentué.", "utf-16"
+    )
+    assert article.flags == ()
+
+
+def test_windows_1252_is_read_with_a_flag(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes("Été\nL’œuvre « coûte » 5 €.\n".encode("cp1252"))
+    article = read_one(path)
+    assert isinstance(article, Article)
+    assert article.text.strip() == "L’œuvre « coûte » 5 €."
+    assert article.encoding == "cp1252"
+    assert article.flags == ("encoding_fallback",)
+
+
+def test_size_limits(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    with big.open("wb") as handle:
+        handle.truncate(3 * 1024 * 1024)
+    (source,) = discover([big], [".txt"])
+    (failure,) = read_source(source, ReadLimits(max_file_bytes=1024 * 1024))
+    assert isinstance(failure, ReadFailure)
+    assert "file is 3.1 MB, over the limit of 1.0 MB (inputs.max_file_mb): not read" in failure.error
+    long = tmp_path / "long.txt"
+    long.write_text("Titre\n" + "mot " * 100, encoding="utf-8")
+    (source,) = discover([long], [".txt"])
+    (failure,) = read_source(source, ReadLimits(max_article_chars=50))
+    assert "over inputs.max_article_chars (50)" in failure.error
+
+
+def test_fifo_is_not_opened(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    (source,) = discover([tmp_path], [".txt"])
+    (failure,) = read_source(source)
+    assert isinstance(failure, ReadFailure)
+    assert failure.error == "not a regular file (a FIFO): not opened"
+
+
+def test_symlinks_are_followed_only_inside_the_input_folder(tmp_path: Path) -> None:
+    inside = tmp_path / "in"
+    inside.mkdir()
+    outside = tmp_path / "secret.txt"
+    outside.write_text("Secret\nNe pas lire.", encoding="utf-8")
+    (inside / "real.txt").write_text("Titre\nCorps.", encoding="utf-8")
+    (inside / "escape.txt").symlink_to(outside)
+    (inside / "alias.txt").symlink_to(inside / "real.txt")
+    (inside / "dangling.txt").symlink_to(inside / "nowhere.txt")
+    items = {i.key: i for s in discover([inside], [".txt"]) for i in read_source(s)}
+    assert isinstance(items["real.txt"], Article)
+    assert isinstance(items["alias.txt"], Article)
+    assert "outside the input folder: not followed" in items["escape.txt"].error
+    assert "broken symbolic link" in items["dangling.txt"].error
+
+
+def test_odd_file_names(tmp_path: Path) -> None:
+    path = tmp_path / "Été à Noël — l’édition spéciale (1).txt"
+    path.write_text("Titre\nCorps.", encoding="utf-8")
+    article = read_one(path)
+    assert article.key == "Été à Noël — l’édition spéciale (1).txt"
 
 
 def test_jsonl_records(tmp_path: Path) -> None:

@@ -42,6 +42,8 @@ def article_meta(
     )
     if result.metadata:
         meta["metadata"] = result.metadata
+    if result.encoding != "utf-8":
+        meta["encoding"] = result.encoding
     if result.status == "ok":
         meta["title_translation"] = result.title_translation
         if with_texts:

@@ -6,10 +6,14 @@ problem, and the run records it and goes on.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import logging
 import os
+import re
+import stat
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Iterator
 
@@ -20,11 +24,17 @@ from .writers import is_output_file
 logger = logging.getLogger(__name__)
 
 JSONL_EXTENSIONS = (".jsonl",)
-KNOWN_JSONL_FIELDS = ("id", "text", "title", "date", "url")
 
 
 class InputPathError(SummarizerError):
     """An input path given in the config or on the command line does not exist."""
+
+
+def require_input_paths(paths: Iterable[Path]) -> None:
+    """InputPathError for the first of ``paths`` that does not exist."""
+    for path in paths:
+        if not Path(path).exists():
+            raise InputPathError(f"{path}: input path does not exist")
 
 
 def discover(paths: Iterable[Path], extensions: Iterable[str]) -> list[SourceFile]:
@@ -68,42 +78,133 @@ def _source(path: Path, root: Path) -> SourceFile:
     return SourceFile(path=path, root=root, relative=relative, kind=kind)
 
 
-def read_source(source: SourceFile) -> list[Article | ReadFailure]:
-    """The articles (or failures) held by one input file."""
+@dataclass(frozen=True)
+class ReadLimits:
+    """Size limits that keep one huge or hostile file from sinking a night."""
+
+    max_file_bytes: int = 25 * 1024 * 1024
+    max_article_chars: int = 200_000
+
+
+def read_source(source: SourceFile, limits: ReadLimits = ReadLimits()) -> list[Article | ReadFailure]:
+    """The articles (or failures) held by one input file.
+
+    Never follows a symlink out of its input folder, never opens anything but a
+    regular file (a FIFO would block the night), never reads past the size limit.
+    """
+    key = str(source.relative)
     try:
-        data = source.path.read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        return [ReadFailure(str(source.relative), source, f"cannot read file: {reason}")]
+        data = _read_regular_file(source, limits.max_file_bytes)
+    except ValueError as exc:
+        return [ReadFailure(key, source, str(exc))]
     if source.kind == "jsonl":
-        return list(_read_jsonl(source, data))
-    return [_read_text_article(source, data)]
+        return list(_read_jsonl(source, data, limits))
+    return [_read_text_article(source, data, limits)]
 
 
-def decode_text(data: bytes) -> str:
-    """Decode article bytes as UTF-8 (a BOM is accepted); ValueError says why not."""
-    if b"\x00" in data:
-        raise ValueError("file contains NUL bytes (binary data?); save it as UTF-8 text")
+def _read_regular_file(source: SourceFile, max_bytes: int) -> bytes:
+    path = source.path
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError(
-            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "convert the file to UTF-8"
-        ) from None
+        if path.is_symlink():
+            target = Path(os.path.realpath(path))
+            if not target.is_relative_to(source.root):
+                raise ValueError(
+                    f"symbolic link to {target}, outside the input folder: not followed"
+                )
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise ValueError("file disappeared or is a broken symbolic link") from None
+    except OSError as exc:
+        raise ValueError(f"cannot open file: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"not a regular file ({_file_kind(info.st_mode)}): not opened")
+        if info.st_size > max_bytes:
+            raise ValueError(
+                f"file is {info.st_size / 1e6:.1f} MB, over the limit of {max_bytes / 1e6:.1f} MB "
+                "(inputs.max_file_mb): not read"
+            )
+        try:
+            data = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise ValueError(f"cannot read file: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise ValueError(f"file grew past the limit of {max_bytes / 1e6:.1f} MB while read")
+    return data
 
 
-def _read_text_article(source: SourceFile, data: bytes) -> Article | ReadFailure:
+def _file_kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISDIR, "a folder"),
+    ):
+        if test(mode):
+            return name
+    return "special file"
+
+
+_BINARY_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode article bytes; returns (text, encoding). ValueError says why not.
+
+    UTF-8 (BOM accepted) and UTF-16 with a BOM are read as such. Anything else
+    that is not UTF-8 is read as Windows-1252 (a superset of Latin-1 common in
+    older French CMS exports) and the article gets the ``encoding_fallback``
+    flag. Text that still looks binary is refused.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text, encoding = data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise ValueError("starts with a UTF-16 byte-order mark but is not valid UTF-16") from None
+    elif b"\x00" in data:
+        raise ValueError("file contains NUL bytes (binary data?); save it as UTF-8 text")
+    else:
+        try:
+            text, encoding = data.decode("utf-8-sig"), "utf-8"
+        except UnicodeDecodeError:
+            try:
+                text, encoding = data.decode("cp1252"), "cp1252"
+            except UnicodeDecodeError:
+                raise ValueError(
+                    "neither UTF-8 nor Windows-1252 text; convert the file to UTF-8"
+                ) from None
+    controls = len(_BINARY_CONTROL.findall(text))
+    if controls > max(2, len(text) // 100):
+        raise ValueError(f"looks like binary data ({controls} control characters); not read")
+    return text, encoding
+
+
+def _read_text_article(source: SourceFile, data: bytes, limits: ReadLimits) -> Article | ReadFailure:
     key = str(source.relative)
     digest = hashlib.sha256(data).hexdigest()
     try:
-        text = decode_text(data)
+        text, encoding = decode_text(data)
     except ValueError as exc:
         return ReadFailure(key, source, str(exc), digest)
+    if len(text) > limits.max_article_chars:
+        return ReadFailure(key, source, _too_long(len(text), limits), digest)
     title, body = split_title(text, markdown=source.path.suffix.lower() == ".md")
-    if not title and not body:
+    if not title and not body.strip():
         return ReadFailure(key, source, "file is empty", digest)
-    return Article(key=key, source=source, title=title, text=body, input_sha256=digest)
+    flags = ("encoding_fallback",) if encoding == "cp1252" else ()
+    return Article(
+        key=key, source=source, title=title, text=body, input_sha256=digest,
+        encoding=encoding, flags=flags,
+    )
+
+
+def _too_long(chars: int, limits: ReadLimits) -> str:
+    return (
+        f"article is {chars} characters, over inputs.max_article_chars "
+        f"({limits.max_article_chars}): not processed"
+    )
 
 
 def split_title(text: str, *, markdown: bool = False) -> tuple[str, str]:
@@ -122,7 +223,9 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed in article records")
 
 
-def _read_jsonl(source: SourceFile, data: bytes) -> Iterator[Article | ReadFailure]:
+def _read_jsonl(
+    source: SourceFile, data: bytes, limits: ReadLimits
+) -> Iterator[Article | ReadFailure]:
     base = str(source.relative)
     seen: set[str] = set()
     if data.startswith(b"\xef\xbb\xbf"):
@@ -159,6 +262,8 @@ def _read_jsonl(source: SourceFile, data: bytes) -> Iterator[Article | ReadFailu
             json.dumps(record, sort_keys=True, ensure_ascii=False).encode("utf-8")
         ).hexdigest()
         problem = _jsonl_problem(record)
+        if not problem and len(record["text"]) > limits.max_article_chars:
+            problem = _too_long(len(record["text"]), limits)
         if problem:
             yield ReadFailure(key, source, f"line {number}: {problem}", digest, record_id)
             continue

@@ -8,6 +8,7 @@ file is the "done" marker that the next run checks.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from ..errors import OutputWriteError
 from ..records import SourceFile
 
 _OUTPUT_NAME = re.compile(
@@ -63,23 +65,50 @@ def output_location(source: SourceFile, output_dir: Path | None) -> OutputLocati
     return OutputLocation(folder=folder, name=stem)
 
 
+TEMP_SUFFIX = ".summarizer.tmp"
+
+
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically; on any error the old file is untouched."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write ``text`` (UTF-8) to ``path`` atomically; on any error the old file is untouched.
+
+    OSError (disk full, read-only, permissions) becomes OutputWriteError.
+    """
+    tmp_name: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
-        raise
+        tmp_name = None
+    except OSError as exc:
+        raise OutputWriteError(
+            f"cannot write {path}: {exc.strerror or exc}; the run stops: finished articles are "
+            "kept and the rest is left for the next run (free disk space or fix permissions)"
+        ) from None
+    finally:
+        if tmp_name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
     _fsync_folder(path.parent)
+
+
+def remove_stale_temp_files(folders: Iterable[Path]) -> int:
+    """Delete temporary files a killed run left in ``folders``; returns how many."""
+    removed = 0
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -24,6 +24,10 @@ class ModelSpec:
     """Overrides the model's own input limit."""
     config_key: str = "model"
     """Dotted config key, e.g. ``translation.model``, used in error messages."""
+    allow_pickle: bool = False
+    """Accept pickle weights when there are no safetensors."""
+    cache_dir: str | None = None
+    """Hub cache folder; None: the Hugging Face default."""
 
     @property
     def is_local(self) -> bool:
@@ -35,21 +39,38 @@ class ModelSpec:
         return self.name if self.is_local or not self.revision else f"{self.name}@{self.revision}"
 
 
-def from_pretrained(spec: ModelSpec, loader: Callable[..., Any], **extra: Any) -> Any:
-    """Call a transformers ``from_pretrained`` for ``spec``: remote code never trusted,
-    the local cache tried before the hub; failures become a ModelLoadError that says what to do."""
+def from_pretrained(
+    spec: ModelSpec, loader: Callable[..., Any], *, allow_download: bool = False, **extra: Any
+) -> Any:
+    """Call a transformers ``from_pretrained`` for ``spec``.
+
+    Remote code is never trusted. Hub models come from the local cache; only
+    with ``allow_download`` is the hub asked for what the cache lacks. Failures
+    become a ModelLoadError that says what to do.
+    """
     kwargs: dict[str, Any] = {"trust_remote_code": False, **extra}
-    if not spec.is_local and spec.revision:
-        kwargs["revision"] = spec.revision
+    if not spec.is_local:
+        if spec.revision:
+            kwargs["revision"] = spec.revision
+        if spec.cache_dir:
+            kwargs["cache_dir"] = spec.cache_dir
     try:
-        if not spec.is_local:
-            try:
-                return loader(spec.name, **kwargs, local_files_only=True)
-            except OSError:
-                logger.debug("%s is not complete in the local cache", spec.label())
+        if spec.is_local:
+            return loader(spec.name, **kwargs)
+        try:
+            return loader(spec.name, **kwargs, local_files_only=True)
+        except OSError as exc:
+            if not allow_download or _is_missing_safetensors(exc):
+                raise ModelLoadError(explain_load_error(spec, exc, offline=True)) from exc
+            logger.info("downloading %s", spec.label())
         return loader(spec.name, **kwargs)
     except (OSError, ValueError, ImportError, KeyError) as exc:
         raise ModelLoadError(explain_load_error(spec, exc)) from exc
+
+
+def _is_missing_safetensors(exc: BaseException) -> bool:
+    text = " ".join(str(exc).split()).lower()
+    return "safetensors" in text and ("no file named" in text or "does not appear" in text)
 
 
 def resolve_device(requested: str) -> Any:
@@ -74,18 +95,28 @@ def resolve_dtype(requested: str, device: Any) -> Any:
     return getattr(torch, requested)
 
 
-def explain_load_error(spec: ModelSpec, exc: BaseException) -> str:
-    """A one-line message saying why ``spec`` could not be loaded and what to do."""
+def explain_load_error(spec: ModelSpec, exc: BaseException, *, offline: bool = False) -> str:
+    """A one-line message saying why ``spec`` could not be loaded and what to do.
+
+    ``offline``: the load was limited to local files.
+    """
     detail = " ".join(str(exc).split())
     lowered = detail.lower()
     where = f"{spec.config_key}: {spec.label()}"
-    if "safetensors" in lowered and ("no file named" in lowered or "does not appear" in lowered):
+    if _is_missing_safetensors(exc):
         return (
             f"{where}: no safetensors weights at this revision (pickle .bin weights are refused). "
             "Many hub models keep only .bin on their main branch while the hub's safetensors "
-            "conversion waits in a pull request: open the model page's 'Community' tab, find the "
-            "'Adding `safetensors` variant' PR and pin `revision: refs/pr/N` (or its commit hash); "
-            "or convert the weights yourself and point the config at that local folder"
+            "conversion waits in a pull request: `summarizer fetch` finds it and says which "
+            "revision to pin (or open the model page's 'Community' tab, find the 'Adding "
+            "`safetensors` variant' PR and pin `revision: refs/pr/N`); or convert the weights "
+            "yourself and point the config at that local folder"
+        )
+    if offline:
+        return (
+            f"{where}: not available locally (runs never download). Run "
+            "`summarizer fetch -c CONFIG` where the hub can be reached, or point "
+            f"{spec.config_key} at a local folder holding the model"
         )
     if "couldn't connect" in lowered or "offline" in lowered or "connection" in lowered:
         return (
@@ -102,3 +133,44 @@ def explain_load_error(spec: ModelSpec, exc: BaseException) -> str:
     if isinstance(exc, ImportError) or "sentencepiece" in lowered or "protobuf" in lowered:
         return f"{where}: tokenizer needs a missing package ({detail[:200]}); reinstall summarizer"
     return f"{where}: cannot load model ({detail[:300]})"
+
+
+_SAFETENSORS_FILES = ("model.safetensors", "model.safetensors.index.json")
+_PICKLE_FILES = ("pytorch_model.bin", "pytorch_model.bin.index.json")
+
+
+def locate_model(spec: ModelSpec) -> tuple[Path, str | None]:
+    """The local folder holding ``spec`` and, for hub models, the cached commit.
+
+    Never downloads. ModelLoadError says what is missing and what to do.
+    """
+    where = f"{spec.config_key}: {spec.label()}"
+    if spec.is_local:
+        folder, commit = Path(spec.name), None
+    else:
+        from huggingface_hub import snapshot_download
+
+        try:
+            folder = Path(
+                snapshot_download(
+                    spec.name,
+                    revision=spec.revision,
+                    cache_dir=spec.cache_dir,
+                    local_files_only=True,
+                )
+            )
+        except Exception as exc:  # noqa: BLE001 - any miss in the cache means "fetch it"
+            raise ModelLoadError(explain_load_error(spec, exc, offline=True)) from None
+        commit = folder.name
+    if not (folder / "config.json").is_file():
+        raise ModelLoadError(f"{where}: no config.json in {folder}; not a transformers model folder")
+    if not any((folder / name).is_file() for name in _SAFETENSORS_FILES):
+        has_pickle = any((folder / name).is_file() for name in _PICKLE_FILES)
+        if not (has_pickle and spec.allow_pickle):
+            problem = OSError(f"no file named model.safetensors found in {folder}")
+            raise ModelLoadError(
+                explain_load_error(spec, problem)
+                if has_pickle
+                else f"{where}: no model weights in {folder}; run `summarizer fetch -c CONFIG`"
+            )
+    return folder, commit

@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from ..config import RuntimeConfig
 from ..records import EngineStats
+from ..stopping import StopSignal
 from .loading import ModelSpec, from_pretrained, resolve_device, resolve_dtype
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ class Generation:
     seconds: float = 0.0
     """This segment's share of its batch's time (by tokens)."""
     error: str | None = None
+    interrupted: bool = False
+    """The run was asked to stop before this segment was done."""
 
 
 def plan_batches(lengths: Sequence[int], batch_tokens: int, max_batch_size: int) -> list[list[int]]:
@@ -73,12 +76,19 @@ class Seq2SeqEngine:
         runtime: RuntimeConfig,
         generation: Mapping[str, Any] | None = None,
         relative_cap: tuple[float, int] | None = None,
+        stop: StopSignal | None = None,
+        allow_download: bool = False,
     ) -> None:
         """``generation`` overrides the model's generation_config key by key.
         ``relative_cap`` = (factor, margin): without a configured
         ``max_new_tokens``, each batch may generate at most factor x its longest
-        input + margin tokens."""
+        input + margin tokens. ``stop`` ends generation at the next decoding
+        step; unfinished segments come back ``interrupted``. ``allow_download``
+        lets a hub model missing from the cache be downloaded."""
         self.spec = spec
+        self.stop = stop
+        self.allow_download = allow_download
+        self._stopping_criteria: Any = None
         self.runtime = runtime
         self.overrides = dict(generation or {})
         self.relative_cap = None if "max_new_tokens" in self.overrides else relative_cap
@@ -100,7 +110,9 @@ class Seq2SeqEngine:
         if self._tokenizer is None:
             from transformers import AutoTokenizer
 
-            self._tokenizer = from_pretrained(self.spec, AutoTokenizer.from_pretrained)
+            self._tokenizer = from_pretrained(
+                self.spec, AutoTokenizer.from_pretrained, allow_download=self.allow_download
+            )
         return self._tokenizer
 
     @property
@@ -122,11 +134,17 @@ class Seq2SeqEngine:
             torch.set_num_threads(self.runtime.threads)
         self.tokenizer  # noqa: B018 - load the tokenizer first: its errors are clearer
         model = from_pretrained(
-            self.spec, AutoModelForSeq2SeqLM.from_pretrained, use_safetensors=True, dtype=self.dtype
+            self.spec,
+            AutoModelForSeq2SeqLM.from_pretrained,
+            allow_download=self.allow_download,
+            use_safetensors=None if self.spec.allow_pickle else True,
+            dtype=self.dtype,
         )
         model.to(self.device)
         model.eval()
         self._generation_config = self._build_generation_config(model)
+        if self.stop is not None:
+            self._stopping_criteria = _stopping_criteria(self.stop)
         positions = getattr(model.config, "max_position_embeddings", None)
         # Decoders with learned or fixed position tables cannot go past them.
         self._output_limit = positions - 1 if isinstance(positions, int) and positions > 1 else None
@@ -194,7 +212,9 @@ class Seq2SeqEngine:
     def _model_input_limit(self) -> int:
         from transformers import AutoConfig
 
-        config = from_pretrained(self.spec, AutoConfig.from_pretrained)
+        config = from_pretrained(
+            self.spec, AutoConfig.from_pretrained, allow_download=self.allow_download
+        )
         limits = [
             value
             for value in (
@@ -238,6 +258,10 @@ class Seq2SeqEngine:
         lengths = [len(encoded[i]) for i in runnable]
         for batch in plan_batches(lengths, self.runtime.batch_tokens, self.runtime.max_batch_size):
             indices = [runnable[i] for i in batch]
+            if self.stop is not None and self.stop.requested:
+                for index in indices:
+                    results[index] = Generation("", len(encoded[index]), interrupted=True)
+                continue
             for index, result in self._generate_batch(indices, encoded).items():
                 results[index] = result
             if on_progress:
@@ -280,8 +304,11 @@ class Seq2SeqEngine:
                     input_ids=input_ids,
                     attention_mask=padded["attention_mask"].to(self.device),
                     generation_config=generation_config,
+                    stopping_criteria=self._stopping_criteria,
                 )
             seconds = time.perf_counter() - started
+            if self.stop is not None and self.stop.requested:
+                return {i: Generation("", len(encoded[i]), interrupted=True) for i in indices}
         except Exception as exc:  # noqa: BLE001 - isolate the failing input, keep the others
             if isinstance(exc, torch.OutOfMemoryError) and self.device.type == "cuda":
                 torch.cuda.empty_cache()
@@ -313,3 +340,17 @@ class Seq2SeqEngine:
         }
 
 
+
+
+def _stopping_criteria(stop: StopSignal) -> Any:
+    """Generation stops at the next decoding step once ``stop`` is requested."""
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class StopWhenRequested(StoppingCriteria):
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            return torch.full(
+                (input_ids.shape[0],), stop.requested, dtype=torch.bool, device=input_ids.device
+            )
+
+    return StoppingCriteriaList([StopWhenRequested()])

@@ -1,0 +1,192 @@
+"""The commands behind the CLI: ``run``, ``check``, ``fetch``.
+
+Each takes the parsed arguments, calls the library and returns an exit code;
+errors that stop a command are raised and turned into exit codes by ``cli``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from . import cli
+from .config import JobConfig, load_config, revision_warnings
+from .errors import ConfigError, LockHeldError, ModelLoadError, OutputWriteError, SummarizerError
+from .hub import MODEL_SECTIONS, fetch_models
+from .io.readers import require_input_paths
+from .io.reports import publish
+from .pipeline import RunOptions, run_job
+from .planning import make_plan
+from .report import JobReport
+from .stopping import SignalHandlers, StopSignal
+
+logger = logging.getLogger("summarizer")
+
+
+def _load(args: argparse.Namespace) -> JobConfig:
+    config = load_config(args.config)
+    inputs = getattr(args, "input", None)
+    output_dir = getattr(args, "output_dir", None)
+    config = config.with_overrides(
+        input_paths=[p.absolute() for p in inputs] if inputs else None,
+        output_dir=output_dir.absolute() if output_dir else None,
+    )
+    return config
+
+
+def _require_inputs(config: JobConfig, args: argparse.Namespace) -> None:
+    if not config.inputs.paths:
+        raise ConfigError(f"{args.config}: inputs.paths: no inputs; set it or pass --input")
+
+
+def _offline() -> None:
+    """Runs never download: set before transformers is first imported."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """``summarizer run``."""
+    if not args.download:
+        _offline()
+    config = _load(args)
+    _require_inputs(config, args)
+    for warning in revision_warnings(config):
+        logger.info("%s", warning)
+    stop = StopSignal()
+    options = RunOptions(
+        force=args.force,
+        dry_run=args.dry_run,
+        limit=args.limit,
+        show_progress=sys.stderr.isatty() and not args.quiet,
+        allow_download=args.download,
+        stop=stop,
+    )
+    with SignalHandlers(stop):
+        try:
+            report = run_job(config, options)
+        except LockHeldError:
+            raise
+        except SummarizerError as exc:
+            if not args.dry_run:
+                _publish_quietly(config, None, cli.exit_code_for(exc), str(exc))
+            raise
+    if args.dry_run:
+        _print_plan(report)
+        return cli.EXIT_OK
+    if report.stopped:
+        code = stop.exit_code or cli.EXIT_TEMPFAIL
+    else:
+        code = cli.EXIT_ARTICLES_FAILED if report.failed else cli.EXIT_OK
+    try:
+        publish(config.reports, report, code, config_path=config.source)
+    except OutputWriteError as exc:
+        logger.error("%s", exc)
+        code = code or cli.EXIT_TEMPFAIL
+    logger.log(logging.INFO if code == cli.EXIT_OK else logging.WARNING, "%s", report.summary_line())
+    return code
+
+
+def _publish_quietly(config: JobConfig, report: JobReport | None, code: int, error: str) -> None:
+    try:
+        publish(config.reports, report, code, config_path=config.source, error=error)
+    except OutputWriteError as exc:
+        logger.debug("could not write the failure report: %s", exc)
+
+
+def _print_plan(report: JobReport) -> None:
+    for key in report.planned:
+        print(f"would process  {key}")
+    for key in report.skipped:
+        print(f"already done   {key}")
+    print(f"dry run: {len(report.planned)} to process, {len(report.skipped)} already done")
+
+
+def check_command(args: argparse.Namespace) -> int:
+    """``summarizer check``: validate, resolve models locally, print the plan."""
+    _offline()
+    config = _load(args)
+    _require_inputs(config, args)
+    for warning in revision_warnings(config):
+        logger.warning("%s", warning)
+    require_input_paths(config.inputs.paths)
+    plan = make_plan(config)
+    print(f"config          {config.source}")
+    print(f"fingerprint     {plan.fingerprint[:16]}")
+    for path in config.inputs.paths:
+        print(f"input           {path}")
+    print(
+        f"articles        {plan.found} found, {len(plan.todo)} new or changed, "
+        f"{len(plan.skipped)} already done"
+    )
+    print(f"outputs         {config.outputs.dir or 'next to each article'}")
+    print(f"reports         {config.reports.dir or 'none'}")
+    problems = []
+    for section in MODEL_SECTIONS:
+        try:
+            print(f"{section:<15} {_describe_local_model(config, section)}")
+        except (ModelLoadError, ConfigError) as exc:
+            print(f"{section:<15} NOT AVAILABLE")
+            problems.append(str(exc))
+    try:
+        print(f"device          {_describe_device(config)}")
+    except ConfigError as exc:
+        problems.append(str(exc))
+    for problem in problems:
+        logger.error("%s", problem)
+    return cli.EXIT_CONFIG if problems else cli.EXIT_OK
+
+
+def _describe_local_model(config: JobConfig, section: str) -> str:
+    from transformers import AutoTokenizer
+
+    from .models.loading import ModelSpec, from_pretrained, locate_model
+
+    settings = getattr(config, section)
+    spec = ModelSpec(
+        settings.model,
+        settings.revision,
+        config_key=f"{section}.model",
+        allow_pickle=settings.allow_pickle_weights,
+        cache_dir=str(config.hub.cache_dir) if config.hub.cache_dir else None,
+    )
+    folder, commit = locate_model(spec)
+    from_pretrained(spec, AutoTokenizer.from_pretrained)
+    if spec.is_local:
+        return f"{spec.name} (local folder)"
+    return f"{spec.name} revision {spec.revision or 'main'} = commit {commit} (in {folder})"
+
+
+def _describe_device(config: JobConfig) -> str:
+    import torch
+
+    from .models.loading import resolve_device, resolve_dtype
+
+    device = resolve_device(config.runtime.device)
+    dtype = str(resolve_dtype(config.runtime.dtype, device)).replace("torch.", "")
+    threads = config.runtime.threads or torch.get_num_threads()
+    return f"{device} ({dtype}), {threads} CPU threads"
+
+
+def fetch_command(args: argparse.Namespace) -> int:
+    """``summarizer fetch``: download the configured models and print their commits."""
+    config = load_config(args.config)
+    code = cli.EXIT_OK
+    for result in fetch_models(config):
+        print(f"{result.config_key}: {result.model}")
+        if result.problem:
+            logger.error("%s: %s", result.config_key, result.problem)
+            worse = cli.EXIT_HUB_UNAVAILABLE if result.unreachable else cli.EXIT_CONFIG
+            code = max(code, worse)
+            continue
+        if result.commit is None:
+            print(f"  local folder {result.path}: nothing to fetch")
+            continue
+        print(f"  revision {result.revision or 'main'} = commit {result.commit}")
+        print(f"  files in {Path(result.path or '')}")
+        if result.revision != result.commit:
+            section = result.config_key.rsplit(".", 1)[0]
+            print(f"  pin it: set {section}.revision: {result.commit}")
+    return code
