@@ -26,6 +26,16 @@ DEFAULT_DROP_LINE_PATTERNS: tuple[str, ...] = (
     r"Publicité",
 )
 
+#: Popular models whose main branch holds only pickle weights, with the commit
+#: of the hub's safetensors conversion (an open pull request) used when the
+#: config names the model without a revision.
+KNOWN_SAFETENSORS_REVISIONS: dict[str, str] = {
+    # refs/pr/2, "Adding `safetensors` variant of this model"
+    "moussaKam/barthez-orangesum-abstract": "d297ebaa84d61a069a0cd6922271c4a47ba2554e",
+    # refs/pr/4, conversion of main b4a9a38
+    "Helsinki-NLP/opus-mt-fr-en": "d1e0695bb7088571b5fdc25e950f415ad45c8ff1",
+}
+
 #: Generation settings that YAML may override, with their types. They are
 #: applied key by key on top of the model's own ``generation_config``.
 GENERATION_KEYS: dict[str, type] = {
@@ -166,8 +176,10 @@ class SummarizationConfig:
     """Hub id (``org/name``) or a local folder (absolute, or starting with
     ``./``/``../``, relative to the config file) holding safetensors weights."""
 
-    revision: str | None = "d297ebaa84d61a069a0cd6922271c4a47ba2554e"
-    """Hub revision (commit hash, branch, tag or ``refs/pr/N``); ignored for local folders."""
+    revision: str | None = None
+    """Hub revision (commit hash, branch, tag or ``refs/pr/N``); ignored for local folders.
+    Empty: the pinned safetensors revision for a model in KNOWN_SAFETENSORS_REVISIONS,
+    else the main branch."""
 
     allow_pickle_weights: bool = False
     """Allow pickle weights (``pytorch_model.bin``) when a model has no
@@ -187,6 +199,10 @@ class SummarizationConfig:
     )
     """Overrides of the model's generation_config (see GENERATION_KEYS)."""
 
+    def __post_init__(self) -> None:
+        if self.revision is None and self.model in KNOWN_SAFETENSORS_REVISIONS:
+            object.__setattr__(self, "revision", KNOWN_SAFETENSORS_REVISIONS[self.model])
+
 
 @dataclass(frozen=True)
 class TranslationConfig:
@@ -195,8 +211,8 @@ class TranslationConfig:
     model: str = field(default="Helsinki-NLP/opus-mt-fr-en", metadata={"model": True})
     """Hub id or local folder, as for ``summarization.model``."""
 
-    revision: str | None = "d1e0695bb7088571b5fdc25e950f415ad45c8ff1"
-    """Hub revision; ignored for local folders."""
+    revision: str | None = None
+    """Hub revision, as for ``summarization.revision``."""
 
     allow_pickle_weights: bool = False
     """Allow pickle weights (``pytorch_model.bin``) when a model has no
@@ -224,6 +240,10 @@ class TranslationConfig:
         default_factory=dict, metadata={"settings": GENERATION_KEYS}
     )
     """Overrides of the model's generation_config (see GENERATION_KEYS)."""
+
+    def __post_init__(self) -> None:
+        if self.revision is None and self.model in KNOWN_SAFETENSORS_REVISIONS:
+            object.__setattr__(self, "revision", KNOWN_SAFETENSORS_REVISIONS[self.model])
 
 
 @dataclass(frozen=True)

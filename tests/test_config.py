@@ -142,3 +142,38 @@ def test_source_is_not_a_yaml_key(tmp_path: Path) -> None:
 def test_missing_config_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="config file not found"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_known_pickle_only_models_get_their_safetensors_revision(tmp_path: Path) -> None:
+    config = load_config(
+        write_config(
+            tmp_path / "c.yaml",
+            """\
+            summarization: {model: moussaKam/barthez-orangesum-abstract}
+            translation: {model: Helsinki-NLP/opus-mt-de-en}
+            """,
+        )
+    )
+    assert config.summarization.revision == "d297ebaa84d61a069a0cd6922271c4a47ba2554e"
+    assert config.translation.revision is None
+
+
+def test_moving_revisions_are_warned_about(tmp_path: Path) -> None:
+    from summarizer.config import revision_warnings
+
+    config = load_config(
+        write_config(
+            tmp_path / "c.yaml",
+            """\
+            summarization: {model: org/a, revision: main}
+            translation: {model: org/b}
+            """,
+        )
+    )
+    assert revision_warnings(config) == [
+        "summarization.revision: 'main' can change under you; pin a commit hash "
+        "(`summarizer fetch` prints it)",
+        "translation.revision: no revision (the moving main branch) can change under you; "
+        "pin a commit hash (`summarizer fetch` prints it)",
+    ]
+    assert revision_warnings(load_config(REPO / "configs" / "default.yaml")) == []
