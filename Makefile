@@ -1,5 +1,6 @@
 # Two entry points, each doing its own set-up on a fresh Linux machine (Python 3.10+):
-#   make run    run the job on the sample articles in examples/ with configs/default.yaml
+#   make run    download the models (summarizer fetch), then run the job on the
+#               sample articles in examples/ with configs/default.yaml
 #   make test   run the test suite (this is what CI runs, through .ci/run)
 # torch is installed before the package: a bare "torch" requirement would pull a
 # multi-GB CUDA build. On a CPU-only machine without a local torch wheel, use
@@ -15,6 +16,7 @@ BIN := $(VENV)/bin
 .PHONY: run test install clean
 
 run: install
+	$(BIN)/summarizer fetch -c $(CONFIG)
 	$(BIN)/summarizer run -c $(CONFIG)
 
 test: install

@@ -10,13 +10,19 @@ import re
 from typing import Mapping
 
 _COMPLETED = re.compile(
-    r'^summarizer_last_completed_timestamp_seconds\{config="(?P<config>[^"]*)"\} (?P<value>\S+)$',
+    r'^summarizer_last_completed_timestamp_seconds\{config="(?P<config>(?:[^"\\]|\\.)*)"\} (?P<value>\S+)$',
     re.MULTILINE,
 )
 
 
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _number(value: float) -> str:
+    """Full precision (timestamps need it), no exponent, no needless decimals."""
+    value = round(float(value), 3)
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def previous_completed(text: str, config_name: str) -> float | None:
@@ -68,5 +74,5 @@ def render_metrics(
     lines = []
     for name, help_text, samples in rows:
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
-        lines += [f"{name}{{{labels}}} {float(value):.6g}" for labels, value in samples]
+        lines += [f"{name}{{{labels}}} {_number(value)}" for labels, value in samples]
     return "\n".join(lines) + "\n"

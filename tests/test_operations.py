@@ -452,3 +452,21 @@ def test_the_nightly_wrapper_is_silent_on_success_and_loud_on_failure(tmp_path, 
     assert "summarizer nightly run failed with exit code 1" in failed.stderr
     assert "failed: vide.txt: file is empty" in failed.stderr
     assert (tmp_path / "logs" / "n.log").read_text().count("=== ") == 4
+
+
+def test_metrics_keep_timestamps_exact_and_carry_the_last_completed_run() -> None:
+    from summarizer.metrics import previous_completed, render_metrics
+
+    text = render_metrics(
+        config_name='news "fr"',
+        finished_at=1795921234.5678,
+        duration_seconds=12.0,
+        exit_code=78,
+        articles={"done": 0},
+        tokens_per_second=0.0,
+        last_completed=1795900000.25,
+    )
+    assert 'summarizer_last_run_timestamp_seconds{config="news \\"fr\\""} 1795921234.568' in text
+    assert 'summarizer_last_run_exit_code{config="news \\"fr\\""} 78' in text
+    assert previous_completed(text, 'news "fr"') == 1795900000.25
+    assert previous_completed(text, "other") is None
