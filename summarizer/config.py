@@ -338,6 +338,19 @@ def load_config(path: str | Path) -> JobConfig:
     return config
 
 
+def _generation_problems(gen: dict[str, Any]) -> list[tuple[str, str]]:
+    """Values transformers would refuse at the first generate() (of every article)."""
+    problems = []
+    for key in ("num_beams", "max_new_tokens"):
+        if key in gen and gen[key] < 1:
+            problems.append((key, f"must be at least 1 (got {gen[key]})"))
+    if "temperature" in gen and gen["temperature"] <= 0:
+        problems.append(("temperature", "must be greater than 0 (use do_sample: false for greedy)"))
+    if "top_p" in gen and not 0 < gen["top_p"] <= 1:
+        problems.append(("top_p", f"must be in (0, 1] (got {gen['top_p']})"))
+    return problems
+
+
 def _check_consistency(config: JobConfig, path: Path) -> None:
     """Checks that involve more than one key."""
     for index, pattern in enumerate(config.cleaning.drop_line_patterns):
@@ -349,8 +362,8 @@ def _check_consistency(config: JobConfig, path: Path) -> None:
             ) from None
     for section in ("summarization", "translation"):
         gen = getattr(config, section).generation
-        if gen.get("num_beams") == 0:
-            raise ConfigError(f"{path}: {section}.generation.num_beams: must be at least 1")
+        for key, problem in _generation_problems(gen):
+            raise ConfigError(f"{path}: {section}.generation.{key}: {problem}")
         low, high = gen.get("min_new_tokens"), gen.get("max_new_tokens")
         if low is not None and high is not None and low > high:
             raise ConfigError(

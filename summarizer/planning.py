@@ -105,13 +105,13 @@ def make_plan(config: JobConfig, *, force: bool = False, limit: int | None = Non
         max_file_bytes=int(config.inputs.max_file_mb * 1024 * 1024),
         max_article_chars=config.inputs.max_article_chars,
     )
-    claimed: dict[tuple[Path, str], SourceFile] = {}
+    claimed: dict[tuple[Path, str, str], SourceFile] = {}
     new: list[WorkItem] = []
     for source in discover(config.inputs.paths, config.inputs.extensions):
         location = output_location(source, config.outputs.dir)
         items = read_source(source, limits)
         plan.found += len(items)
-        owner = claimed.setdefault((location.folder, location.name), source)
+        owner = claimed.setdefault((location.folder, location.name, source.kind), source)
         if owner is not source:
             message = f"its outputs would overwrite those of {owner.path}; rename one of them"
             plan.unwritable.extend(ReadFailure(i.key, source, message) for i in items)
@@ -145,12 +145,12 @@ def _is_done(item: WorkItem, location: OutputLocation, plan: Plan, config: JobCo
 def _plan_jsonl(
     plan: Plan, source: SourceFile, location: OutputLocation, items: list[WorkItem], force: bool
 ) -> list[WorkItem]:
-    previous = {r.get("key"): r for r in read_jsonl_objects(location.results)}
+    previous = {r.get("id"): r for r in read_jsonl_objects(location.results) if r.get("id")}
     plan.jsonl_order[source.path] = [item.key for item in items]
     carried = plan.carried_records.setdefault(source.path, {})
     todo = []
     for item in items:
-        record = previous.get(item.key)
+        record = previous.get(item.record_id) if item.record_id else None
         if (
             not force
             and isinstance(item, Article)
@@ -159,7 +159,7 @@ def _plan_jsonl(
             and record.get("input_sha256") == item.input_sha256
             and record.get("fingerprint") == plan.fingerprint
         ):
-            carried[item.key] = record
+            carried[item.key] = {**record, "key": item.key}
             plan.skipped.append(item.key)
         else:
             todo.append(item)

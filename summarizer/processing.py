@@ -95,12 +95,17 @@ class ArticleProcessor:
             if isinstance(item, ReadFailure):
                 results[item.key] = failed_result(item, self.fingerprint)
                 continue
-            clean = clean_article(item.title, item.text, self.line_filter)
+            clean = clean_article(
+                item.title,
+                item.text,
+                self.line_filter,
+                markdown=item.source.path.suffix.lower() == ".md",
+            )
             if not clean.paragraphs:
                 dropped = len(clean.dropped_lines)
-                reason = "no body text" + (
-                    f" left after cleaning ({dropped} boilerplate lines dropped)" if dropped else ""
-                )
+                reason = "no body text" + (" (only a title line)" if clean.title else "")
+                if dropped:
+                    reason += f" left after cleaning ({dropped} boilerplate lines dropped)"
                 failure = ReadFailure(item.key, item.source, reason, item.input_sha256, item.record_id)
                 results[item.key] = failed_result(failure, self.fingerprint)
                 continue

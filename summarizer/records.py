@@ -19,9 +19,16 @@ class SourceFile:
     root: Path
     """The input folder it was found under (its parent folder when given directly)."""
     relative: PurePosixPath
-    """Path relative to ``root``; the article key and the mirrored output path come from it."""
+    """Path relative to ``root``; the mirrored output path comes from it."""
     kind: SourceKind
     """``text`` for .txt/.md (one article), ``jsonl`` (one article per line)."""
+    key: str = ""
+    """Unique label of the file in this run: ``relative``, prefixed with the input
+    folder's name (or made absolute) when two inputs share a relative path."""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", self.relative.as_posix())
 
 
 @dataclass(frozen=True)
@@ -29,9 +36,10 @@ class Article:
     """One article ready for cleaning."""
 
     key: str
-    """Stable identity: relative path, plus ``#id`` for JSONL records."""
+    """Stable identity: the source's key, plus ``#id`` for JSONL records."""
     source: SourceFile
-    title: str
+    title: str | None
+    """The title; None when it is the first line of ``text`` (.txt/.md files), picked after cleaning."""
     text: str
     input_sha256: str
     """Hash of the raw input (file bytes, or the JSONL record) used to detect edits."""

@@ -61,3 +61,24 @@ def test_single_newlines_and_blank_lines_both_separate_paragraphs() -> None:
     clean = clean_article("T", "Un.\nDeux.\n\n\nTrois.", FILTER)
     assert clean.paragraphs == ("Un.", "Deux.", "Trois.")
     assert clean.body == "Un.\nDeux.\nTrois."
+
+
+def test_the_title_is_the_first_line_left_after_cleaning() -> None:
+    clean = clean_article(None, "Publicité\n\nLe vrai titre\nLe corps.\n", FILTER)
+    assert (clean.title, clean.paragraphs, clean.dropped_lines) == (
+        "Le vrai titre", ("Le corps.",), ("Publicité",)
+    )
+
+
+def test_markdown_title_loses_heading_marks() -> None:
+    clean = clean_article(None, "## Titre\ncorps", FILTER, markdown=True)
+    assert (clean.title, clean.paragraphs) == ("Titre", ("corps",))
+    assert clean_article(None, "## Titre\ncorps", FILTER).title == "## Titre"
+
+
+def test_a_one_line_article_is_all_body_but_a_lone_title_is_not() -> None:
+    line = " ".join(["mot"] * 25) + "."
+    clean = clean_article(None, line, FILTER)
+    assert (clean.title, clean.paragraphs) == ("", (line,))
+    clean = clean_article(None, "Grève jeudi\nPublicité\n", FILTER)
+    assert (clean.title, clean.paragraphs) == ("Grève jeudi", ())

@@ -178,7 +178,9 @@ def test_bad_articles_are_recorded_and_the_run_goes_on(job_config, articles, cap
     assert "NUL bytes" in meta(articles / "binaire.meta.json")["error"]
     pub = meta(articles / "pub.meta.json")
     assert pub["status"] == "failed"
-    assert pub["error"] == "no body text left after cleaning (2 boilerplate lines dropped)"
+    assert pub["error"] == (
+        "no body text (only a title line) left after cleaning (2 boilerplate lines dropped)"
+    )
     assert not (articles / "pub.summary.fr.txt").exists()
     assert meta(articles / "eau.meta.json")["status"] == "ok"
     err = capsys.readouterr().err
@@ -314,3 +316,52 @@ def test_a_run_with_nothing_new_does_not_import_torch(job_config, articles) -> N
     result = subprocess.run([sys.executable, "-c", code, str(job_config)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "0 done, 2 skipped" in result.stderr
+
+
+def test_two_inputs_with_the_same_relative_paths_keep_their_own_results(job_config, tmp_path) -> None:
+    for folder, title in (("d1", "Titre un"), ("d2", "Titre deux")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "a.txt").write_text(f"{title}\nLe conseil municipal a voté.\n", encoding="utf-8")
+    assert main(["run", "-c", str(job_config), "--input", str(tmp_path / "d1"), str(tmp_path / "d2")]) == 0
+    first, second = meta(tmp_path / "d1" / "a.meta.json"), meta(tmp_path / "d2" / "a.meta.json")
+    assert (first["title"], first["key"]) == ("Titre un", "d1/a.txt")
+    assert (second["title"], second["key"]) == ("Titre deux", "d2/a.txt")
+    assert first["input_sha256"] != second["input_sha256"]
+
+
+def test_a_text_file_and_a_jsonl_file_of_the_same_name_do_not_collide(job_config, articles) -> None:
+    (articles / "eau.jsonl").write_text('{"id": "1", "text": "Le conseil a voté."}\n', encoding="utf-8")
+    assert main(["run", "-c", str(job_config)]) == 0
+    assert meta(articles / "eau.meta.json")["status"] == "ok"
+    assert (articles / "eau.results.jsonl").exists()
+
+
+def test_jsonl_results_are_matched_by_id_however_the_file_is_reached(job_config, articles, capsys) -> None:
+    feed = articles / "2026-11-28" / "feed.jsonl"
+    feed.write_text('{"id": "1", "text": "Le conseil a voté."}\n', encoding="utf-8")
+    assert main(["run", "-c", str(job_config), "--input", str(feed)]) == 0
+    capsys.readouterr()
+    assert main(["run", "-c", str(job_config)]) == 0
+    assert "2 done, 1 skipped" in capsys.readouterr().err  # velo and eau; the record is skipped
+    (record,) = [json.loads(line) for line in (articles / "2026-11-28" / "feed.results.jsonl").open()]
+    assert record["status"] == "ok"
+
+
+def test_outputs_are_readable_by_others(job_config, articles) -> None:
+    old = os.umask(0o022)
+    try:
+        assert main(["run", "-c", str(job_config)]) == 0
+    finally:
+        os.umask(old)
+    for name in OUTPUTS:
+        assert (articles / name).stat().st_mode & 0o777 == 0o644, name
+
+
+def test_a_one_line_article_is_summarised(job_config, articles) -> None:
+    from tiny_models import FRENCH
+
+    (articles / "ligne.txt").write_text(" ".join(FRENCH), encoding="utf-8")
+    assert main(["run", "-c", str(job_config)]) == 0
+    record = meta(articles / "ligne.meta.json")
+    assert record["status"] == "ok" and record["title"] == ""
+    assert (articles / "ligne.translation.en.txt").read_text(encoding="utf-8").strip()

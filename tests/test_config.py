@@ -100,6 +100,22 @@ def test_with_overrides(tmp_path: Path) -> None:
             "translation.generation.repetition_penalty: must be 0 or more",
         ),
         (
+            "summarization:\n  generation: {max_new_tokens: 0}\n",
+            "summarization.generation.max_new_tokens: must be at least 1",
+        ),
+        (
+            "translation:\n  generation: {do_sample: true, temperature: 0}\n",
+            "translation.generation.temperature: must be greater than 0",
+        ),
+        (
+            "translation:\n  generation: {top_p: 1.5}\n",
+            "translation.generation.top_p: must be in (0, 1]",
+        ),
+        (
+            "translation:\n  generation: {num_beams: 0}\n",
+            "translation.generation.num_beams: must be at least 1",
+        ),
+        (
             "translation:\n  generation: {min_new_tokens: 9, max_new_tokens: 3}\n",
             "translation.generation.min_new_tokens: 9 is more than max_new_tokens 3",
         ),

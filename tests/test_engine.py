@@ -197,7 +197,7 @@ def test_pickle_only_model_is_refused_with_advice(tiny_models, tmp_path) -> None
         (OSError("x is not a local folder and is not a valid model identifier"), "no such model on the hub"),
         (OSError("Revision Not Found for url"), "revision not found"),
         (ValueError("Unrecognized configuration class BertConfig"), "not a sequence-to-sequence"),
-        (OSError("disk on fire"), "cannot load model (disk on fire)"),
+        (OSError("disk on fire"), "cannot load the model or its tokenizer (OSError: disk on fire)"),
     ],
 )
 def test_load_errors_are_explained(error, expected) -> None:
@@ -215,3 +215,17 @@ def test_missing_hub_model_fails_fast_offline(monkeypatch) -> None:
     )
     with pytest.raises(ModelLoadError, match="translation.model: Helsinki-NLP/opus-mt-xx-yy@main: "):
         e.load()
+
+
+def test_broken_local_folders_are_explained(tiny_models, tmp_path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ModelLoadError, match=r"no config.json in .*empty; not a transformers model folder"):
+        engine(empty).load()
+    partial = tmp_path / "partial"
+    shutil.copytree(tiny_models["translator"], partial)
+    (partial / "source.spm").unlink()
+    with pytest.raises(ModelLoadError, match="check that the folder holds every file"):
+        engine(partial).load()
+
+

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.io.readers import InputPathError, ReadLimits, discover, read_source, split_title
+from summarizer.io.readers import InputPathError, ReadLimits, discover, read_source
 from summarizer.io.writers import is_output_file
 from summarizer.records import Article, ReadFailure
 
@@ -18,20 +18,15 @@ def read_one(path: Path) -> Article | ReadFailure:
     return item
 
 
-def test_txt_title_is_first_non_empty_line(tmp_path: Path) -> None:
+def test_txt_is_read_whole_the_title_is_found_after_cleaning(tmp_path: Path) -> None:
     path = tmp_path / "a.txt"
     path.write_text("\n\n  Le titre  \nPremier paragraphe.\n\nSecond.\n", encoding="utf-8")
     article = read_one(path)
     assert isinstance(article, Article)
-    assert article.title == "Le titre"
-    assert article.text == "Premier paragraphe.\n\nSecond.\n".rstrip("\n")
+    assert article.title is None
+    assert article.text == "\n\n  Le titre  \nPremier paragraphe.\n\nSecond.\n"
     assert article.key == "a.txt"
     assert len(article.input_sha256) == 64
-
-
-def test_md_title_loses_heading_marks() -> None:
-    assert split_title("## Titre\ncorps", markdown=True) == ("Titre", "corps")
-    assert split_title("## Titre\ncorps") == ("## Titre", "corps")
 
 
 @pytest.mark.parametrize(
@@ -48,8 +43,7 @@ def test_encodings_and_line_ends(tmp_path: Path, raw: bytes) -> None:
     path.write_bytes(raw)
     article = read_one(path)
     assert isinstance(article, Article)
-    assert article.title == "Titre"
-    assert article.text.strip() == "Corps du texte."
+    assert article.text.replace("\r\n", "\n").strip() == "Titre\nCorps du texte."
 
 
 @pytest.mark.parametrize(
@@ -83,9 +77,7 @@ def test_utf16_with_bom_is_read(tmp_path: Path, encoding: str) -> None:
     path.write_bytes(data)
     article = read_one(path)
     assert isinstance(article, Article)
-    assert (article.title, article.text.strip(), article.encoding) == (
-        "Été à Noël", "Un « texte » accentué.", "utf-16"
-    )
+    assert (article.text, article.encoding) == (text, "utf-16")
     assert article.flags == ()
 
 
@@ -94,7 +86,7 @@ def test_windows_1252_is_read_with_a_flag(tmp_path: Path) -> None:
     path.write_bytes("Été\nL’œuvre « coûte » 5 €.\n".encode("cp1252"))
     article = read_one(path)
     assert isinstance(article, Article)
-    assert article.text.strip() == "L’œuvre « coûte » 5 €."
+    assert article.text == "Été\nL’œuvre « coûte » 5 €.\n"
     assert article.encoding == "cp1252"
     assert article.flags == ("encoding_fallback",)
 
@@ -239,3 +231,34 @@ def test_missing_or_unsupported_input_paths(tmp_path: Path) -> None:
     other.write_text("x")
     with pytest.raises(InputPathError, match="not an article file"):
         discover([other], [".txt"])
+
+
+def test_inputs_sharing_relative_paths_get_distinct_keys(tmp_path: Path) -> None:
+    for folder in ("d1", "d2", "x/d1"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "a.txt").write_text("T\nB", encoding="utf-8")
+    (tmp_path / "d1" / "b.txt").write_text("T\nB", encoding="utf-8")
+    found = discover([tmp_path / "d1", tmp_path / "d2", tmp_path / "x" / "d1"], [".txt"])
+    assert [s.key for s in found] == [
+        str(tmp_path / "d1" / "a.txt"),
+        "b.txt",
+        "d2/a.txt",
+        str(tmp_path / "x" / "d1" / "a.txt"),
+    ]
+    assert [s.relative.as_posix() for s in found] == ["a.txt", "b.txt", "a.txt", "a.txt"]
+
+
+def test_overlapping_inputs_list_each_file_once(tmp_path: Path) -> None:
+    (tmp_path / "in" / "sub").mkdir(parents=True)
+    (tmp_path / "in" / "sub" / "a.txt").write_text("T\nB", encoding="utf-8")
+    found = discover(
+        [tmp_path / "in", tmp_path / "in", tmp_path / "in" / "sub" / "a.txt"], [".txt"]
+    )
+    assert [s.key for s in found] == ["sub/a.txt"]
+
+
+def test_output_files_named_directly_are_skipped(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("T\nB", encoding="utf-8")
+    (tmp_path / "a.summary.fr.txt").write_text("S", encoding="utf-8")
+    found = discover([tmp_path / "a.txt", tmp_path / "a.summary.fr.txt"], [".txt"])
+    assert [s.key for s in found] == ["a.txt"]

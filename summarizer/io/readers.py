@@ -13,7 +13,8 @@ import logging
 import os
 import re
 import stat
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Iterator
 
@@ -38,28 +39,46 @@ def require_input_paths(paths: Iterable[Path]) -> None:
 
 
 def discover(paths: Iterable[Path], extensions: Iterable[str]) -> list[SourceFile]:
-    """All article files under ``paths``, in a stable order.
+    """All article files under ``paths``, in a stable order, each once.
 
     Folders are walked recursively without following symlinked folders; hidden
     files and folders (name starting with ".") and this job's own output files
-    are skipped. A file given directly is taken if its extension is known.
+    are skipped, also when named directly. A file given directly is taken if its
+    extension is known. A file reached twice (overlapping inputs) is kept once.
     """
     wanted = {ext.lower() for ext in extensions}
-    found: list[SourceFile] = []
+    found: dict[str, SourceFile] = {}
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            found.extend(_walk(path.resolve(), wanted))
+            candidates = list(_walk(path.resolve(), wanted))
         elif path.exists():
             if path.suffix.lower() not in wanted:
                 raise InputPathError(
                     f"{path}: not an article file (expected one of {', '.join(sorted(wanted))})"
                 )
-            path = path.absolute()
-            found.append(_source(path, path.parent))
+            if is_output_file(path.name):
+                logger.info("skipping %s: it is one of summarizer's own output files", path)
+                continue
+            path = Path(os.path.realpath(path.parent)) / path.name
+            candidates = [_source(path, path.parent)]
         else:
             raise InputPathError(f"{path}: input path does not exist")
-    return found
+        for source in candidates:
+            found.setdefault(str(source.path), source)
+    return _unique_keys(list(found.values()))
+
+
+def _unique_keys(sources: list[SourceFile]) -> list[SourceFile]:
+    """Qualify keys that two input folders share (``a.txt`` -> ``d1/a.txt``)."""
+    counts = Counter(source.key for source in sources)
+    if all(count == 1 for count in counts.values()):
+        return sources
+    qualified = [
+        replace(s, key=f"{s.root.name}/{s.key}") if counts[s.key] > 1 else s for s in sources
+    ]
+    counts = Counter(source.key for source in qualified)
+    return [replace(s, key=str(s.path)) if counts[s.key] > 1 else s for s in qualified]
 
 
 def _walk(root: Path, wanted: set[str]) -> Iterator[SourceFile]:
@@ -92,7 +111,7 @@ def read_source(source: SourceFile, limits: ReadLimits = ReadLimits()) -> list[A
     Never follows a symlink out of its input folder, never opens anything but a
     regular file (a FIFO would block the night), never reads past the size limit.
     """
-    key = str(source.relative)
+    key = source.key
     try:
         data = _read_regular_file(source, limits.max_file_bytes)
     except ValueError as exc:
@@ -182,7 +201,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
 
 def _read_text_article(source: SourceFile, data: bytes, limits: ReadLimits) -> Article | ReadFailure:
-    key = str(source.relative)
+    key = source.key
     digest = hashlib.sha256(data).hexdigest()
     try:
         text, encoding = decode_text(data)
@@ -190,12 +209,11 @@ def _read_text_article(source: SourceFile, data: bytes, limits: ReadLimits) -> A
         return ReadFailure(key, source, str(exc), digest)
     if len(text) > limits.max_article_chars:
         return ReadFailure(key, source, _too_long(len(text), limits), digest)
-    title, body = split_title(text, markdown=source.path.suffix.lower() == ".md")
-    if not title and not body.strip():
+    if not text.strip():
         return ReadFailure(key, source, "file is empty", digest)
     flags = ("encoding_fallback",) if encoding == "cp1252" else ()
     return Article(
-        key=key, source=source, title=title, text=body, input_sha256=digest,
+        key=key, source=source, title=None, text=text, input_sha256=digest,
         encoding=encoding, flags=flags,
     )
 
@@ -207,18 +225,6 @@ def _too_long(chars: int, limits: ReadLimits) -> str:
     )
 
 
-def split_title(text: str, *, markdown: bool = False) -> tuple[str, str]:
-    """First non-empty line (without Markdown ``#`` marks) and the rest of the text."""
-    lines = text.splitlines()
-    for index, line in enumerate(lines):
-        if line.strip():
-            title = line.strip()
-            if markdown:
-                title = title.lstrip("#").strip()
-            return title, "\n".join(lines[index + 1 :])
-    return "", ""
-
-
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed in article records")
 
@@ -226,7 +232,7 @@ def _reject_constant(name: str) -> Any:
 def _read_jsonl(
     source: SourceFile, data: bytes, limits: ReadLimits
 ) -> Iterator[Article | ReadFailure]:
-    base = str(source.relative)
+    base = source.key
     seen: set[str] = set()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]

@@ -64,7 +64,9 @@ def from_pretrained(
                 raise ModelLoadError(explain_load_error(spec, exc, offline=True)) from exc
             logger.info("downloading %s", spec.label())
         return loader(spec.name, **kwargs)
-    except (OSError, ValueError, ImportError, KeyError) as exc:
+    except ModelLoadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - transformers raises many kinds for a bad folder
         raise ModelLoadError(explain_load_error(spec, exc)) from exc
 
 
@@ -130,9 +132,13 @@ def explain_load_error(spec: ModelSpec, exc: BaseException, *, offline: bool = F
         return f"{where}: no such model on the hub (check the name, or log in for a private model)"
     if "unrecognized configuration class" in lowered:
         return f"{where}: not a sequence-to-sequence (encoder-decoder) model"
-    if isinstance(exc, ImportError) or "sentencepiece" in lowered or "protobuf" in lowered:
-        return f"{where}: tokenizer needs a missing package ({detail[:200]}); reinstall summarizer"
-    return f"{where}: cannot load model ({detail[:300]})"
+    if isinstance(exc, ImportError):
+        return f"{where}: a package the model needs is missing ({detail[:200]}); reinstall summarizer"
+    return (
+        f"{where}: cannot load the model or its tokenizer ({type(exc).__name__}: {detail[:300]}); "
+        "check that the folder holds every file `save_pretrained` wrote (config.json, weights, "
+        "tokenizer files such as tokenizer.json, spiece.model, source.spm/target.spm/vocab.json)"
+    )
 
 
 _SAFETENSORS_FILES = ("model.safetensors", "model.safetensors.index.json")

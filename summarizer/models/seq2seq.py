@@ -20,13 +20,18 @@ from typing import Any, Callable, Mapping, Sequence
 from ..config import RuntimeConfig
 from ..records import EngineStats
 from ..stopping import StopSignal
-from .loading import ModelSpec, from_pretrained, resolve_device, resolve_dtype
+from ..errors import ConfigError
+from .loading import ModelSpec, from_pretrained, locate_model, resolve_device, resolve_dtype
 
 logger = logging.getLogger(__name__)
 
 # Tokenizers report absurd maximums (1e30) when they do not know their model's.
 _SANE_TOKENIZER_MAX = 100_000
 _FALLBACK_MAX_INPUT_TOKENS = 512
+# Sentences and chunks are counted more than once; long prefixes probed while
+# splitting are not worth keeping.
+_CACHED_TEXT_CHARS = 4000
+_TOKEN_CACHE_ENTRIES = 100_000
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,8 @@ class Seq2SeqEngine:
         self.dtype = resolve_dtype(self.runtime.dtype, self.device)
         if self.runtime.threads:
             torch.set_num_threads(self.runtime.threads)
+        if self.spec.is_local or not self.allow_download:
+            locate_model(self.spec)  # clear errors for missing files before transformers tries
         self.tokenizer  # noqa: B018 - load the tokenizer first: its errors are clearer
         model = from_pretrained(
             self.spec,
@@ -159,12 +166,16 @@ class Seq2SeqEngine:
         )
 
     def _build_generation_config(self, model: Any) -> Any:
+        section = self.spec.config_key.rsplit(".", 1)[0]
         config = copy.deepcopy(model.generation_config)
-        config.update(**self.overrides)
+        try:
+            config.update(**self.overrides)
+            config.validate(strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"{section}.generation: {' '.join(str(exc).split())[:300]}") from None
         try:
             config.validate(strict=True)
         except ValueError as exc:
-            section = self.spec.config_key.rsplit(".", 1)[0]
             message = " ".join(str(exc).split())
             if any(f"`{key}`" in message for key in self.overrides):
                 logger.warning("%s.generation: %s", section, message)
@@ -198,8 +209,11 @@ class Seq2SeqEngine:
         """Model input tokens for ``text``, special tokens included (cached)."""
         count = self._token_counts.get(text)
         if count is None:
-            ids = self.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"]
-            count = self._token_counts[text] = len(ids)
+            count = len(self.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+            if len(text) <= _CACHED_TEXT_CHARS:
+                if len(self._token_counts) >= _TOKEN_CACHE_ENTRIES:
+                    self._token_counts.clear()
+                self._token_counts[text] = count
         return count
 
     @property

@@ -16,6 +16,9 @@ _LINE_BREAKS = re.compile(r"\r\n|[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
 _SPACES = re.compile(r"[^\S\n]+")
 
+#: A text that is a single line of at least this many words is body, not a title.
+ONE_LINE_ARTICLE_WORDS = 20
+
 
 @dataclass(frozen=True)
 class CleanArticle:
@@ -53,17 +56,30 @@ def normalise(text: str) -> str:
     return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
 
 
-def clean_article(title: str, body: str, line_filter: LineFilter) -> CleanArticle:
-    """Normalise the title and body and drop boilerplate lines from the body.
+def clean_article(
+    title: str | None, text: str, line_filter: LineFilter, *, markdown: bool = False
+) -> CleanArticle:
+    """Normalise the text, drop boilerplate lines, and find the title.
 
-    Each remaining non-empty line of the body is a paragraph: scraped text marks
-    paragraphs with single newlines as often as with blank lines.
+    ``title`` None means the title is the first line left after cleaning (.txt
+    and .md files; Markdown ``#`` marks are removed from it). Each remaining
+    non-empty line is a paragraph: scraped text marks paragraphs with single
+    newlines as often as with blank lines. A text that is one long line is all
+    body: a title is a single short line followed by more text.
     """
-    clean_title = " ".join(normalise(title).split())
     kept: list[str] = []
     dropped: list[str] = []
-    for line in normalise(body).split("\n"):
-        if not line:
-            continue
-        (dropped if line_filter.drops(line) else kept).append(line)
+    for line in normalise(text).split("\n"):
+        if line:
+            (dropped if line_filter.drops(line) else kept).append(line)
+    if title is None:
+        if len(kept) == 1 and len(kept[0].split()) >= ONE_LINE_ARTICLE_WORDS:
+            title = ""
+        elif kept:
+            title = kept.pop(0)
+            if markdown:
+                title = title.lstrip("#").strip()
+        else:
+            title = ""
+    clean_title = " ".join(normalise(title).split())
     return CleanArticle(title=clean_title, paragraphs=tuple(kept), dropped_lines=tuple(dropped))

@@ -88,19 +88,36 @@ def _split_characters(text: str, max_tokens: int, count: TokenCounter) -> list[s
     pieces = []
     rest = text
     while rest:
-        if count(rest) <= max_tokens:
-            pieces.append(rest)
-            break
-        low, high = 1, len(rest)
-        while low < high:  # largest prefix that fits
-            middle = (low + high + 1) // 2
-            if count(rest[:middle]) <= max_tokens:
-                low = middle
-            else:
-                high = middle - 1
-        pieces.append(rest[:low])
-        rest = rest[low:]
+        cut = _longest_prefix(rest, max_tokens, count)
+        pieces.append(rest[:cut])
+        rest = rest[cut:]
     return pieces
+
+
+def _longest_prefix(text: str, max_tokens: int, count: TokenCounter) -> int:
+    """Length of the longest prefix of ``text`` within ``max_tokens`` (at least 1).
+
+    Probes prefixes of doubling length, then bisects, so the work stays
+    proportional to the prefix found rather than to the whole text.
+    """
+    good, bad = 0, -1
+    probe = max(16, max_tokens * 4)
+    while bad < 0:
+        if probe >= len(text):
+            if count(text) <= max_tokens:
+                return len(text)
+            bad = len(text)
+        elif count(text[:probe]) <= max_tokens:
+            good, probe = probe, probe * 2
+        else:
+            bad = probe
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        if count(text[:middle]) <= max_tokens:
+            good = middle
+        else:
+            bad = middle
+    return max(good, 1)
 
 
 def pack_units(
@@ -173,7 +190,7 @@ def truncate_to_tokens(text: str, max_tokens: int, count: TokenCounter) -> tuple
     total = count(text)
     if total <= max_tokens:
         return text, 0
-    kept = _split_characters(text, max_tokens, count)[0]
+    kept = text[: _longest_prefix(text, max_tokens, count)]
     boundary = kept.rfind(" ")
     if boundary > len(kept) * 0.8:
         kept = kept[:boundary]
