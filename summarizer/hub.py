@@ -11,8 +11,10 @@ a fake one.
 from __future__ import annotations
 
 import logging
+import socket
 from dataclasses import dataclass
 from typing import Any, Iterable, Protocol
+from urllib.parse import urlparse
 
 from .config import JobConfig, is_local_model
 
@@ -61,10 +63,23 @@ class FetchResult:
         return self.problem is None
 
 
-def default_client() -> HubClient:
-    """The real hub client."""
-    from huggingface_hub import HfApi
+class HubUnreachable(Exception):
+    """The hub cannot be reached at all (offline mode, no network)."""
 
+
+def default_client() -> HubClient:
+    """The real hub client, after a quick check that the hub can be reached at all
+    (otherwise every call would spend most of a minute on retries)."""
+    from huggingface_hub import HfApi, constants
+
+    if constants.is_offline_mode():
+        raise HubUnreachable("offline mode is on (HF_HUB_OFFLINE); unset it to fetch")
+    endpoint = urlparse(constants.ENDPOINT)
+    host, port = endpoint.hostname or "huggingface.co", endpoint.port or 443
+    try:
+        socket.create_connection((host, port), timeout=10).close()
+    except OSError as exc:
+        raise HubUnreachable(f"cannot connect to {host}:{port} ({exc})") from None
     return HfApi()
 
 
@@ -77,7 +92,12 @@ def fetch_models(config: JobConfig, client: HubClient | None = None) -> list[Fet
         if is_local_model(section.model):
             results.append(FetchResult(key, section.model, None, path=section.model))
             continue
-        client = client or default_client()
+        try:
+            client = client or default_client()
+        except HubUnreachable as exc:
+            problem = f"cannot reach the hub: {exc}"
+            results.append(FetchResult(key, section.model, section.revision, problem=problem, unreachable=True))
+            continue
         results.append(_fetch_one(client, key, section, config))
     return results
 

@@ -229,3 +229,17 @@ def test_broken_local_folders_are_explained(tiny_models, tmp_path) -> None:
         engine(partial).load()
 
 
+
+
+def test_pickle_weights_load_only_when_the_config_allows_them(tiny_models, tmp_path) -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    folder = tmp_path / "pickle-only"
+    shutil.copytree(tiny_models["translator"], folder)
+    torch.save(load_file(folder / "model.safetensors"), folder / "pytorch_model.bin")
+    (folder / "model.safetensors").unlink()
+    allowed = Seq2SeqEngine(
+        ModelSpec(str(folder), allow_pickle=True), RuntimeConfig(device="cpu"), {"max_new_tokens": 4}
+    )
+    assert len(allowed.generate(["Bonjour"])) == 1
