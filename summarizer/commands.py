@@ -15,7 +15,9 @@ from pathlib import Path
 from . import cli
 from .config import JobConfig, load_config, revision_warnings
 from .errors import ConfigError, LockHeldError, ModelLoadError, OutputWriteError, SummarizerError
-from .hub import MODEL_SECTIONS, fetch_models
+from .hub import fetch_models, revision_key
+from .models.loading import ModelSpec, from_pretrained, locate_model
+from .models.pool import configured_uses
 from .io.readers import require_input_paths
 from .io.reports import publish
 from .pipeline import RunOptions, run_job
@@ -123,12 +125,13 @@ def check_command(args: argparse.Namespace) -> int:
     )
     print(f"outputs         {config.outputs.dir or 'next to each article'}")
     print(f"reports         {config.reports.dir or 'none'}")
+    print(f"languages       {_describe_languages(config)}")
     problems = []
-    for section in MODEL_SECTIONS:
+    for key, use in configured_uses(config):
         try:
-            print(f"{section:<15} {_describe_local_model(config, section)}")
+            print(f"{key}\n                {_describe_local_model(use.spec)}")
         except (ModelLoadError, ConfigError) as exc:
-            print(f"{section:<15} NOT AVAILABLE")
+            print(f"{key}\n                NOT AVAILABLE")
             problems.append(str(exc))
     try:
         print(f"device          {_describe_device(config)}")
@@ -139,19 +142,17 @@ def check_command(args: argparse.Namespace) -> int:
     return cli.EXIT_CONFIG if problems else cli.EXIT_OK
 
 
-def _describe_local_model(config: JobConfig, section: str) -> str:
+def _describe_languages(config: JobConfig) -> str:
+    if config.languages.force:
+        return f"every article is {config.languages.force} (languages.force)"
+    sources = sorted(set(config.summarizers()) - {"default"} | set(config.translators()))
+    default = " (+ any language for the default summariser)" if "default" in config.summarizers() else ""
+    return f"detected; models for {', '.join(sources)}{default}; target {config.target_language}"
+
+
+def _describe_local_model(spec: ModelSpec) -> str:
     from transformers import AutoTokenizer
 
-    from .models.loading import ModelSpec, from_pretrained, locate_model
-
-    settings = getattr(config, section)
-    spec = ModelSpec(
-        settings.model,
-        settings.revision,
-        config_key=f"{section}.model",
-        allow_pickle=settings.allow_pickle_weights,
-        cache_dir=str(config.hub.cache_dir) if config.hub.cache_dir else None,
-    )
     folder, commit = locate_model(spec)
     from_pretrained(spec, AutoTokenizer.from_pretrained)
     if spec.is_local:
@@ -187,6 +188,5 @@ def fetch_command(args: argparse.Namespace) -> int:
         print(f"  revision {result.revision or 'main'} = commit {result.commit}")
         print(f"  files in {Path(result.path or '')}")
         if result.revision != result.commit:
-            section = result.config_key.rsplit(".", 1)[0]
-            print(f"  pin it: set {section}.revision: {result.commit}")
+            print(f"  pin it: set {revision_key(result.config_key)}: {result.commit}")
     return code

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Protocol
 from urllib.parse import urlparse
 
-from .config import JobConfig, is_local_model
+from .config import JobConfig
 
 logger = logging.getLogger(__name__)
 
@@ -24,9 +24,6 @@ SAFETENSORS_PATTERNS = ["*.safetensors", "*.safetensors.index.json"]
 PICKLE_PATTERNS = ["pytorch_model*.bin", "pytorch_model.bin.index.json"]
 SUPPORT_PATTERNS = ["*.json", "*.model", "*.spm", "*.txt", "*.tiktoken"]
 """Config, generation config and tokenizer files (vocab, merges, sentencepiece)."""
-
-MODEL_SECTIONS = ("summarization", "translation")
-
 
 class HubClient(Protocol):
     """The part of ``huggingface_hub.HfApi`` that ``fetch`` uses."""
@@ -85,33 +82,34 @@ def default_client() -> HubClient:
 
 def fetch_models(config: JobConfig, client: HubClient | None = None) -> list[FetchResult]:
     """Download every configured hub model; local folders are only reported."""
+    from .models.pool import configured_uses
+
     results = []
-    for section_name in MODEL_SECTIONS:
-        section = getattr(config, section_name)
-        key = f"{section_name}.model"
-        if is_local_model(section.model):
-            results.append(FetchResult(key, section.model, None, path=section.model))
+    for key, use in configured_uses(config):
+        spec = use.spec
+        if spec.is_local:
+            results.append(FetchResult(key, spec.name, None, path=spec.name))
             continue
         try:
             client = client or default_client()
         except HubUnreachable as exc:
             problem = f"cannot reach the hub: {exc}"
-            results.append(FetchResult(key, section.model, section.revision, problem=problem, unreachable=True))
+            results.append(FetchResult(key, spec.name, spec.revision, problem=problem, unreachable=True))
             continue
-        results.append(_fetch_one(client, key, section, config))
+        results.append(_fetch_one(client, key, spec, config))
     return results
 
 
-def _fetch_one(client: HubClient, key: str, section: Any, config: JobConfig) -> FetchResult:
-    model, revision = section.model, section.revision
+def _fetch_one(client: HubClient, key: str, spec: Any, config: JobConfig) -> FetchResult:
+    model, revision = spec.name, spec.revision
     result = FetchResult(key, model, revision)
     try:
         files = client.list_repo_files(model, revision=revision)
         patterns = SUPPORT_PATTERNS + SAFETENSORS_PATTERNS
         if not any(name.endswith(".safetensors") for name in files):
             has_pickle = any(name.endswith(".bin") for name in files)
-            if not (has_pickle and section.allow_pickle_weights):
-                result.problem = _no_safetensors_message(client, section_name(key), model, revision)
+            if not (has_pickle and spec.allow_pickle):
+                result.problem = _no_safetensors_message(client, key, model, revision)
                 return result
             patterns = SUPPORT_PATTERNS + PICKLE_PATTERNS
         result.commit = client.model_info(model, revision=revision).sha
@@ -126,24 +124,29 @@ def _fetch_one(client: HubClient, key: str, section: Any, config: JobConfig) -> 
     return result
 
 
-def section_name(key: str) -> str:
-    """``summarization.model`` -> ``summarization``."""
-    return key.rsplit(".", 1)[0]
+def revision_key(model_key: str) -> str:
+    """``summarization.model`` -> ``summarization.revision``; ``translation.models.de`` ->
+    ``translation.models.de.revision``."""
+    return model_key[: -len(".model")] + ".revision" if model_key.endswith(".model") else f"{model_key}.revision"
 
 
-def _no_safetensors_message(client: HubClient, section: str, model: str, revision: str | None) -> str:
+def _allow_pickle_key(model_key: str) -> str:
+    return revision_key(model_key)[: -len("revision")] + "allow_pickle_weights"
+
+
+def _no_safetensors_message(client: HubClient, key: str, model: str, revision: str | None) -> str:
     where = revision or "main"
     found = find_safetensors_conversion(client, model)
     if found is None:
         return (
             f"{model}@{where} has only pickle weights (.bin) and no safetensors conversion was "
             f"found on the hub; convert the weights yourself and use a local folder, or set "
-            f"{section}.allow_pickle_weights: true if you trust this model"
+            f"{_allow_pickle_key(key)}: true if you trust this model"
         )
     number, commit = found
     return (
         f"{model}@{where} has only pickle weights (.bin); the hub's safetensors conversion is "
-        f"pull request #{number}: set {section}.revision: {commit}  (refs/pr/{number})"
+        f"pull request #{number}: set {revision_key(key)}: {commit}  (refs/pr/{number})"
     )
 
 

@@ -23,7 +23,6 @@ from .io.writers import remove_stale_temp_files
 from .locking import RunLock
 from .planning import make_plan
 from .processing import ArticleProcessor, failed_result
-from .records import Article
 from .report import JobReport
 from .stopping import StopSignal, TimeBudget
 
@@ -89,10 +88,9 @@ def run_job(config: JobConfig, options: RunOptions | None = None) -> JobReport:
 
 
 def _process_waves(config, plan, options, report, writer) -> None:  # noqa: ANN001
-    processor = ArticleProcessor(config, plan.fingerprint, options, report)
+    processor = ArticleProcessor(config, plan.fingerprints, options, report)
     try:
-        if any(isinstance(item, Article) for item in plan.todo):
-            processor.load_models()
+        processor.check_models(plan.todo)
         todo = plan.todo
         size = config.runtime.wave_articles or len(todo)
         for start in range(0, len(todo), size):
@@ -104,7 +102,7 @@ def _process_waves(config, plan, options, report, writer) -> None:  # noqa: ANN0
             report.left += len(wave) - len(results)
             started = time.perf_counter()
             done = [item for item in wave if item.key in results]
-            writer.write(done, results, processor.describe_models())
+            writer.write(done, results)
             report.add_stage_time("write", time.perf_counter() - started)
     finally:
         processor.record_model_usage()

@@ -5,10 +5,11 @@ Nothing here loads a model or imports torch, so a run with nothing new is fast.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Union
 
@@ -17,31 +18,45 @@ from .config import JobConfig, is_local_model
 from .io.readers import ReadLimits, discover, read_source
 from .io.writers import OutputLocation, output_location, read_json_object, read_jsonl_objects
 from .records import Article, ReadFailure, SourceFile
+from .text.language import LanguageDetector
 
 WorkItem = Union[Article, ReadFailure]
 
 
-def output_settings(config: JobConfig) -> dict[str, Any]:
-    """Everything that changes what is written for an article (runtime settings do not)."""
+def output_settings(config: JobConfig, language: str) -> dict[str, Any]:
+    """Everything that changes what is written for an article in ``language``.
+
+    Only the models that article uses count, so adding a German model does not
+    redo the French articles; runtime settings never count.
+    """
+    target = config.target_language
+    summarizer = config.summarizer_for(language)
+    translator = config.translator_for(language)
     summ, tr = config.summarization, config.translation
     return {
         "summarizer_version": __version__,
-        "language": config.language,
+        "language": language,
+        "target_language": target,
+        "languages": dataclasses.asdict(config.languages),
         "drop_line_patterns": list(config.cleaning.drop_line_patterns),
-        "summarization": {
-            "model": model_identity(summ.model, summ.revision),
+        "quality": dataclasses.asdict(config.quality),
+        "summarization": None
+        if summarizer is None
+        else {
+            "model": model_identity(summarizer.model, summarizer.revision),
+            "generation": {**summ.generation, **summarizer.generation},
             "max_input_tokens": summ.max_input_tokens,
             "long_input": summ.long_input,
-            "generation": summ.generation,
         },
-        "translation": {
-            "model": model_identity(tr.model, tr.revision),
-            "target_language": tr.target_language,
+        "translation": None
+        if translator is None
+        else {
+            "model": model_identity(translator.model, translator.revision),
+            "generation": {**tr.generation, **translator.generation},
             "max_input_tokens": tr.max_input_tokens,
             "pack_tokens": tr.pack_tokens,
             "max_new_tokens_factor": tr.max_new_tokens_factor,
             "max_new_tokens_margin": tr.max_new_tokens_margin,
-            "generation": tr.generation,
         },
     }
 
@@ -59,17 +74,37 @@ def model_identity(model: str, revision: str | None) -> dict[str, Any]:
     return {"local_files": files}
 
 
-def fingerprint(config: JobConfig) -> str:
-    """sha256 of ``output_settings``: an article is redone when this changes."""
-    blob = json.dumps(output_settings(config), sort_keys=True, ensure_ascii=False)
+def _digest(data: Any) -> str:
+    blob = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class Fingerprints:
+    """Fingerprints by language (cached: a local model folder is listed once)."""
+
+    def __init__(self, config: JobConfig) -> None:
+        self.config = config
+        self._by_language: dict[str, str] = {}
+
+    def for_language(self, language: str) -> str:
+        """sha256 of ``output_settings``: an article is redone when this changes."""
+        if language not in self._by_language:
+            self._by_language[language] = _digest(output_settings(self.config, language))
+        return self._by_language[language]
+
+    def of_config(self) -> str:
+        """One fingerprint over every configured language, for reports."""
+        languages = sorted(
+            {self.config.target_language} | set(self.config.summarizers()) | set(self.config.translators())
+        )
+        return _digest({language: self.for_language(language) for language in languages})
 
 
 @dataclass
 class Plan:
     """What a run will do."""
 
-    fingerprint: str
+    fingerprints: Fingerprints
     found: int = 0
     """Articles (and unreadable inputs) found."""
     todo: list[WorkItem] = field(default_factory=list)
@@ -87,20 +122,29 @@ class Plan:
     carried_records: dict[Path, dict[str, dict[str, Any]]] = field(default_factory=dict)
     """For each JSONL source: previous results still valid, by record key."""
 
+    @property
+    def fingerprint(self) -> str:
+        """The configuration's fingerprint (see Fingerprints.of_config)."""
+        return self.fingerprints.of_config()
+
     def location(self, item: WorkItem) -> OutputLocation:
         """Where ``item``'s outputs go."""
         return self.locations[item.source.path]
 
 
-def expected_outputs(location: OutputLocation, config: JobConfig) -> list[Path]:
-    """The text files a finished .txt/.md article has besides its meta file."""
-    language, target = config.language, config.translation.target_language
+def expected_outputs(location: OutputLocation, language: str, target: str) -> list[Path]:
+    """The text files a finished .txt/.md article in ``language`` has besides its meta file.
+
+    An article already in the target language only gets its summary.
+    """
+    if language == target:
+        return [location.summary(target)]
     return [location.summary(language), location.summary(target), location.translation(target)]
 
 
 def make_plan(config: JobConfig, *, force: bool = False, limit: int | None = None) -> Plan:
     """Find inputs, read them, and split them into work and already-done."""
-    plan = Plan(fingerprint=fingerprint(config))
+    plan = Plan(fingerprints=Fingerprints(config))
     limits = ReadLimits(
         max_file_bytes=int(config.inputs.max_file_mb * 1024 * 1024),
         max_article_chars=config.inputs.max_article_chars,
@@ -120,23 +164,63 @@ def make_plan(config: JobConfig, *, force: bool = False, limit: int | None = Non
         if source.kind == "jsonl":
             new.extend(_plan_jsonl(plan, source, location, items, force))
         else:
-            new.extend(i for i in items if force or not _is_done(i, location, plan, config))
-    plan.todo = new if limit is None else new[:limit]
-    plan.deferred = len(new) - len(plan.todo)
+            new.extend(i for i in items if force or not _is_done(i, location, plan))
+    todo = new if limit is None else new[:limit]
+    plan.deferred = len(new) - len(todo)
+    plan.todo = group_by_model(assign_languages(todo, config), config)
     return plan
 
 
-def _is_done(item: WorkItem, location: OutputLocation, plan: Plan, config: JobConfig) -> bool:
+def assign_languages(items: list[WorkItem], config: JobConfig) -> list[WorkItem]:
+    """Articles with their language: forced by the config, or detected on title and text."""
+    detector = LanguageDetector()
+    assigned: list[WorkItem] = []
+    for item in items:
+        if isinstance(item, Article):
+            if config.languages.force:
+                item = replace(item, language=config.languages.force, language_confidence=None)
+            else:
+                found = detector.detect(f"{item.title or ''}\n{item.text}")
+                item = replace(item, language=found.language, language_confidence=found.confidence)
+        assigned.append(item)
+    return assigned
+
+
+def group_by_model(items: list[WorkItem], config: JobConfig) -> list[WorkItem]:
+    """Failures first, then articles grouped by (summariser, translator), so that a
+    run loads each model once; discovery order is kept within a group."""
+
+    def model_group(item: WorkItem) -> tuple[str, str]:
+        if not isinstance(item, Article) or item.language is None:
+            return ("", "")
+        summarizer = config.summarizer_for(item.language)
+        translator = config.translator_for(item.language)
+        return (summarizer.model if summarizer else "~", translator.model if translator else "")
+
+    return sorted(items, key=model_group)
+
+
+def _done_record(
+    record: dict[str, Any] | None, item: Article, plan: Plan, location: OutputLocation | None
+) -> bool:
+    """True when ``record`` (a meta file or JSONL result) says ``item`` needs no work."""
+    if record is None or record.get("input_sha256") != item.input_sha256:
+        return False
+    language = record.get("language")
+    if not isinstance(language, str) or record.get("status") not in ("ok", "skipped"):
+        return False
+    if record.get("fingerprint") != plan.fingerprints.for_language(language):
+        return False
+    if location is not None and record["status"] == "ok":
+        target = plan.fingerprints.config.target_language
+        return all(path.is_file() for path in expected_outputs(location, language, target))
+    return True
+
+
+def _is_done(item: WorkItem, location: OutputLocation, plan: Plan) -> bool:
     if isinstance(item, ReadFailure):
         return False
-    meta = read_json_object(location.meta)
-    done = (
-        meta is not None
-        and meta.get("status") == "ok"
-        and meta.get("input_sha256") == item.input_sha256
-        and meta.get("fingerprint") == plan.fingerprint
-        and all(path.is_file() for path in expected_outputs(location, config))
-    )
+    done = _done_record(read_json_object(location.meta), item, plan, location)
     if done:
         plan.skipped.append(item.key)
     return done
@@ -151,14 +235,7 @@ def _plan_jsonl(
     todo = []
     for item in items:
         record = previous.get(item.record_id) if item.record_id else None
-        if (
-            not force
-            and isinstance(item, Article)
-            and record is not None
-            and record.get("status") == "ok"
-            and record.get("input_sha256") == item.input_sha256
-            and record.get("fingerprint") == plan.fingerprint
-        ):
+        if not force and isinstance(item, Article) and _done_record(record, item, plan, None):
             carried[item.key] = {**record, "key": item.key}
             plan.skipped.append(item.key)
         else:

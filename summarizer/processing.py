@@ -1,16 +1,21 @@
-"""Turning a wave of articles into results: clean, summarise, translate, assemble.
+"""Turning a wave of articles into results: clean, route by language, summarise,
+translate, check quality, assemble.
 
-One engine per task; all segments of the wave go to each engine in one call.
+Articles are routed to the summariser and translator of their language; each
+model gets all of its articles' segments of the wave in one call.
 """
 
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .config import JobConfig
-from .planning import WorkItem
+from .models.pool import ModelPool, ModelUse, summarization_use, translation_use
+from .planning import Fingerprints, WorkItem
 from .progress import StageProgress
+from .quality import UNTRANSLATED, QualityChecker
 from .records import Article, ArticleResult, ReadFailure, TaskStats
 from .report import JobReport, ModelUsage
 from .tasks import TaskOutput, summarise, translate
@@ -19,6 +24,10 @@ from .text.segment import SentenceSplitter, split_paragraphs
 
 if TYPE_CHECKING:
     from .pipeline import RunOptions
+
+UNSUPPORTED_LANGUAGE = "unsupported_language"
+ALREADY_TARGET_LANGUAGE = "already_target_language"
+LANGUAGE_UNCERTAIN = "language_uncertain"
 
 
 def failed_result(item: ReadFailure, fingerprint: str, error: str | None = None) -> ArticleResult:
@@ -33,174 +42,240 @@ def failed_result(item: ReadFailure, fingerprint: str, error: str | None = None)
     )
 
 
+class _Work:
+    """One article on its way through the wave."""
+
+    def __init__(self, article: Article, clean: CleanArticle, summarizer: ModelUse, translator: ModelUse | None):
+        self.article = article
+        self.clean = clean
+        self.summarizer = summarizer
+        self.translator = translator
+        self.summary = TaskOutput()
+        self.title = TaskOutput()
+        self.body = TaskOutput()
+        self.summary_translation = TaskOutput()
+
+    @property
+    def language(self) -> str:
+        return self.article.language or "und"
+
+    def parts(self) -> tuple[TaskOutput, ...]:
+        return (self.summary, self.title, self.body, self.summary_translation)
+
+
 class ArticleProcessor:
     """Processes waves of work items with the configured models."""
 
     def __init__(
-        self, config: JobConfig, fingerprint: str, options: RunOptions, report: JobReport
+        self, config: JobConfig, fingerprints: Fingerprints, options: RunOptions, report: JobReport
     ) -> None:
         self.config = config
-        self.fingerprint = fingerprint
+        self.fingerprints = fingerprints
         self.options = options
         self.report = report
         self.line_filter = LineFilter(config.cleaning.drop_line_patterns)
-        self.splitter = SentenceSplitter(config.language)
-        self.engines: dict[str, Any] = {}
+        self.checker = QualityChecker(config.quality)
+        self.pool = ModelPool(config, options.stop, options.allow_download)
+        self._splitters: dict[str, SentenceSplitter] = {}
+        self._loading_seconds = 0.0
 
-    def load_models(self) -> None:
-        """Create and load both engines (ModelLoadError/ConfigError before any output)."""
-        from .models.loading import ModelSpec
-        from .models.seq2seq import Seq2SeqEngine
+    def splitter(self, language: str) -> SentenceSplitter:
+        """The sentence splitter for ``language`` (built once)."""
+        if language not in self._splitters:
+            self._splitters[language] = SentenceSplitter(language)
+        return self._splitters[language]
 
+    def _engine(self, use: ModelUse) -> Any:
+        """The pool's engine for ``use``; time spent loading goes to the load_models stage."""
         started = time.perf_counter()
-        summ, tr = self.config.summarization, self.config.translation
-        cache = str(self.config.hub.cache_dir) if self.config.hub.cache_dir else None
-        common = {"stop": self.options.stop, "allow_download": self.options.allow_download}
-        self.engines["summarization"] = Seq2SeqEngine(
-            ModelSpec(
-                summ.model, summ.revision, summ.max_input_tokens, "summarization.model",
-                summ.allow_pickle_weights, cache,
-            ),
-            self.config.runtime,
-            summ.generation,
-            **common,
-        )
-        self.engines["translation"] = Seq2SeqEngine(
-            ModelSpec(
-                tr.model, tr.revision, None, "translation.model", tr.allow_pickle_weights, cache
-            ),
-            self.config.runtime,
-            tr.generation,
-            relative_cap=(tr.max_new_tokens_factor, tr.max_new_tokens_margin),
-            **common,
-        )
-        for engine in self.engines.values():
-            engine.load()
-        self.report.add_stage_time("load_models", time.perf_counter() - started)
+        engine = self.pool.engine(use)
+        spent = time.perf_counter() - started
+        self.report.add_stage_time("load_models", spent)
+        self._loading_seconds += spent
+        return engine
 
-    def describe_models(self) -> dict[str, Any]:
-        """Model identity and placement per task, for meta files."""
-        return {task: engine.describe() for task, engine in self.engines.items()}
+    def _stage_time(self, stage: str, started: float, loading_before: float) -> None:
+        loading = self._loading_seconds - loading_before
+        self.report.add_stage_time(stage, time.perf_counter() - started - loading)
+
+    def check_models(self, todo: Sequence[WorkItem]) -> None:
+        """ModelLoadError before any output if a model some article needs is missing."""
+        uses: set[ModelUse] = set()
+        for item in todo:
+            if isinstance(item, Article) and item.language:
+                for use in (summarization_use(self.config, item.language), translation_use(self.config, item.language)):
+                    if use is not None:
+                        uses.add(use)
+        self.pool.check_available(uses)
 
     def record_model_usage(self) -> None:
         """Copy each engine's statistics into the report."""
-        for task, engine in self.engines.items():
-            self.report.models[task] = ModelUsage(engine.describe(), engine.stats)
+        for use, engine in self.pool.engines.items():
+            self.report.models[use.spec.config_key] = ModelUsage(engine.describe(), engine.stats)
 
     def process(self, wave: Sequence[WorkItem]) -> dict[str, ArticleResult]:
         """Results by key for the wave; articles interrupted by a stop are left out."""
         results: dict[str, ArticleResult] = {}
-        prepared: list[tuple[Article, CleanArticle]] = []
+        work: list[_Work] = []
         for item in wave:
-            if isinstance(item, ReadFailure):
-                results[item.key] = failed_result(item, self.fingerprint)
-                continue
-            clean = clean_article(
-                item.title,
-                item.text,
-                self.line_filter,
-                markdown=item.source.path.suffix.lower() == ".md",
-            )
-            if not clean.paragraphs:
-                dropped = len(clean.dropped_lines)
-                reason = "no body text" + (" (only a title line)" if clean.title else "")
-                if dropped:
-                    reason += f" left after cleaning ({dropped} boilerplate lines dropped)"
-                failure = ReadFailure(item.key, item.source, reason, item.input_sha256, item.record_id)
-                results[item.key] = failed_result(failure, self.fingerprint)
-                continue
-            prepared.append((item, clean))
-        if not prepared:
+            outcome = self._route(item)
+            if isinstance(outcome, _Work):
+                work.append(outcome)
+            else:
+                results[item.key] = outcome
+        if not work:
             return results
-        summaries = self._summarise(prepared)
+        self._summarise(work)
         if self.options.stop.requested:
             return results
-        translations = self._translate(prepared, summaries)
-        for index, ((article, clean), summary) in enumerate(zip(prepared, summaries)):
-            parts = translations[3 * index : 3 * index + 3]
-            if summary.interrupted or any(part.interrupted for part in parts):
+        self._translate([w for w in work if w.translator is not None and not w.summary.error])
+        for item in work:
+            if any(part.interrupted for part in item.parts()):
                 continue
-            results[article.key] = self._assemble(article, clean, summary, *parts)
+            results[item.article.key] = self._assemble(item)
         return results
 
-    def _summarise(self, prepared: list[tuple[Article, CleanArticle]]) -> list[TaskOutput]:
-        started = time.perf_counter()
-        with StageProgress("summarise", self.options.show_progress) as progress:
-            outputs = summarise(
-                [[c.title, *c.paragraphs] if c.title else list(c.paragraphs) for _, c in prepared],
-                self.engines["summarization"],
-                self.splitter,
-                self.config.summarization.long_input,
-                progress,
+    def _route(self, item: WorkItem) -> _Work | ArticleResult:
+        if isinstance(item, ReadFailure):
+            return failed_result(item, self.fingerprints.of_config())
+        clean = clean_article(
+            item.title, item.text, self.line_filter, markdown=item.source.path.suffix.lower() in (".md",)
+        )
+        language = item.language or "und"
+        fingerprint = self.fingerprints.for_language(language)
+        if not clean.paragraphs:
+            reason = "no body text" + (" (only a title line)" if clean.title else "")
+            if clean.dropped_lines:
+                reason += f" left after cleaning ({len(clean.dropped_lines)} boilerplate lines dropped)"
+            failure = ReadFailure(item.key, item.source, reason, item.input_sha256, item.record_id)
+            return failed_result(failure, fingerprint)
+        summarizer = summarization_use(self.config, language)
+        translator = translation_use(self.config, language)
+        missing = []
+        if summarizer is None:
+            missing.append("summarization")
+        if translator is None and language != self.config.target_language:
+            missing.append("translation")
+        if missing:
+            result = self._result(item, clean, "skipped", fingerprint)
+            result.flags.append(UNSUPPORTED_LANGUAGE)
+            result.reason = (
+                f"no {' or '.join(missing)} model for language {language!r} "
+                f"(add one under {missing[0]}.models)"
             )
-        self.report.add_stage_time("summarise", time.perf_counter() - started)
-        return outputs
+            return result
+        return _Work(item, clean, summarizer, translator)
 
-    def _translate(
-        self, prepared: list[tuple[Article, CleanArticle]], summaries: list[TaskOutput]
-    ) -> list[TaskOutput]:
-        documents: list[list[str]] = []
-        for (_, clean), summary in zip(prepared, summaries):
-            documents.append([clean.title] if clean.title else [])
-            documents.append(list(clean.paragraphs))
-            documents.append([] if summary.error else split_paragraphs(summary.text))
-        tr = self.config.translation
-        started = time.perf_counter()
-        with StageProgress("translate", self.options.show_progress) as progress:
-            outputs = translate(
-                documents,
-                self.engines["translation"],
-                self.splitter,
-                tr.max_input_tokens,
-                tr.pack_tokens,
-                progress,
-            )
-        self.report.add_stage_time("translate", time.perf_counter() - started)
-        return outputs
-
-    def _assemble(
-        self,
-        article: Article,
-        clean: CleanArticle,
-        summary: TaskOutput,
-        title: TaskOutput,
-        body: TaskOutput,
-        summary_translation: TaskOutput,
-    ) -> ArticleResult:
-        translation_stats = TaskStats()
-        for part in (title.stats, body.stats):
-            translation_stats.segments += part.segments
-            translation_stats.input_tokens += part.input_tokens
-            translation_stats.generated_tokens += part.generated_tokens
-            translation_stats.seconds += part.seconds
-        outputs = (summary, title, body, summary_translation)
+    def _result(self, article: Article, clean: CleanArticle, status: str, fingerprint: str) -> ArticleResult:
         flags = list(article.flags)
-        if summary.stats.truncated_tokens:
-            flags.append("truncated_input")
-        if any(o.empty_segments for o in outputs) or not summary.text:
-            flags.append("empty_output")
-        error = next((o.error for o in outputs if o.error), None)
-        result = ArticleResult(
+        confidence = article.language_confidence
+        if confidence is not None and confidence < self.config.languages.min_confidence:
+            flags.append(LANGUAGE_UNCERTAIN)
+        return ArticleResult(
             key=article.key,
-            status="failed" if error else "ok",
+            status=status,  # type: ignore[arg-type]
             input_sha256=article.input_sha256,
-            fingerprint=self.fingerprint,
+            fingerprint=fingerprint,
             title=clean.title,
-            tasks={
-                "summary": summary.stats,
-                "translation": translation_stats,
-                "summary_translation": summary_translation.stats,
-            },
             flags=flags,
-            error=error,
             dropped_lines=len(clean.dropped_lines),
             record_id=article.record_id,
             metadata=article.metadata,
             encoding=article.encoding,
+            language=article.language,
+            language_confidence=confidence,
         )
+
+    def _summarise(self, work: list[_Work]) -> None:
+        started, loading = time.perf_counter(), self._loading_seconds
+        groups: dict[ModelUse, list[_Work]] = defaultdict(list)
+        for item in work:
+            groups[item.summarizer].append(item)
+        with StageProgress("summarise", self.options.show_progress) as progress:
+            for use, items in groups.items():
+                if self.options.stop.requested:
+                    break
+                outputs = summarise(
+                    [[i.clean.title, *i.clean.paragraphs] if i.clean.title else list(i.clean.paragraphs) for i in items],
+                    [self.splitter(i.language) for i in items],
+                    self._engine(use),
+                    self.config.summarization.long_input,
+                    progress,
+                    self.checker,
+                )
+                for item, output in zip(items, outputs):
+                    item.summary = output
+        self._stage_time("summarise", started, loading)
+
+    def _translate(self, work: list[_Work]) -> None:
+        started, loading = time.perf_counter(), self._loading_seconds
+        groups: dict[ModelUse, list[_Work]] = defaultdict(list)
+        for item in work:
+            groups[item.translator].append(item)  # type: ignore[index]
+        tr, quality = self.config.translation, self.config.quality
+        with StageProgress("translate", self.options.show_progress) as progress:
+            for use, items in groups.items():
+                if self.options.stop.requested:
+                    for item in items:
+                        item.body.interrupted = True
+                    continue
+                documents: list[list[str]] = []
+                for item in items:
+                    documents.append([item.clean.title] if item.clean.title else [])
+                    documents.append(list(item.clean.paragraphs))
+                    documents.append(split_paragraphs(item.summary.text))
+                outputs = translate(
+                    documents,
+                    [self.splitter(i.language) for i in items for _ in range(3)],
+                    self._engine(use),
+                    tr.max_input_tokens,
+                    tr.pack_tokens,
+                    progress,
+                    self.checker,
+                    quality.retry_generation if quality.retry else None,
+                )
+                for index, item in enumerate(items):
+                    item.title, item.body, item.summary_translation = outputs[3 * index : 3 * index + 3]
+                    if self.checker.is_untranslated(item.body.text, item.language):
+                        item.body.stats.flags.add(UNTRANSLATED)
+        self._stage_time("translate", started, loading)
+
+    def _assemble(self, item: _Work) -> ArticleResult:
+        article, clean = item.article, item.clean
+        error = next((part.error for part in item.parts() if part.error), None)
+        result = self._result(
+            article, clean, "failed" if error else "ok", self.fingerprints.for_language(item.language)
+        )
+        result.error = error
+        result.models = {"summarization": self.pool.engines[item.summarizer].describe()}
+        result.tasks = {"summary": item.summary.stats}
+        if item.translator is None:
+            result.flags.append(ALREADY_TARGET_LANGUAGE)
+        else:
+            result.models["translation"] = self.pool.engines[item.translator].describe()
+            result.tasks["translation"] = _combined(item.title.stats, item.body.stats)
+            result.tasks["summary_translation"] = item.summary_translation.stats
+        for stats in result.tasks.values():
+            result.flags.extend(sorted(stats.flags - set(result.flags)))
         if not error:
-            result.summary = summary.text
-            result.title_translation = title.text
-            result.translation = body.text
-            result.summary_translation = summary_translation.text
+            result.summary = item.summary.text
+            if item.translator is None:
+                result.title_translation, result.summary_translation = clean.title, item.summary.text
+            else:
+                result.title_translation = item.title.text
+                result.translation = item.body.text
+                result.summary_translation = item.summary_translation.text
         return result
+
+
+def _combined(*parts: TaskStats) -> TaskStats:
+    total = TaskStats()
+    for part in parts:
+        total.segments += part.segments
+        total.retried_segments += part.retried_segments
+        total.input_tokens += part.input_tokens
+        total.generated_tokens += part.generated_tokens
+        total.truncated_tokens += part.truncated_tokens
+        total.seconds += part.seconds
+        total.flags |= part.flags
+    return total

@@ -51,6 +51,10 @@ class Article:
     """How the file was decoded (``utf-8``, ``utf-16``, ``cp1252``)."""
     flags: tuple[str, ...] = ()
     """Flags raised while reading (``encoding_fallback``)."""
+    language: str | None = None
+    """Detected (or forced) language, set when the run plans its work."""
+    language_confidence: float | None = None
+    """The detector's confidence (0-1); None when the language was forced."""
 
 
 @dataclass(frozen=True)
@@ -70,11 +74,15 @@ class TaskStats:
 
     segments: int = 0
     """Number of model inputs."""
+    retried_segments: int = 0
+    """Segments generated again after a quality flag."""
     input_tokens: int = 0
     generated_tokens: int = 0
     truncated_tokens: int = 0
     """Input tokens dropped (only ever non-zero for ``long_input: truncate``)."""
     seconds: float = 0.0
+    flags: set[str] = field(default_factory=set)
+    """Quality flags raised on this task's outputs."""
 
     def to_dict(self) -> dict[str, Any]:
         """The form stored in meta files."""
@@ -83,7 +91,9 @@ class TaskStats:
             "input_tokens": self.input_tokens,
             "generated_tokens": self.generated_tokens,
             "truncated_tokens": self.truncated_tokens,
+            "retried_segments": self.retried_segments,
             "seconds": round(self.seconds, 3),
+            "flags": sorted(self.flags),
         }
 
 
@@ -103,10 +113,17 @@ class ArticleResult:
     tasks: dict[str, TaskStats] = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)
     error: str | None = None
+    """Why the article failed."""
+    reason: str | None = None
+    """Why the article was skipped (e.g. no model for its language)."""
     dropped_lines: int = 0
     record_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     encoding: str = "utf-8"
+    language: str | None = None
+    language_confidence: float | None = None
+    models: dict[str, Any] = field(default_factory=dict)
+    """The models used, by task (name, revision, device, dtype)."""
     outputs: list[str] = field(default_factory=list)
     """Absolute paths of the files written for this article (meta or results file last)."""
 

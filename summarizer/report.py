@@ -82,13 +82,19 @@ class JobReport:
         return [r for r in self.results if r.status == "failed"]
 
     @property
+    def unsupported(self) -> list[ArticleResult]:
+        """Articles skipped because no model handles their language."""
+        return [r for r in self.results if r.status == "skipped"]
+
+    @property
     def counts(self) -> dict[str, int]:
-        """found / new / done / skipped / failed / deferred / left."""
+        """found / new / done / skipped (already done) / unsupported / failed / deferred / left."""
         return {
             "found": self.found,
             "new": len(self.planned),
             "done": len(self.done),
             "skipped": len(self.skipped),
+            "unsupported": len(self.unsupported),
             "failed": len(self.failed),
             "deferred": self.deferred,
             "left": self.left,
@@ -118,6 +124,8 @@ class JobReport:
             f"{counts['skipped']} skipped",
             f"{counts['failed']} failed",
         ]
+        if counts["unsupported"]:
+            parts.append(f"{counts['unsupported']} in a language without models")
         if counts["deferred"]:
             parts.append(f"{counts['deferred']} left for the next run (--limit)")
         if self.stopped:
@@ -167,6 +175,7 @@ def _article_entry(result: ArticleResult) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "key": result.key,
         "status": result.status,
+        "language": result.language,
         "title": result.title,
         "title_translation": result.title_translation,
         "summary": result.summary,
@@ -177,4 +186,6 @@ def _article_entry(result: ArticleResult) -> dict[str, Any]:
     }
     if result.error:
         entry["error"] = result.error
+    if result.reason:
+        entry["reason"] = result.reason
     return entry

@@ -22,9 +22,10 @@ def test_shipped_configs_load(name: str) -> None:
 
 def test_default_config_names_pinned_safetensors_revisions() -> None:
     config = load_config(REPO / "configs" / "default.yaml")
-    assert config.summarization.model == "moussaKam/barthez-orangesum-abstract"
-    assert config.translation.model == "Helsinki-NLP/opus-mt-fr-en"
-    for revision in (config.summarization.revision, config.translation.revision):
+    summarizer, translator = config.summarizer_for("fr"), config.translator_for("fr")
+    assert summarizer.model == "moussaKam/barthez-orangesum-abstract"
+    assert translator.model == "Helsinki-NLP/opus-mt-fr-en"
+    for revision in (summarizer.revision, translator.revision):
         assert revision and len(revision) == 40
     assert config.cleaning.drop_line_patterns == DEFAULT_DROP_LINE_PATTERNS
     assert config.summarization.generation == {
@@ -57,7 +58,7 @@ def test_relative_paths_resolve_against_config_folder(tmp_path: Path) -> None:
     assert config.inputs.paths == (tmp_path / "in", Path("/abs/x"))
     assert config.outputs.dir == tmp_path / "out"
     assert config.translation.model == str(tmp_path / "models" / "m")
-    assert config.summarization.model == "moussaKam/barthez-orangesum-abstract"
+    assert config.summarizer_for("fr").model == "moussaKam/barthez-orangesum-abstract"
 
 
 def test_single_string_accepted_for_a_list(tmp_path: Path) -> None:
@@ -170,8 +171,8 @@ def test_known_pickle_only_models_get_their_safetensors_revision(tmp_path: Path)
             """,
         )
     )
-    assert config.summarization.revision == "d297ebaa84d61a069a0cd6922271c4a47ba2554e"
-    assert config.translation.revision is None
+    assert config.summarizer_for("fr").revision == "d297ebaa84d61a069a0cd6922271c4a47ba2554e"
+    assert config.translator_for("fr").revision is None
 
 
 def test_moving_revisions_are_warned_about(tmp_path: Path) -> None:

@@ -236,14 +236,15 @@ def test_reports_digest_and_metrics(tmp_path, tiny_models) -> None:
     assert report["config"]["path"] == str(config)
     assert len(report["config"]["fingerprint"]) == 64
     assert report["counts"] == {
-        "found": 3, "new": 3, "done": 2, "skipped": 0, "failed": 1, "deferred": 0, "left": 0
+        "found": 3, "new": 3, "done": 2, "skipped": 0, "unsupported": 0, "failed": 1,
+        "deferred": 0, "left": 0,
     }
-    assert set(report["models"]) == {"summarization", "translation"}
-    assert report["models"]["translation"]["device"] == "cpu"
-    assert report["models"]["translation"]["generated_tokens"] > 0
+    assert set(report["models"]) == {"summarization.model", "translation.model"}
+    assert report["models"]["translation.model"]["device"] == "cpu"
+    assert report["models"]["translation.model"]["generated_tokens"] > 0
     assert set(report["stage_seconds"]) >= {"read", "load_models", "summarise", "translate", "write"}
     entry = next(a for a in report["articles"] if a["key"] == "velo.txt")
-    assert entry["flags"] == [] and entry["tasks"]["summary"]["segments"] >= 1
+    assert entry["language"] == "fr" and entry["tasks"]["summary"]["segments"] >= 1
 
     day = report["started_at"][:10]
     digests = sorted(p.name for p in reports.glob("digest-*"))
@@ -332,7 +333,7 @@ def test_check_fails_78_for_a_model_not_available_locally(tmp_path, articles, ca
     )
     assert main(["check", "-c", str(config)]) == 78
     captured = capsys.readouterr()
-    assert "translation     NOT AVAILABLE" in captured.out
+    assert "translation.model\n                NOT AVAILABLE" in captured.out
     assert "translation.model: example-org/not-cached@main: not available locally" in captured.err
     assert "summarizer fetch -c CONFIG" in captured.err
     assert "translation.revision: 'main' can change under you; pin a commit hash" in captured.err

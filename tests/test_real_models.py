@@ -26,8 +26,8 @@ def cached(model: str, revision: str | None) -> bool:
 
 needs_weights = pytest.mark.skipif(
     not (
-        cached(DEFAULT.summarization.model, DEFAULT.summarization.revision)
-        and cached(DEFAULT.translation.model, DEFAULT.translation.revision)
+        cached(DEFAULT.summarizer_for("fr").model, DEFAULT.summarizer_for("fr").revision)
+        and cached(DEFAULT.translator_for("fr").model, DEFAULT.translator_for("fr").revision)
     ),
     reason="default model weights are not in the local Hugging Face cache",
 )

@@ -20,20 +20,23 @@ class FakeEngine:
         self.max_input_tokens = max_input_tokens
         self.produce = produce
         self.fail_on = fail_on
+        self.on_retry = lambda text: text
         self.calls: list[list[str]] = []
+        self.overrides: list = []
 
     def count_tokens(self, text: str) -> int:
         return len(text.split()) + 1
 
-    def run(self, texts, on_progress=None):
+    def run(self, texts, on_progress=None, overrides=None):
         self.calls.append(list(texts))
+        self.overrides.append(overrides)
         results = []
         for text in texts:
             assert self.count_tokens(text) <= self.max_input_tokens, "input over the limit"
             if self.fail_on and self.fail_on in text:
                 results.append(Generation("", self.count_tokens(text), error="boom"))
             else:
-                out = self.produce(text)
+                out = self.produce(text) if overrides is None else self.on_retry(text)
                 results.append(Generation(out, self.count_tokens(text), len(out.split()), 0.5))
         if on_progress:
             on_progress(len(texts))
@@ -50,7 +53,7 @@ def first_words(text: str) -> str:
 
 def test_short_documents_are_summarised_in_one_call() -> None:
     engine = FakeEngine(100, produce=first_words)
-    outputs = summarise([["Titre", "Un deux trois."], ["Autre texte."]], engine, FR, "chunk", NO_PROGRESS)
+    outputs = summarise([["Titre", "Un deux trois."], ["Autre texte."]], [FR] * 9, engine, "chunk", NO_PROGRESS)
     assert engine.calls == [["Titre\nUn deux trois.", "Autre texte."]]
     assert [o.text for o in outputs] == ["Titre Un deux trois.", "Autre texte."]
     assert outputs[0].stats.segments == 1
@@ -61,7 +64,7 @@ def test_short_documents_are_summarised_in_one_call() -> None:
 def test_long_documents_are_chunked_then_the_summaries_summarised() -> None:
     engine = FakeEngine(30, produce=first_words)
     long_doc = ["Titre long", sentences(20, "a"), sentences(20, "b")]
-    outputs = summarise([long_doc, ["Court."]], engine, FR, "chunk", NO_PROGRESS)
+    outputs = summarise([long_doc, ["Court."]], [FR] * 9, engine, "chunk", NO_PROGRESS)
     first_round = engine.calls[0]
     assert len(first_round) > 2 and "Court." in first_round  # one queue for all documents
     assert len(engine.calls) >= 2
@@ -76,7 +79,7 @@ def test_long_documents_are_chunked_then_the_summaries_summarised() -> None:
 
 def test_truncate_mode_records_dropped_tokens() -> None:
     engine = FakeEngine(30, produce=first_words)
-    outputs = summarise([["Titre", sentences(20)]], engine, FR, "truncate", NO_PROGRESS)
+    outputs = summarise([["Titre", sentences(20)]], [FR] * 9, engine, "truncate", NO_PROGRESS)
     assert len(engine.calls) == 1 and len(engine.calls[0]) == 1
     assert engine.count_tokens(engine.calls[0][0]) <= 30
     total = engine.count_tokens("Titre\n" + sentences(20))
@@ -86,7 +89,7 @@ def test_truncate_mode_records_dropped_tokens() -> None:
 
 def test_summary_generation_error_marks_only_its_document() -> None:
     engine = FakeEngine(100, produce=first_words, fail_on="poison")
-    outputs = summarise([["a poison b"], ["ok text"]], engine, FR, "chunk", NO_PROGRESS)
+    outputs = summarise([["a poison b"], ["ok text"]], [FR] * 9, engine, "chunk", NO_PROGRESS)
     assert outputs[0].error == "generation failed: boom" and outputs[0].text == ""
     assert outputs[1].error is None and outputs[1].text == "ok text"
 
@@ -98,7 +101,7 @@ def test_translation_keeps_every_paragraph_in_order_with_one_engine_call() -> No
         ["Premier paragraphe. Avec deux phrases.", sentences(12), "Dernier."],
         [],
     ]
-    outputs = translate(documents, engine, FR, max_input_tokens=20, pack_tokens=10, progress=NO_PROGRESS)
+    outputs = translate(documents, [FR] * 3, engine, max_input_tokens=20, pack_tokens=10, progress=NO_PROGRESS)
     assert len(engine.calls) == 1
     assert all(engine.count_tokens(t) <= 20 for t in engine.calls[0])
     assert outputs[0].text == "Titre"
@@ -110,13 +113,36 @@ def test_translation_keeps_every_paragraph_in_order_with_one_engine_call() -> No
 def test_translation_budget_is_capped_by_the_model_limit() -> None:
     engine = FakeEngine(8)
     long_sentence = "un, deux, trois, quatre, cinq, six, sept, huit, neuf, dix, onze, douze."
-    (output,) = translate([[long_sentence]], engine, FR, 256, 64, NO_PROGRESS)
+    (output,) = translate([[long_sentence]], [FR], engine, 256, 64, NO_PROGRESS)
     assert re.sub(r"\s", "", output.text) == re.sub(r"\s", "", long_sentence)
     assert all(engine.count_tokens(t) <= 8 for t in engine.calls[0])
 
 
-def test_empty_translation_segments_are_counted() -> None:
-    engine = FakeEngine(100, produce=lambda text: "" if "vide" in text else text)
-    (output,) = translate([["Un texte vide.", "Plein."]], engine, FR, 50, 50, NO_PROGRESS)
-    assert output.empty_segments == 1
-    assert output.text == "Plein."
+def test_flagged_translation_segments_are_retried_once_with_stricter_settings() -> None:
+    from summarizer.config import QualityConfig
+    from summarizer.quality import QualityChecker
+
+    loop = "the the the the the the the the the the"
+    engine = FakeEngine(100, produce=lambda text: loop if "boucle" in text else "" if "vide" in text else text)
+    engine.on_retry = lambda text: "A clean sentence now." if "boucle" in text else ""
+    checker = QualityChecker(QualityConfig())
+    retry = {"num_beams": 4, "no_repeat_ngram_size": 3}
+    (output,) = translate(
+        [["Une boucle ici.", "Un texte vide.", "Une phrase normale qui va bien."]],
+        [FR], engine, 50, 8, NO_PROGRESS, checker, retry,
+    )
+    assert engine.overrides == [None, retry]
+    assert engine.calls[1] == ["Une boucle ici.", "Un texte vide."]
+    assert output.text == "A clean sentence now.\n\nUne phrase normale qui va bien."
+    assert output.stats.retried_segments == 2
+    assert output.stats.segments == 3
+    assert output.stats.flags == {"empty_output"}  # fixed the loop, not the empty one
+
+
+def test_summaries_are_checked() -> None:
+    from summarizer.config import QualityConfig
+    from summarizer.quality import QualityChecker
+
+    engine = FakeEngine(100, produce=lambda text: "bla " * 30)
+    (output,) = summarise([["Un texte."]], [FR], engine, "chunk", NO_PROGRESS, QualityChecker(QualityConfig()))
+    assert output.stats.flags == {"repetition"}

@@ -12,9 +12,7 @@ from ..records import ArticleResult
 def article_meta(
     result: ArticleResult,
     *,
-    language: str,
     target_language: str,
-    models: dict[str, Any],
     outputs: list[str] | None = None,
     with_texts: bool = False,
 ) -> dict[str, Any]:
@@ -35,7 +33,8 @@ def article_meta(
             "fingerprint": result.fingerprint,
             "summarizer_version": __version__,
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "language": language,
+            "language": result.language,
+            "language_confidence": result.language_confidence,
             "target_language": target_language,
             "title": result.title,
         }
@@ -52,11 +51,14 @@ def article_meta(
             meta["translation"] = result.translation
         if outputs is not None:
             meta["outputs"] = outputs
+    if result.models:
+        meta["models"] = result.models
     if result.tasks:
-        meta["models"] = models
         meta["tasks"] = {name: stats.to_dict() for name, stats in result.tasks.items()}
     meta["dropped_lines"] = result.dropped_lines
     meta["flags"] = list(result.flags)
     if result.error:
         meta["error"] = result.error
+    if result.reason:
+        meta["reason"] = result.reason
     return meta

@@ -25,21 +25,10 @@ class ResultWriter:
         self.report = report
         self._jsonl_records: dict[Path, dict[str, dict[str, Any]]] = {}
 
-    def _meta(self, result: ArticleResult, models: dict[str, Any], **extra: Any) -> dict[str, Any]:
-        return article_meta(
-            result,
-            language=self.config.language,
-            target_language=self.config.translation.target_language,
-            models=models,
-            **extra,
-        )
+    def _meta(self, result: ArticleResult, **extra: Any) -> dict[str, Any]:
+        return article_meta(result, target_language=self.config.target_language, **extra)
 
-    def write(
-        self,
-        items: Sequence[WorkItem],
-        results: dict[str, ArticleResult],
-        models: dict[str, Any],
-    ) -> None:
+    def write(self, items: Sequence[WorkItem], results: dict[str, ArticleResult]) -> None:
         """Write every item's result; OutputWriteError stops the run (finished files stay)."""
         touched: list[Path] = []
         for item in items:
@@ -47,28 +36,35 @@ class ResultWriter:
             self.report.results.append(result)
             if result.status == "failed":
                 logger.error("failed: %s: %s", result.key, result.error)
+            elif result.status == "skipped":
+                logger.info("skipped: %s: %s", result.key, result.reason)
             if item.source.kind == "jsonl":
                 records = self._jsonl_records.setdefault(item.source.path, {})
-                records[item.key] = self._meta(result, models, with_texts=True)
+                records[item.key] = self._meta(result, with_texts=True)
                 if item.source.path not in touched:
                     touched.append(item.source.path)
                 continue
-            self._write_article(item, result, models)
+            self._write_article(item, result)
         for source_path in touched:
             self._write_jsonl(source_path, results)
 
-    def _write_article(self, item: WorkItem, result: ArticleResult, models: dict[str, Any]) -> None:
+    def _write_article(self, item: WorkItem, result: ArticleResult) -> None:
         location = self.plan.location(item)
         if result.status == "ok":
-            summary, summary_translation, translation = expected_outputs(location, self.config)
-            title = result.title_translation
-            body = f"{title}\n\n{result.translation}" if title else result.translation
-            atomic_write_text(summary, with_final_newline(result.summary))
-            atomic_write_text(summary_translation, with_final_newline(result.summary_translation))
-            atomic_write_text(translation, with_final_newline(body))
-            result.outputs = [str(summary), str(summary_translation), str(translation)]
+            target = self.config.target_language
+            language = result.language or target
+            files = expected_outputs(location, language, target)
+            if language == target:
+                texts = [result.summary]
+            else:
+                title = result.title_translation
+                body = f"{title}\n\n{result.translation}" if title else result.translation
+                texts = [result.summary, result.summary_translation, body]
+            for path, text in zip(files, texts):
+                atomic_write_text(path, with_final_newline(text))
+            result.outputs = [str(path) for path in files]
         names = [Path(path).name for path in result.outputs]
-        atomic_write_json(location.meta, self._meta(result, models, outputs=names))
+        atomic_write_json(location.meta, self._meta(result, outputs=names))
         result.outputs.append(str(location.meta))
 
     def _write_jsonl(self, source_path: Path, results: dict[str, ArticleResult]) -> None:

@@ -247,17 +247,25 @@ class Seq2SeqEngine:
         return [result.text for result in self.run(texts)]
 
     def run(
-        self, texts: Sequence[str], on_progress: Callable[[int], None] | None = None
+        self,
+        texts: Sequence[str],
+        on_progress: Callable[[int], None] | None = None,
+        overrides: Mapping[str, Any] | None = None,
     ) -> list[Generation]:
         """Generate for all ``texts`` in length-sorted token-budget batches.
 
         ``on_progress`` is called with the number of segments finished after
-        each batch. Inputs over ``max_input_tokens`` are not truncated: they get
-        an error result (callers chunk their text first).
+        each batch. ``overrides`` change generation settings for this call only
+        (e.g. stricter settings for a retry). Inputs over ``max_input_tokens`` are
+        not truncated: they get an error result (callers chunk their text first).
         """
         if not texts:
             return []
         self.load()
+        settings = self._generation_config
+        if overrides:
+            settings = copy.deepcopy(settings)
+            settings.update(**overrides)
         encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
         limit = self.max_input_tokens
         results: list[Generation | None] = [None] * len(texts)
@@ -276,7 +284,7 @@ class Seq2SeqEngine:
                 for index in indices:
                     results[index] = Generation("", len(encoded[index]), interrupted=True)
                 continue
-            for index, result in self._generate_batch(indices, encoded).items():
+            for index, result in self._generate_batch(indices, encoded, settings).items():
                 results[index] = result
             if on_progress:
                 on_progress(len(indices))
@@ -287,19 +295,21 @@ class Seq2SeqEngine:
             self.stats.generated_tokens += result.generated_tokens
         return results  # type: ignore[return-value]
 
-    def _max_new_tokens(self, longest_input: int) -> int | None:
+    def _max_new_tokens(self, longest_input: int, settings: Any) -> int | None:
         """The output cap for a batch: configured, or relative to its longest input;
         never past the decoder's position table."""
-        if self.relative_cap is not None:
+        if self.relative_cap is not None and settings.max_new_tokens is None:
             factor, margin = self.relative_cap
             cap = math.ceil(factor * longest_input) + margin
         else:
-            cap = self._generation_config.max_new_tokens
+            cap = settings.max_new_tokens
         if self._output_limit is not None:
             cap = self._output_limit if cap is None else min(cap, self._output_limit)
         return cap
 
-    def _generate_batch(self, indices: list[int], encoded: list[list[int]]) -> dict[int, Generation]:
+    def _generate_batch(
+        self, indices: list[int], encoded: list[list[int]], settings: Any
+    ) -> dict[int, Generation]:
         import torch
 
         try:
@@ -307,8 +317,8 @@ class Seq2SeqEngine:
                 [{"input_ids": encoded[i]} for i in indices], return_tensors="pt"
             )
             input_ids = padded["input_ids"].to(self.device)
-            generation_config = self._generation_config
-            cap = self._max_new_tokens(input_ids.shape[1])
+            generation_config = settings
+            cap = self._max_new_tokens(input_ids.shape[1], settings)
             if cap is not None and cap != generation_config.max_new_tokens:
                 generation_config = copy.copy(generation_config)
                 generation_config.max_new_tokens = cap
@@ -332,8 +342,8 @@ class Seq2SeqEngine:
                 return {indices[0]: Generation("", len(encoded[indices[0]]), error=message)}
             half = len(indices) // 2
             logger.debug("batch of %d failed (%s); retrying in halves", len(indices), exc)
-            return self._generate_batch(indices[:half], encoded) | self._generate_batch(
-                indices[half:], encoded
+            return self._generate_batch(indices[:half], encoded, settings) | self._generate_batch(
+                indices[half:], encoded, settings
             )
         self.stats.batches += 1
         self.stats.generate_seconds += seconds

@@ -1,8 +1,7 @@
-"""Job configuration: one frozen dataclass per YAML section and a strict loader.
+"""The configuration sections: one frozen dataclass per YAML section.
 
-Every YAML key maps to a dataclass field documented below; unknown keys, wrong
-types and out-of-range values are rejected with the file and the key's dotted
-name, so a typo such as ``num_beam`` never passes silently.
+Every YAML key is a field documented here; ``loader.StrictLoader`` checks
+names, types and the ``check`` in each field's metadata.
 """
 
 from __future__ import annotations
@@ -11,11 +10,6 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
-
-import yaml
-
-from .config_loader import StrictLoader, kind_of
-from .errors import ConfigError
 
 #: Lines dropped from scraped French news by default (each is a Python regex
 #: matched, case-insensitively, against the whole stripped line).
@@ -54,6 +48,17 @@ GENERATION_KEYS: dict[str, type] = {
 }
 
 
+#: Settings for the retry of a flagged translation segment.
+DEFAULT_RETRY_GENERATION: dict[str, Any] = {
+    "num_beams": 4,
+    "no_repeat_ngram_size": 3,
+    "repetition_penalty": 1.3,
+}
+
+DEFAULT_SUMMARIZER = "moussaKam/barthez-orangesum-abstract"
+DEFAULT_TRANSLATOR = "Helsinki-NLP/opus-mt-fr-en"
+
+
 def _positive(value: Any) -> str | None:
     return None if value is None or value > 0 else "must be greater than 0"
 
@@ -76,6 +81,10 @@ def _check(check: Any) -> dict[str, Any]:
     return {"check": check}
 
 
+def _language_key(value: str) -> str | None:
+    return None if value == "default" else _language_code(value)
+
+
 @dataclass(frozen=True)
 class InputsConfig:
     """Where articles are read from."""
@@ -85,10 +94,11 @@ class InputsConfig:
     resolved against the folder of the config file. ``--input`` replaces them."""
 
     extensions: tuple[str, ...] = field(
-        default=(".txt", ".md", ".jsonl"), metadata=_check(_extensions)
+        default=(".txt", ".md", ".jsonl", ".html", ".htm"), metadata=_check(_extensions)
     )
     """File extensions read as articles (``.txt``/``.md``: title line then body;
-    ``.jsonl``: one article per line). Other files are ignored."""
+    ``.jsonl``: one article per line; ``.html``/``.htm``: main text extracted).
+    Other files are ignored."""
 
     max_file_mb: float = field(default=25.0, metadata=_check(_positive))
     """Larger input files are refused (recorded as failed) without being read."""
@@ -153,6 +163,10 @@ class RuntimeConfig:
     of a wave share one length-sorted queue per model; finished waves are kept
     if the run is stopped. 0 puts the whole run in one wave."""
 
+    max_models_in_memory: int = field(default=2, metadata=_check(_positive))
+    """Models held in memory at once; articles are grouped by model so each is
+    loaded once per run (2 = a summariser and a translator)."""
+
     time_budget_minutes: float | None = field(default=360.0, metadata=_check(_positive))
     """After this long the run stops cleanly, like on SIGTERM (exit 75), keeping
     what is finished and leaving the rest for the next run; empty: no limit."""
@@ -169,21 +183,116 @@ class CleaningConfig:
 
 
 @dataclass(frozen=True)
-class SummarizationConfig:
-    """The summarisation model and how it is used."""
+class LanguagesConfig:
+    """How each article's language is found."""
 
-    model: str = field(default="moussaKam/barthez-orangesum-abstract", metadata={"model": True})
+    force: str | None = field(default=None, metadata=_check(_language_code))
+    """Treat every article as this language instead of detecting it."""
+
+    min_confidence: float = field(default=0.5, metadata=_check(_positive))
+    """Detections less sure than this (0-1) get the ``language_uncertain`` flag."""
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """Checks on every generated text; what they find becomes flags, never silence."""
+
+    repetition_ngram: int = field(default=3, metadata=_check(_positive))
+    """Word n-gram size for the repetition check."""
+
+    repetition_max_count: int = field(default=4, metadata=_check(_positive))
+    """An n-gram seen more often than this in one output is a repetition loop."""
+
+    min_distinct_ratio: float = field(default=0.5, metadata=_check(_positive))
+    """Outputs of 16 words or more whose distinct n-grams are fewer than this
+    share of all their n-grams are repetitive."""
+
+    max_char_run: int = field(default=12, metadata=_check(_positive))
+    """The same character repeated more than this many times is a loop too."""
+
+    length_ratio_min: float = field(default=0.3, metadata=_check(_positive))
+    """A translated segment shorter than this x its source (in characters) is flagged."""
+
+    length_ratio_max: float = field(default=3.0, metadata=_check(_positive))
+    """A translated segment longer than this x its source is flagged."""
+
+    length_ratio_min_chars: int = field(default=20, metadata=_check(_not_negative))
+    """Sources shorter than this are not length-checked (ratios are noisy)."""
+
+    untranslated_confidence: float = field(default=0.9, metadata=_check(_positive))
+    """A translation detected as its source language at least this surely is ``untranslated``."""
+
+    retry: bool = True
+    """Retry each flagged translation segment once with ``retry_generation``."""
+
+    retry_generation: dict[str, Any] = field(
+        default_factory=lambda: dict(DEFAULT_RETRY_GENERATION),
+        metadata={"settings": GENERATION_KEYS},
+    )
+    """Stricter generation settings for the retry."""
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """One model, e.g. for one language in ``models``."""
+
+    model: str = field(metadata={"model": True})
     """Hub id (``org/name``) or a local folder (absolute, or starting with
     ``./``/``../``, relative to the config file) holding safetensors weights."""
 
     revision: str | None = None
-    """Hub revision (commit hash, branch, tag or ``refs/pr/N``); ignored for local folders.
-    Empty: the pinned safetensors revision for a model in KNOWN_SAFETENSORS_REVISIONS,
-    else the main branch."""
+    """Hub revision (commit hash, branch, tag or ``refs/pr/N``); ignored for local
+    folders. Empty: the pinned safetensors revision for a model listed in
+    KNOWN_SAFETENSORS_REVISIONS, else the main branch."""
 
     allow_pickle_weights: bool = False
     """Allow pickle weights (``pytorch_model.bin``) when a model has no
     safetensors. Pickle files can run code when loaded: only for models you trust."""
+
+    generation: dict[str, Any] = field(default_factory=dict, metadata={"settings": GENERATION_KEYS})
+    """Generation overrides for this model, on top of the section's ``generation``."""
+
+    def __post_init__(self) -> None:
+        if self.revision is None and self.model in KNOWN_SAFETENSORS_REVISIONS:
+            object.__setattr__(self, "revision", KNOWN_SAFETENSORS_REVISIONS[self.model])
+
+
+@dataclass(frozen=True)
+class _ModelSection:
+    """What both model sections share: one model (``model``) or one per language (``models``)."""
+
+    model: str | None = field(default=None, metadata={"model": True})
+    """A single model, for the articles in the job's ``language`` (the older form of ``models``)."""
+
+    revision: str | None = None
+    """Revision of ``model``; see ModelChoice.revision."""
+
+    allow_pickle_weights: bool = False
+    """For ``model``; see ModelChoice.allow_pickle_weights."""
+
+    models: dict[str, ModelChoice] = field(
+        default_factory=dict, metadata={"choices": ModelChoice, "key_check": _language_key}
+    )
+    """Language code -> model (a hub id/folder, or a mapping with ``model``,
+    ``revision``, ``allow_pickle_weights``, ``generation``)."""
+
+    generation: dict[str, Any] = field(
+        default_factory=dict, metadata={"settings": GENERATION_KEYS}
+    )
+    """Overrides of the model's generation_config (see GENERATION_KEYS)."""
+
+    def model_map(self, language: str, default_model: str) -> dict[str, ModelChoice]:
+        """Language -> model: ``models``, else ``model`` (or the default) for ``language``."""
+        if self.models:
+            return dict(self.models)
+        choice = ModelChoice(self.model or default_model, self.revision, self.allow_pickle_weights)
+        return {language: choice}
+
+
+@dataclass(frozen=True)
+class SummarizationConfig(_ModelSection):
+    """The summarisation models and how they are used. ``models`` may have a
+    ``default`` entry for languages without their own model."""
 
     max_input_tokens: int | None = field(default=None, metadata=_check(_positive))
     """Longest input given to the model, in its tokens; empty uses the model's
@@ -194,32 +303,16 @@ class SummarizationConfig:
     joined chunk summaries (recursively); ``truncate`` keeps the lead and records
     the number of dropped tokens."""
 
-    generation: dict[str, Any] = field(
-        default_factory=dict, metadata={"settings": GENERATION_KEYS}
-    )
-    """Overrides of the model's generation_config (see GENERATION_KEYS)."""
-
-    def __post_init__(self) -> None:
-        if self.revision is None and self.model in KNOWN_SAFETENSORS_REVISIONS:
-            object.__setattr__(self, "revision", KNOWN_SAFETENSORS_REVISIONS[self.model])
-
 
 @dataclass(frozen=True)
-class TranslationConfig:
-    """The translation model and how articles are cut for it."""
+class TranslationConfig(_ModelSection):
+    """The translation models (by source language) and how articles are cut for them."""
 
-    model: str = field(default="Helsinki-NLP/opus-mt-fr-en", metadata={"model": True})
-    """Hub id or local folder, as for ``summarization.model``."""
-
-    revision: str | None = None
-    """Hub revision, as for ``summarization.revision``."""
-
-    allow_pickle_weights: bool = False
-    """Allow pickle weights (``pytorch_model.bin``) when a model has no
-    safetensors. Pickle files can run code when loaded: only for models you trust."""
+    target: str | None = field(default=None, metadata=_check(_language_code))
+    """Language translated into (also accepted as ``target_language``)."""
 
     target_language: str = field(default="en", metadata=_check(_language_code))
-    """Language the model translates into; used in output file names."""
+    """The older name of ``target``."""
 
     max_input_tokens: int = field(default=256, metadata=_check(_positive))
     """Hard limit per model input: a longer sentence is split at clause
@@ -236,14 +329,9 @@ class TranslationConfig:
     max_new_tokens_margin: int = field(default=16, metadata=_check(_not_negative))
     """See ``max_new_tokens_factor``."""
 
-    generation: dict[str, Any] = field(
-        default_factory=dict, metadata={"settings": GENERATION_KEYS}
-    )
-    """Overrides of the model's generation_config (see GENERATION_KEYS)."""
-
     def __post_init__(self) -> None:
-        if self.revision is None and self.model in KNOWN_SAFETENSORS_REVISIONS:
-            object.__setattr__(self, "revision", KNOWN_SAFETENSORS_REVISIONS[self.model])
+        if self.target is not None:
+            object.__setattr__(self, "target_language", self.target)
 
 
 @dataclass(frozen=True)
@@ -251,19 +339,43 @@ class JobConfig:
     """A whole job: one YAML file."""
 
     language: str = field(default="fr", metadata=_check(_language_code))
-    """Language of the articles: chooses sentence-splitting rules and names the summary file."""
+    """Language of the single ``model`` keys (and of the sample articles)."""
 
+    languages: LanguagesConfig = field(default_factory=LanguagesConfig)
     inputs: InputsConfig = field(default_factory=InputsConfig)
     outputs: OutputsConfig = field(default_factory=OutputsConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     hub: HubConfig = field(default_factory=HubConfig)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
     cleaning: CleaningConfig = field(default_factory=CleaningConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
     summarization: SummarizationConfig = field(default_factory=SummarizationConfig)
     translation: TranslationConfig = field(default_factory=TranslationConfig)
 
     source: Path | None = field(default=None, metadata={"yaml": False})
     """The file this configuration was loaded from (not a YAML key)."""
+
+    @property
+    def target_language(self) -> str:
+        """The language everything is translated into."""
+        return self.translation.target_language
+
+    def summarizers(self) -> dict[str, ModelChoice]:
+        """Language (or ``default``) -> summarisation model."""
+        return self.summarization.model_map(self.language, DEFAULT_SUMMARIZER)
+
+    def translators(self) -> dict[str, ModelChoice]:
+        """Source language -> translation model."""
+        return self.translation.model_map(self.language, DEFAULT_TRANSLATOR)
+
+    def summarizer_for(self, language: str) -> ModelChoice | None:
+        """The summarisation model for ``language`` (or the ``default`` one), if any."""
+        choices = self.summarizers()
+        return choices.get(language) or choices.get("default")
+
+    def translator_for(self, language: str) -> ModelChoice | None:
+        """The translation model for ``language``; None for the target language itself."""
+        return None if language == self.target_language else self.translators().get(language)
 
     def with_overrides(
         self, *, input_paths: list[Path] | None = None, output_dir: Path | None = None
@@ -277,108 +389,6 @@ class JobConfig:
         return config
 
 
-#: YAML keys refused on purpose, with the reason given to the user.
-FORBIDDEN_KEYS = {
-    "trust_remote_code": "not supported: code shipped with a hub model is never run; "
-    "choose a model that works without it",
-}
-
-
-def revision_warnings(config: JobConfig) -> list[str]:
-    """One line per hub model whose revision can move (a branch, a PR ref, or none)."""
-    warnings = []
-    for section in ("summarization", "translation"):
-        settings = getattr(config, section)
-        if is_local_model(settings.model):
-            continue
-        revision = settings.revision
-        if revision is None or not re.fullmatch(r"[0-9a-f]{40}", revision):
-            what = "no revision (the moving main branch)" if revision is None else f"{revision!r}"
-            warnings.append(
-                f"{section}.revision: {what} can change under you; pin a commit hash "
-                f"(`summarizer fetch` prints it)"
-            )
-    return warnings
-
-
 def is_local_model(model: str) -> bool:
     """True when a loaded config's model value names a local folder (it is then absolute)."""
     return Path(model).is_absolute()
-
-
-def load_config(path: str | Path) -> JobConfig:
-    """Read, validate and return the job configuration in ``path``.
-
-    Raises ConfigError (naming the file and key) for unreadable files, invalid
-    YAML, Python tags, unknown keys, wrong types and impossible values.
-    """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config file ({exc})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(
-            f"{path}:{where}: invalid YAML ({problem}); only plain YAML is accepted, no Python tags"
-        ) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of sections, not {kind_of(data)}")
-    config = StrictLoader(path, FORBIDDEN_KEYS).build(JobConfig, data, "")
-    config = replace(config, source=path.resolve())
-    _check_consistency(config, path)
-    return config
-
-
-def _generation_problems(gen: dict[str, Any]) -> list[tuple[str, str]]:
-    """Values transformers would refuse at the first generate() (of every article)."""
-    problems = []
-    for key in ("num_beams", "max_new_tokens"):
-        if key in gen and gen[key] < 1:
-            problems.append((key, f"must be at least 1 (got {gen[key]})"))
-    if "temperature" in gen and gen["temperature"] <= 0:
-        problems.append(("temperature", "must be greater than 0 (use do_sample: false for greedy)"))
-    if "top_p" in gen and not 0 < gen["top_p"] <= 1:
-        problems.append(("top_p", f"must be in (0, 1] (got {gen['top_p']})"))
-    return problems
-
-
-def _check_consistency(config: JobConfig, path: Path) -> None:
-    """Checks that involve more than one key."""
-    for index, pattern in enumerate(config.cleaning.drop_line_patterns):
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ConfigError(
-                f"{path}: cleaning.drop_line_patterns[{index}]: invalid regex {pattern!r} ({exc})"
-            ) from None
-    for section in ("summarization", "translation"):
-        gen = getattr(config, section).generation
-        for key, problem in _generation_problems(gen):
-            raise ConfigError(f"{path}: {section}.generation.{key}: {problem}")
-        low, high = gen.get("min_new_tokens"), gen.get("max_new_tokens")
-        if low is not None and high is not None and low > high:
-            raise ConfigError(
-                f"{path}: {section}.generation.min_new_tokens: {low} is more than max_new_tokens {high}"
-            )
-    summ = config.summarization
-    limit, out = summ.max_input_tokens, summ.generation.get("max_new_tokens")
-    if summ.long_input == "chunk" and limit and out and out * 2 > limit:
-        raise ConfigError(
-            f"{path}: summarization.generation.max_new_tokens: {out} is more than half of "
-            f"max_input_tokens ({limit}), so chunk summaries could never be merged; lower it"
-        )
-    tr = config.translation
-    if tr.pack_tokens > tr.max_input_tokens:
-        raise ConfigError(
-            f"{path}: translation.pack_tokens: {tr.pack_tokens} is more than "
-            f"translation.max_input_tokens ({tr.max_input_tokens}); lower it"
-        )

@@ -1,0 +1,306 @@
+"""Loading a config file: strict YAML-to-dataclass conversion and cross-key checks.
+
+Dataclass fields are the schema: unknown keys, wrong types and values refused
+by a field's ``check`` raise ConfigError naming ``file: dotted.key``. Field
+metadata: ``check`` (value -> problem or None), ``model`` (a model name or
+folder), ``yaml`` (False: not a YAML key), ``settings`` (a mapping of
+name -> type for free-form settings such as generation overrides).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from dataclasses import replace
+from dataclasses import MISSING, fields, is_dataclass
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+
+from ..errors import ConfigError
+from .sections import JobConfig, is_local_model
+
+
+def kind_of(value: Any) -> str:
+    """How a YAML value is described in messages."""
+    return {dict: "a mapping", list: "a list", str: "a string"}.get(type(value), type(value).__name__)
+
+
+class StrictLoader:
+    """Turns parsed YAML into dataclasses, with errors naming ``file: dotted.key``."""
+
+    def __init__(self, path: Path, forbidden: dict[str, str] | None = None) -> None:
+        self.path = path
+        self.forbidden = forbidden or {}
+        self.base = path.resolve().parent
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {key}: {message}")
+
+    def build(self, cls: type, data: Any, prefix: str) -> Any:
+        if not isinstance(data, dict):
+            raise self.fail(prefix.rstrip(".") or "(top level)", f"must be a mapping, not {kind_of(data)}")
+        known = {f.name: f for f in fields(cls) if f.metadata.get("yaml", True)}
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            name = f"{prefix}{key}"
+            if key in self.forbidden:
+                raise self.fail(name, self.forbidden[key])
+            if key not in known:
+                raise self.fail(name, _unknown_key_message(str(key), known))
+            metadata = known[key].metadata
+            if metadata.get("model"):
+                converted = self.model(value, name)
+            elif "settings" in metadata:
+                converted = self.settings(value, name, metadata["settings"])
+            elif "choices" in metadata:
+                converted = self.choices(value, name, metadata["choices"], metadata["key_check"])
+            else:
+                converted = self.convert(value, hints[key], name)
+            check = known[key].metadata.get("check")
+            problem = check(converted) if check else None
+            if problem:
+                raise self.fail(name, f"{problem} (got {value!r})")
+            values[key] = converted
+        missing = [
+            f.name
+            for f in fields(cls)
+            if f.name not in values and f.default is MISSING and f.default_factory is MISSING
+        ]
+        if missing:
+            raise self.fail(f"{prefix}{missing[0]}", "required key missing")
+        return cls(**values)
+
+    def convert(self, value: Any, hint: Any, key: str) -> Any:
+        origin, args = typing.get_origin(hint), typing.get_args(hint)
+        if origin in (Union, types.UnionType):
+            if value is None and type(None) in args:
+                return None
+            (inner,) = [a for a in args if a is not type(None)]
+            return self.convert(value, inner, key)
+        if is_dataclass(hint):
+            return self.build(hint, {} if value is None else value, f"{key}.")
+        if origin is Literal:
+            if value not in args:
+                choices = ", ".join(repr(a) for a in args)
+                raise self.fail(key, f"must be one of {choices} (got {value!r})")
+            return value
+        if origin is tuple:
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list):
+                raise self.fail(key, f"must be a list, not {kind_of(value)}")
+            return tuple(self.convert(v, args[0], f"{key}[{i}]") for i, v in enumerate(value))
+        if hint is Path:
+            if not isinstance(value, str) or not value.strip():
+                raise self.fail(key, f"must be a path string (got {value!r})")
+            return (self.base / Path(value).expanduser()).resolve()
+        return _scalar(value, hint, lambda msg: self.fail(key, msg))
+
+    def model(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, f"must be a hub id like 'org/name' or a local folder (got {value!r})")
+        value = value.strip()
+        looks_local = value.startswith(("/", "./", "../", "~")) or value in (".", "..")
+        candidate = (self.base / Path(value).expanduser()).resolve()
+        if looks_local or candidate.is_dir():
+            if not candidate.is_dir():
+                raise self.fail(key, f"local model folder {candidate} does not exist")
+            return str(candidate)
+        if not re.fullmatch(r"[\w.-]+(?:/[\w.-]+)?", value):
+            raise self.fail(
+                key, f"{value!r} is neither a hub id like 'org/name' nor an existing local folder"
+            )
+        return value
+
+    def choices(self, value: Any, key: str, cls: type, key_check: Any) -> dict[str, Any]:
+        """A mapping of names to ``cls`` entries; a plain string is the entry's ``model``."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(key, f"must be a mapping such as {{fr: org/model}}, not {kind_of(value)}")
+        choices = {}
+        for name, entry in value.items():
+            where = f"{key}.{name}"
+            problem = key_check(name) if isinstance(name, str) else "must be a language code"
+            if problem:
+                raise self.fail(where, problem)
+            if isinstance(entry, str):
+                entry = {"model": entry}
+            choices[name] = self.build(cls, entry, f"{where}.")
+        return choices
+
+    def settings(self, value: Any, key: str, schema: dict[str, type]) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(key, f"must be a mapping of settings, not {kind_of(value)}")
+        settings = {}
+        for name, setting in value.items():
+            if name not in schema:
+                raise self.fail(f"{key}.{name}", _unknown_key_message(str(name), schema))
+            kind = schema[name]
+            settings[name] = _scalar(setting, kind, lambda msg, n=name: self.fail(f"{key}.{n}", msg))
+            if kind in (int, float) and settings[name] < 0:
+                raise self.fail(f"{key}.{name}", f"must be 0 or more (got {setting!r})")
+        return settings
+
+
+def _scalar(value: Any, kind: type, fail: Any) -> Any:
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise fail(f"must be true or false (got {value!r})")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise fail(f"must be a whole number (got {value!r})")
+        return value
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise fail(f"must be a number (got {value!r})")
+        return float(value)
+    if kind is str:
+        if not isinstance(value, str) or not value:
+            raise fail(f"must be a non-empty string (got {value!r})")
+        return value
+    raise TypeError(f"unsupported config type {kind}")  # a bug in this module
+
+
+def _unknown_key_message(key: str, known: Any) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown key; {hint}known keys: {', '.join(sorted(known))}"
+
+
+#: YAML keys refused on purpose, with the reason given to the user.
+FORBIDDEN_KEYS = {
+    "trust_remote_code": "not supported: code shipped with a hub model is never run; "
+    "choose a model that works without it",
+}
+
+
+def load_config(path: str | Path) -> JobConfig:
+    """Read, validate and return the job configuration in ``path``.
+
+    Raises ConfigError (naming the file and key) for unreadable files, invalid
+    YAML, Python tags, unknown keys, wrong types and impossible values.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(
+            f"{path}:{where}: invalid YAML ({problem}); only plain YAML is accepted, no Python tags"
+        ) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections, not {kind_of(data)}")
+    config = StrictLoader(path, FORBIDDEN_KEYS).build(JobConfig, data, "")
+    config = replace(config, source=path.resolve())
+    _check_consistency(config, path, data)
+    return config
+
+
+def _generation_problems(gen: dict[str, Any]) -> list[tuple[str, str]]:
+    """Values transformers would refuse at the first generate() (of every article)."""
+    problems = []
+    for key in ("num_beams", "max_new_tokens"):
+        if key in gen and gen[key] < 1:
+            problems.append((key, f"must be at least 1 (got {gen[key]})"))
+    if "temperature" in gen and gen["temperature"] <= 0:
+        problems.append(("temperature", "must be greater than 0 (use do_sample: false for greedy)"))
+    if "top_p" in gen and not 0 < gen["top_p"] <= 1:
+        problems.append(("top_p", f"must be in (0, 1] (got {gen['top_p']})"))
+    return problems
+
+
+def _check_generation(path: Path, where: str, gen: dict[str, Any]) -> None:
+    for key, problem in _generation_problems(gen):
+        raise ConfigError(f"{path}: {where}.{key}: {problem}")
+    low, high = gen.get("min_new_tokens"), gen.get("max_new_tokens")
+    if low is not None and high is not None and low > high:
+        raise ConfigError(f"{path}: {where}.min_new_tokens: {low} is more than max_new_tokens {high}")
+
+
+def _check_consistency(config: JobConfig, path: Path, raw: dict[str, Any]) -> None:
+    """Checks that involve more than one key."""
+    for index, pattern in enumerate(config.cleaning.drop_line_patterns):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(
+                f"{path}: cleaning.drop_line_patterns[{index}]: invalid regex {pattern!r} ({exc})"
+            ) from None
+    for section in ("summarization", "translation"):
+        settings = getattr(config, section)
+        if settings.models and (
+            settings.model is not None or settings.revision is not None or settings.allow_pickle_weights
+        ):
+            raise ConfigError(
+                f"{path}: {section}.models: give either {section}.model (one model) or "
+                f"{section}.models (one per language), not both"
+            )
+        generations = {f"{section}.generation": settings.generation}
+        generations.update(
+            {f"{section}.models.{lang}.generation": c.generation for lang, c in settings.models.items()}
+        )
+        for where, gen in generations.items():
+            _check_generation(path, where, gen)
+    _check_generation(path, "quality.retry_generation", config.quality.retry_generation)
+    tr = config.translation
+    if tr.target is not None and "target_language" in raw.get("translation", {}):
+        raise ConfigError(
+            f"{path}: translation.target: give target or its older name target_language, not both"
+        )
+    if "default" in tr.models:
+        raise ConfigError(
+            f"{path}: translation.models.default: translation models are per source language; "
+            "a default has no meaning here"
+        )
+    summ = config.summarization
+    limit, out = summ.max_input_tokens, summ.generation.get("max_new_tokens")
+    if summ.long_input == "chunk" and limit and out and out * 2 > limit:
+        raise ConfigError(
+            f"{path}: summarization.generation.max_new_tokens: {out} is more than half of "
+            f"max_input_tokens ({limit}), so chunk summaries could never be merged; lower it"
+        )
+    if tr.pack_tokens > tr.max_input_tokens:
+        raise ConfigError(
+            f"{path}: translation.pack_tokens: {tr.pack_tokens} is more than "
+            f"translation.max_input_tokens ({tr.max_input_tokens}); lower it"
+        )
+
+
+def revision_warnings(config: JobConfig) -> list[str]:
+    """One line per hub model whose revision can move (a branch, a PR ref, or none)."""
+    warnings = []
+    for section, choices in (
+        ("summarization", config.summarizers()),
+        ("translation", config.translators()),
+    ):
+        for language, choice in choices.items():
+            if is_local_model(choice.model):
+                continue
+            revision = choice.revision
+            if revision is None or not re.fullmatch(r"[0-9a-f]{40}", revision):
+                key = f"{section}.models.{language}" if getattr(config, section).models else section
+                what = "no revision (the moving main branch)" if revision is None else f"{revision!r}"
+                warnings.append(
+                    f"{key}.revision: {what} can change under you; pin a commit hash "
+                    "(`summarizer fetch` prints it)"
+                )
+    return warnings

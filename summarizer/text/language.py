@@ -1,0 +1,44 @@
+"""Language identification with py3langid.
+
+py3langid was chosen over lingua after measuring both on news headlines and
+paragraphs in seven languages (benchmarks/langid_accuracy.py): both get every
+paragraph right; on 3-6 word headlines lingua is better (96% vs 90%), but it
+is a 96 MB install that takes 8 s to load and is 13x slower. Articles are
+detected on their whole cleaned text, where py3langid is exact, small (4.5 MB,
+model inside the package) and fast (0.1 ms per paragraph).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# Enough text to be sure; longer texts only cost time.
+_SAMPLE_CHARS = 3000
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A detected language and how sure the detector is (0-1)."""
+
+    language: str
+    confidence: float
+
+
+class LanguageDetector:
+    """Detects the language of a text (the model loads on first use, ~0.6 s)."""
+
+    def __init__(self) -> None:
+        self._identifier: Any = None
+
+    def detect(self, text: str) -> Detection:
+        """The most likely language of ``text`` (``und`` with confidence 0 for no text)."""
+        sample = " ".join(text[:_SAMPLE_CHARS].split())
+        if not any(ch.isalpha() for ch in sample):
+            return Detection("und", 0.0)
+        if self._identifier is None:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+            self._identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        language, confidence = self._identifier.classify(sample)
+        return Detection(str(language), round(float(confidence), 4))
