@@ -124,6 +124,17 @@ def build_parser() -> argparse.ArgumentParser:
         "without generating anything. Exit 0 when a run could start, else 78.",
     )
     check.set_defaults(handler=commands.check_command)
+    inspect = sub.add_parser(
+        "inspect",
+        parents=[common],
+        help="show what the job would feed the models for one article",
+        description="Show the detected language, cleaned title and text, dropped lines, "
+        "paragraphs, and the chunks each model would get with their token counts. "
+        "Loads tokenizers only, from the local cache.",
+    )
+    inspect.add_argument("file", type=Path, metavar="FILE", help="an article file (.txt, .md, .html, .jsonl)")
+    inspect.add_argument("--id", dest="record_id", metavar="ID", help="only this JSONL record")
+    inspect.set_defaults(handler=commands.inspect_command)
     fetch = sub.add_parser(
         "fetch",
         parents=[common],
@@ -190,6 +201,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         logger.error("interrupted")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # output piped into `head`, say: not worth a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ARTICLES_FAILED
     except Exception:  # noqa: BLE001 - a bug: show the traceback
         logger.error("internal error (this is a bug; please report it)\n%s", traceback.format_exc())
         return EXIT_BUG

@@ -190,3 +190,17 @@ def fetch_command(args: argparse.Namespace) -> int:
         if result.revision != result.commit:
             print(f"  pin it: set {revision_key(result.config_key)}: {result.commit}")
     return code
+
+
+def inspect_command(args: argparse.Namespace) -> int:
+    """``summarizer inspect``: what the job would feed the models for one article."""
+    from .inspection import inspect_file
+
+    _offline()
+    config = load_config(args.config)
+    require_input_paths([args.file])
+    if args.file.is_dir():
+        raise ConfigError(f"{args.file}: inspect takes one article file, not a folder")
+    for line in inspect_file(config, args.file.absolute(), args.record_id):
+        print(line)
+    return cli.EXIT_OK

@@ -16,8 +16,40 @@ from urllib.parse import quote
 FLAG_NOTES = {
     "truncated_input": "the summariser saw only the start of the article",
     "empty_output": "a model produced nothing for part of it",
+    "repetition": "a model output repeats itself (degenerate loop)",
+    "length_ratio": "part of the translation is much shorter or longer than the original",
+    "untranslated": "the translation is still in the original language",
+    "language_uncertain": "the article's language was hard to tell",
     "encoding_fallback": "the file was not UTF-8 and was read as Windows-1252",
+    "already_target_language": "already in English: summarised, not translated",
 }
+#: Flags that say nothing against the text itself.
+INFORMATIVE_FLAGS = {"already_target_language"}
+
+LANGUAGE_NAMES = {
+    "fr": "French", "en": "English", "de": "German", "es": "Spanish", "it": "Italian",
+    "pt": "Portuguese", "nl": "Dutch", "ar": "Arabic", "ru": "Russian", "zh": "Chinese",
+}
+
+
+def language_name(code: str | None) -> str:
+    """``fr`` -> ``French (fr)``."""
+    if not code:
+        return "Unknown language"
+    return f"{LANGUAGE_NAMES.get(code, code)} ({code})"
+
+
+def by_language(entries: list[dict[str, Any]]) -> list[tuple[str | None, list[dict[str, Any]]]]:
+    """Entries grouped by language, the largest group first."""
+    groups: dict[str | None, list[dict[str, Any]]] = {}
+    for entry in entries:
+        groups.setdefault(entry.get("language"), []).append(entry)
+    return sorted(groups.items(), key=lambda item: (-len(item[1]), item[0] or ""))
+
+
+def warnings_of(entry: dict[str, Any]) -> list[str]:
+    """The flags of an entry that an editor should check before using it."""
+    return [flag for flag in entry["flags"] if flag not in INFORMATIVE_FLAGS]
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 
@@ -59,37 +91,55 @@ def _md(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
+def _notes(flags: list[str]) -> str:
+    return "; ".join(f"{flag}: {FLAG_NOTES.get(flag, flag)}" for flag in flags)
+
+
 def render_markdown(day: str, entries: list[dict[str, Any]], base: Path) -> str:
-    """The digest as Markdown; links are relative to ``base`` (the digest's folder)."""
+    """The digest as Markdown, grouped by language; links are relative to ``base``."""
     done = [e for e in entries if e["status"] == "ok"]
     failed = [e for e in entries if e["status"] == "failed"]
-    lines = [f"# Digest {day}", "", f"{len(done)} articles done, {len(failed)} failed.", ""]
-    for entry in done:
-        title = entry["title_translation"] or entry["title"] or entry["key"]
-        lines += [f"## {_md(title)}", ""]
-        if entry["title"]:
-            lines += [f"*{_md(entry['title'])}*", ""]
-        if entry["flags"]:
-            notes = "; ".join(f"{flag}: {FLAG_NOTES.get(flag, flag)}" for flag in entry["flags"])
-            lines += [f"**Check before use:** {_md(notes)}", ""]
-        lines += [f"**Summary (English):** {_md(entry['summary_translation'])}", ""]
-        lines += [f"**Résumé :** {_md(entry['summary'])}", ""]
-        links = " · ".join(
-            f"[{_file_label(path)}]({_link(path, base)})" for path in entry["outputs"]
-        )
-        lines += [f"`{entry['key']}`: {links}", ""]
+    skipped = [e for e in entries if e["status"] == "skipped"]
+    flagged = sum(1 for e in done if warnings_of(e))
+    lines = [
+        f"# Digest {day}",
+        "",
+        f"{len(done)} articles done ({flagged} flagged: check before use), {len(failed)} failed.",
+        "",
+    ]
+    for language, group in by_language(done):
+        lines += [f"## {language_name(language)}", ""]
+        for entry in group:
+            title = entry["title_translation"] or entry["title"] or entry["key"]
+            mark = "⚠ " if warnings_of(entry) else ""
+            lines += [f"### {mark}{_md(title)}", ""]
+            if entry["title"] and entry["title"] != title:
+                lines += [f"*{_md(entry['title'])}*", ""]
+            if warnings_of(entry):
+                lines += [f"**Check before use:** {_md(_notes(warnings_of(entry)))}", ""]
+            lines += [f"**Summary (English):** {_md(entry['summary_translation'])}", ""]
+            if entry["summary"] != entry["summary_translation"]:
+                lines += [f"**Summary ({language or '?'}):** {_md(entry['summary'])}", ""]
+            links = " · ".join(f"[{_file_label(p)}]({_link(p, base)})" for p in entry["outputs"])
+            lines += [f"`{entry['key']}`: {links}", ""]
     if failed:
         lines += ["## Failed", ""]
         lines += [f"- `{entry['key']}`: {_md(entry.get('error') or '')}" for entry in failed]
+        lines.append("")
+    if skipped:
+        lines += ["## Not processed", ""]
+        lines += [f"- `{entry['key']}`: {_md(entry.get('reason') or '')}" for entry in skipped]
         lines.append("")
     return "\n".join(lines)
 
 
 def render_html(day: str, entries: list[dict[str, Any]], base: Path) -> str:
-    """The digest as one plain, self-contained HTML page."""
+    """The digest as one plain, self-contained HTML page, grouped by language."""
     esc = html.escape
     done = [e for e in entries if e["status"] == "ok"]
     failed = [e for e in entries if e["status"] == "failed"]
+    skipped = [e for e in entries if e["status"] == "skipped"]
+    flagged = sum(1 for e in done if warnings_of(e))
     parts = [
         "<!doctype html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -98,29 +148,35 @@ def render_html(day: str, entries: list[dict[str, Any]], base: Path) -> str:
         "article{border-top:1px solid #ccc;padding:.5em 0}.flags{background:#fff3cd;padding:.3em}"
         ".key{color:#666;font-size:.9em}</style></head><body>",
         f"<h1>Digest {esc(day)}</h1>",
-        f"<p>{len(done)} articles done, {len(failed)} failed.</p>",
+        f"<p>{len(done)} articles done ({flagged} flagged: check before use), {len(failed)} failed.</p>",
     ]
-    for entry in done:
-        title = entry["title_translation"] or entry["title"] or entry["key"]
-        parts.append(f"<article><h2>{esc(title)}</h2>")
-        if entry["title"]:
-            parts.append(f'<p lang="fr"><em>{esc(entry["title"])}</em></p>')
-        if entry["flags"]:
-            notes = "; ".join(f"{flag}: {FLAG_NOTES.get(flag, flag)}" for flag in entry["flags"])
-            parts.append(f'<p class="flags">Check before use: {esc(notes)}</p>')
-        parts.append(f"<p><strong>Summary:</strong> {esc(entry['summary_translation'])}</p>")
-        parts.append(f'<p lang="fr"><strong>Résumé :</strong> {esc(entry["summary"])}</p>')
-        links = " · ".join(
-            f'<a href="{esc(_link(path, base))}">{esc(_file_label(path))}</a>'
-            for path in entry["outputs"]
-        )
-        parts.append(f'<p class="key">{esc(entry["key"])}: {links}</p></article>')
-    if failed:
-        parts.append("<h2>Failed</h2><ul>")
-        parts += [
-            f"<li><code>{esc(entry['key'])}</code>: {esc(entry.get('error') or '')}</li>"
-            for entry in failed
-        ]
-        parts.append("</ul>")
+    for language, group in by_language(done):
+        parts.append(f"<h2>{esc(language_name(language))}</h2>")
+        for entry in group:
+            title = entry["title_translation"] or entry["title"] or entry["key"]
+            mark = "⚠ " if warnings_of(entry) else ""
+            parts.append(f"<article><h3>{mark}{esc(title)}</h3>")
+            if entry["title"] and entry["title"] != title:
+                parts.append(f'<p lang="{esc(language or "")}"><em>{esc(entry["title"])}</em></p>')
+            if warnings_of(entry):
+                parts.append(f'<p class="flags">Check before use: {esc(_notes(warnings_of(entry)))}</p>')
+            parts.append(f"<p><strong>Summary:</strong> {esc(entry['summary_translation'])}</p>")
+            if entry["summary"] != entry["summary_translation"]:
+                parts.append(
+                    f'<p lang="{esc(language or "")}"><strong>Summary ({esc(language or "?")}):</strong> '
+                    f"{esc(entry['summary'])}</p>"
+                )
+            links = " · ".join(
+                f'<a href="{esc(_link(p, base))}">{esc(_file_label(p))}</a>' for p in entry["outputs"]
+            )
+            parts.append(f'<p class="key">{esc(entry["key"])}: {links}</p></article>')
+    for heading, group, field in (("Failed", failed, "error"), ("Not processed", skipped, "reason")):
+        if group:
+            parts.append(f"<h2>{heading}</h2><ul>")
+            parts += [
+                f"<li><code>{esc(entry['key'])}</code>: {esc(entry.get(field) or '')}</li>"
+                for entry in group
+            ]
+            parts.append("</ul>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

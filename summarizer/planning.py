@@ -142,20 +142,26 @@ def expected_outputs(location: OutputLocation, language: str, target: str) -> li
     return [location.summary(language), location.summary(target), location.translation(target)]
 
 
-def make_plan(config: JobConfig, *, force: bool = False, limit: int | None = None) -> Plan:
-    """Find inputs, read them, and split them into work and already-done."""
-    plan = Plan(fingerprints=Fingerprints(config))
-    limits = ReadLimits(
+def read_limits(config: JobConfig) -> ReadLimits:
+    """The configured input size limits."""
+    return ReadLimits(
         max_file_bytes=int(config.inputs.max_file_mb * 1024 * 1024),
         max_article_chars=config.inputs.max_article_chars,
     )
+
+
+def make_plan(config: JobConfig, *, force: bool = False, limit: int | None = None) -> Plan:
+    """Find inputs, read them, and split them into work and already-done."""
+    plan = Plan(fingerprints=Fingerprints(config))
+    limits = read_limits(config)
     claimed: dict[tuple[Path, str, str], SourceFile] = {}
     new: list[WorkItem] = []
     for source in discover(config.inputs.paths, config.inputs.extensions):
         location = output_location(source, config.outputs.dir)
         items = read_source(source, limits)
         plan.found += len(items)
-        owner = claimed.setdefault((location.folder, location.name, source.kind), source)
+        family = "results" if source.kind == "jsonl" else "files"
+        owner = claimed.setdefault((location.folder, location.name, family), source)
         if owner is not source:
             message = f"its outputs would overwrite those of {owner.path}; rename one of them"
             plan.unwritable.extend(ReadFailure(i.key, source, message) for i in items)

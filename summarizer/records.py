@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-SourceKind = Literal["text", "jsonl"]
+SourceKind = Literal["text", "html", "jsonl"]
 Status = Literal["ok", "failed", "skipped"]
 
 
@@ -21,7 +21,8 @@ class SourceFile:
     relative: PurePosixPath
     """Path relative to ``root``; the mirrored output path comes from it."""
     kind: SourceKind
-    """``text`` for .txt/.md (one article), ``jsonl`` (one article per line)."""
+    """``text`` for .txt/.md and ``html`` for .html/.htm (one article each),
+    ``jsonl`` (one article per line)."""
     key: str = ""
     """Unique label of the file in this run: ``relative``, prefixed with the input
     folder's name (or made absolute) when two inputs share a relative path."""

@@ -256,7 +256,8 @@ def test_reports_digest_and_metrics(tmp_path, tiny_models) -> None:
     assert "vide.txt</code>: file is empty" in html_text
     markdown = next(reports.glob("digest-*.md")).read_text(encoding="utf-8")
     assert "\\<script\\>" in markdown and "(../articles/velo.translation.en.txt)" in markdown
-    assert "2 articles done, 1 failed." in markdown
+    assert "2 articles done (" in markdown and "), 1 failed." in markdown
+    assert "## French (fr)" in markdown
 
     prom = (reports / "summarizer.prom").read_text(encoding="utf-8")
     assert 'summarizer_last_run_exit_code{config="job"} 1' in prom
@@ -268,7 +269,7 @@ def test_reports_digest_and_metrics(tmp_path, tiny_models) -> None:
     assert main(["run", "-c", str(config)]) == 0
     assert len([p for p in reports.iterdir() if p.is_dir()]) == 2
     markdown = (reports / f"digest-{day}.md").read_text(encoding="utf-8")
-    assert "3 articles done, 0 failed." in markdown or day != time.strftime("%Y-%m-%d")
+    assert "3 articles done (" in markdown or day != time.strftime("%Y-%m-%d")
     prom = (reports / "summarizer.prom").read_text(encoding="utf-8")
     assert 'summarizer_last_run_exit_code{config="job"} 0' in prom
 

@@ -25,6 +25,7 @@ from .writers import is_output_file
 logger = logging.getLogger(__name__)
 
 JSONL_EXTENSIONS = (".jsonl",)
+HTML_EXTENSIONS = (".html", ".htm")
 
 
 class InputPathError(SummarizerError):
@@ -93,7 +94,8 @@ def _walk(root: Path, wanted: set[str]) -> Iterator[SourceFile]:
 
 def _source(path: Path, root: Path) -> SourceFile:
     relative = PurePosixPath(path.relative_to(root).as_posix())
-    kind = "jsonl" if path.suffix.lower() in JSONL_EXTENSIONS else "text"
+    suffix = path.suffix.lower()
+    kind = "jsonl" if suffix in JSONL_EXTENSIONS else "html" if suffix in HTML_EXTENSIONS else "text"
     return SourceFile(path=path, root=root, relative=relative, kind=kind)
 
 
@@ -118,6 +120,8 @@ def read_source(source: SourceFile, limits: ReadLimits = ReadLimits()) -> list[A
         return [ReadFailure(key, source, str(exc))]
     if source.kind == "jsonl":
         return list(_read_jsonl(source, data, limits))
+    if source.kind == "html":
+        return [_read_html_article(source, data, limits)]
     return [_read_text_article(source, data, limits)]
 
 
@@ -216,6 +220,42 @@ def _read_text_article(source: SourceFile, data: bytes, limits: ReadLimits) -> A
         key=key, source=source, title=None, text=text, input_sha256=digest,
         encoding=encoding, flags=flags,
     )
+
+
+def _read_html_article(source: SourceFile, data: bytes, limits: ReadLimits) -> Article | ReadFailure:
+    """The main text of a saved web page, extracted with trafilatura.
+
+    Navigation, ads, scripts, styles, comments and tables are left out;
+    paragraphs stay one per line. Title, date and canonical URL come from the
+    page's metadata; the extractor and its version are recorded.
+    """
+    import trafilatura
+
+    key = source.key
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        document = trafilatura.bare_extraction(
+            data,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
+            favor_precision=True,
+        )
+    except Exception as exc:  # noqa: BLE001 - lxml/trafilatura errors on broken pages
+        return ReadFailure(key, source, f"cannot parse the HTML page ({type(exc).__name__})", digest)
+    text = (document.text or "") if document is not None else ""
+    if not text.strip():
+        return ReadFailure(key, source, "no article text found in the HTML page", digest)
+    title = " ".join((document.title or "").split())
+    lines = text.split("\n")
+    if title and lines and " ".join(lines[0].split()) == title:
+        text = "\n".join(lines[1:])  # the page's <h1> repeats the title
+    if len(text) > limits.max_article_chars:
+        return ReadFailure(key, source, _too_long(len(text), limits), digest)
+    metadata = {"date": document.date, "url": document.url}
+    metadata = {k: v for k, v in metadata.items() if v}
+    metadata["extractor"] = f"trafilatura {trafilatura.__version__}"
+    return Article(key=key, source=source, title=title, text=text, input_sha256=digest, metadata=metadata)
 
 
 def _too_long(chars: int, limits: ReadLimits) -> str:
