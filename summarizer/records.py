@@ -137,6 +137,8 @@ class ArticleResult:
 class EngineStats:
     """What one model engine did during a run."""
 
+    loads: int = 0
+    """Times the weights were loaded (more than 1: evicted from memory and loaded again)."""
     load_seconds: float = 0.0
     generate_seconds: float = 0.0
     segments: int = 0

@@ -149,6 +149,7 @@ class JobReport:
             "models": {
                 task: {
                     **usage.description,
+                    "loads": usage.stats.loads,
                     "load_seconds": round(usage.stats.load_seconds, 3),
                     "generate_seconds": round(usage.stats.generate_seconds, 3),
                     "segments": usage.stats.segments,

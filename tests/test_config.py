@@ -136,6 +136,23 @@ def test_with_overrides(tmp_path: Path) -> None:
         ("translation: {model: 'not a model id'}\n", "neither a hub id"),
         ("translation: {model: ''}\n", "translation.model: must be a hub id"),
         ("- a\n- b\n", "the top level must be a mapping of sections, not a list"),
+        (
+            "translation: {model: org/a, models: {de: org/b}}\n",
+            "translation.models: give either translation.model (one model) or translation.models",
+        ),
+        ("translation: {models: {default: org/b}}\n", "translation.models.default: translation models are per source language"),
+        ("summarization: {models: {French: org/b}}\n", "summarization.models.French: must be a language code"),
+        ("summarization: {models: {fr: {revision: abc}}}\n", "summarization.models.fr.model: required key missing"),
+        ("summarization: {models: {fr: {model: org/a, revison: abc}}}\n", "summarization.models.fr.revison: unknown key; did you mean 'revision'?"),
+        ("summarization: {models: [org/a]}\n", "summarization.models: must be a mapping such as {fr: org/model}"),
+        (
+            "summarization: {models: {fr: {model: org/a, generation: {max_new_tokens: 0}}}}\n",
+            "summarization.models.fr.generation.max_new_tokens: must be at least 1",
+        ),
+        ("translation: {target: en, target_language: de}\n", "translation.target: give target or its older name"),
+        ("languages: {force: French}\n", "languages.force: must be a language code"),
+        ("quality: {retry_generation: {num_beam: 2}}\n", "quality.retry_generation.num_beam: unknown key; did you mean 'num_beams'?"),
+        ("quality: {max_char_run: 0}\n", "quality.max_char_run: must be greater than 0"),
         ("runtime: {device: cpu\n", "invalid YAML"),
         ("!!python/object/apply:os.system ['echo hi']\n", "invalid YAML"),
         ("summarization: !!python/name:os.system {}\n", "no Python tags"),
@@ -194,3 +211,44 @@ def test_moving_revisions_are_warned_about(tmp_path: Path) -> None:
         "pin a commit hash (`summarizer fetch` prints it)",
     ]
     assert revision_warnings(load_config(REPO / "configs" / "default.yaml")) == []
+
+
+def test_language_model_maps(tmp_path: Path) -> None:
+    config = load_config(
+        write_config(
+            tmp_path / "c.yaml",
+            """\
+            summarization:
+              generation: {num_beams: 2}
+              models:
+                fr: moussaKam/barthez-orangesum-abstract
+                default: {model: csebuetnlp/mT5_multilingual_XLSum, revision: abc, generation: {num_beams: 1}}
+            translation:
+              target: en
+              models: {fr: Helsinki-NLP/opus-mt-fr-en, de: {model: Helsinki-NLP/opus-mt-de-en, revision: def}}
+            """,
+        )
+    )
+    assert config.target_language == "en"
+    assert config.summarizer_for("fr").revision == "d297ebaa84d61a069a0cd6922271c4a47ba2554e"
+    assert config.summarizer_for("de").model == "csebuetnlp/mT5_multilingual_XLSum"
+    assert config.summarizer_for("de").generation == {"num_beams": 1}
+    assert config.translator_for("de").revision == "def"
+    assert config.translator_for("it") is None
+    assert config.translator_for("en") is None
+
+
+def test_old_single_model_keys_map_to_the_job_language(tmp_path: Path) -> None:
+    config = load_config(
+        write_config(
+            tmp_path / "c.yaml",
+            """\
+            language: fr
+            summarization: {model: org/summ, revision: a}
+            translation: {model: org/trans, target_language: en}
+            """,
+        )
+    )
+    assert set(config.summarizers()) == {"fr"} and config.summarizer_for("fr").model == "org/summ"
+    assert config.translator_for("fr").model == "org/trans"
+    assert config.summarizer_for("de") is None

@@ -156,6 +156,7 @@ class Seq2SeqEngine:
         # Decoders with learned or fixed position tables cannot go past them.
         self._output_limit = positions - 1 if isinstance(positions, int) and positions > 1 else None
         self._model = model
+        self.stats.loads += 1
         self.stats.load_seconds += time.perf_counter() - started
         logger.info(
             "loaded %s on %s (%s) in %.1fs",
