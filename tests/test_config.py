@@ -184,7 +184,7 @@ def test_known_pickle_only_models_get_their_safetensors_revision(tmp_path: Path)
             tmp_path / "c.yaml",
             """\
             summarization: {model: moussaKam/barthez-orangesum-abstract}
-            translation: {model: Helsinki-NLP/opus-mt-de-en}
+            translation: {model: Helsinki-NLP/opus-mt-it-en}
             """,
         )
     )

@@ -28,6 +28,8 @@ KNOWN_SAFETENSORS_REVISIONS: dict[str, str] = {
     "moussaKam/barthez-orangesum-abstract": "d297ebaa84d61a069a0cd6922271c4a47ba2554e",
     # refs/pr/4, conversion of main b4a9a38
     "Helsinki-NLP/opus-mt-fr-en": "d1e0695bb7088571b5fdc25e950f415ad45c8ff1",
+    # refs/pr/4, "Adding `safetensors` variant of this model"
+    "Helsinki-NLP/opus-mt-de-en": "8be33f00bcaf451dc5ed05fdd94282649696b8e7",
 }
 
 #: Generation settings that YAML may override, with their types. They are
@@ -68,6 +70,8 @@ def _not_negative(value: Any) -> str | None:
 
 
 def _language_code(value: Any) -> str | None:
+    if value is None:
+        return None
     ok = re.fullmatch(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?", value)
     return None if ok else "must be a language code such as 'fr' or 'en'"
 
