@@ -52,7 +52,8 @@ echo "=== $(date -Is) start: summarizer run -c $config $*" >>"$log"
 summarizer run -c "$config" "$@" >"$run_log" 2>&1 &
 pid=$!
 # Pass a stop request on to the run, which then finishes cleanly (exit 143/130).
-trap 'kill -TERM "$pid" 2>/dev/null' TERM INT
+trap 'kill -TERM "$pid" 2>/dev/null' TERM
+trap 'kill -INT "$pid" 2>/dev/null' INT
 wait "$pid"
 code=$?
 if kill -0 "$pid" 2>/dev/null; then

@@ -24,6 +24,7 @@ from .errors import (
     ModelLoadError,
     OutputWriteError,
     SummarizerError,
+    UsageError,
 )
 from .io.readers import InputPathError
 
@@ -47,6 +48,7 @@ EXIT_CODES: tuple[tuple[type[SummarizerError], int], ...] = (
     (InputPathError, EXIT_NO_INPUT),
     (LockHeldError, EXIT_TEMPFAIL),
     (OutputWriteError, EXIT_TEMPFAIL),
+    (UsageError, EXIT_USAGE),
 )
 
 
@@ -68,6 +70,8 @@ def _positive_int(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for all commands."""
     from . import commands
+    from .bench.runner import ROWS
+    from .bench.shapes import RANDOM_LIKE
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-c", "--config", required=True, type=Path, help="YAML job config")
@@ -135,6 +139,30 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("file", type=Path, metavar="FILE", help="an article file (.txt, .md, .html, .jsonl)")
     inspect.add_argument("--id", dest="record_id", metavar="ID", help="only this JSONL record")
     inspect.set_defaults(handler=commands.inspect_command)
+    bench = sub.add_parser(
+        "bench",
+        help="measure the ways of running one model, side by side",
+        description="Measure, in one process and on the same inputs: naive generation, the "
+        "engine, the engine with int8, torchao and CTranslate2 (when installed). Prints ratios, "
+        "tokens/s, peak memory and effective GFLOP/s against the machine's matmul rate.",
+    )
+    bench.add_argument("-c", "--config", type=Path, help="benchmark this config's model and runtime settings")
+    bench.add_argument("--task", choices=("translation", "summarization"), help="which model of the config")
+    bench.add_argument(
+        "--random-like",
+        choices=sorted(RANDOM_LIKE),
+        help="a random-weight model with this checkpoint's shape (default without -c: opus-mt-fr-en)",
+    )
+    bench.add_argument("--input", nargs="+", action="extend", type=Path, metavar="PATH",
+                       help="your own articles (default: a built-in synthetic French corpus)")
+    bench.add_argument("--segments", type=_positive_int, help="inputs per row (default: 128 translation, 16 summarization)")
+    bench.add_argument("--naive-segments", type=_positive_int, default=8, help="inputs for the slow naive row")
+    bench.add_argument("--new-tokens", type=_positive_int, default=40, help="tokens generated per input, exactly")
+    bench.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated, from {','.join(ROWS)}")
+    bench.add_argument("--threads", type=_positive_int, help="torch CPU threads")
+    bench.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    bench.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    bench.set_defaults(handler=commands.bench_command, quiet=False, log_format="text")
     fetch = sub.add_parser(
         "fetch",
         parents=[common],
@@ -198,9 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SummarizerError as exc:
         logger.error("%s", exc)
         return exit_code_for(exc)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         logger.error("interrupted")
-        return EXIT_INTERRUPTED
+        return getattr(exc, "exit_code", EXIT_INTERRUPTED)
     except BrokenPipeError:  # output piped into `head`, say: not worth a traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_ARTICLES_FAILED

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import cli
 from .config import JobConfig, load_config, revision_warnings
-from .errors import ConfigError, LockHeldError, ModelLoadError, OutputWriteError, SummarizerError
+from .errors import ConfigError, LockHeldError, ModelLoadError, OutputWriteError, SummarizerError, UsageError
 from .hub import fetch_models, revision_key
 from .models.loading import ModelSpec, from_pretrained, locate_model
 from .models.pool import configured_uses
@@ -74,6 +74,11 @@ def run_command(args: argparse.Namespace) -> int:
         except SummarizerError as exc:
             if not args.dry_run:
                 _publish_quietly(config, None, cli.exit_code_for(exc), str(exc))
+            raise
+        except KeyboardInterrupt as exc:
+            if not args.dry_run:
+                code = getattr(exc, "exit_code", cli.EXIT_INTERRUPTED)
+                _publish_quietly(config, None, code, "stopped at once by a second signal")
             raise
     if args.dry_run:
         _print_plan(report)
@@ -200,7 +205,60 @@ def inspect_command(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     require_input_paths([args.file])
     if args.file.is_dir():
-        raise ConfigError(f"{args.file}: inspect takes one article file, not a folder")
+        raise UsageError(f"{args.file}: inspect takes one article file, not a folder")
     for line in inspect_file(config, args.file.absolute(), args.record_id):
         print(line)
+    return cli.EXIT_OK
+
+
+def bench_command(args: argparse.Namespace) -> int:
+    """``summarizer bench``: measure the ways of running one model, side by side."""
+    from dataclasses import replace as with_changes
+
+    from .bench.inputs import bench_segments
+    from .bench.runner import ROWS, BenchOptions, render, run_bench
+    from .bench.shapes import RANDOM_LIKE, build_random_like
+    from .config import JobConfig, RuntimeConfig
+    from .models.pool import summarization_use, translation_use
+    from .models.seq2seq import Seq2SeqEngine
+
+    _offline()
+    rows = tuple(row.strip() for row in args.rows.split(",") if row.strip())
+    unknown = [row for row in rows if row not in ROWS]
+    if unknown:
+        raise ConfigError(f"--rows: unknown row {unknown[0]!r}; known: {', '.join(ROWS)}")
+    if args.config is not None and args.random_like is None:
+        config = load_config(args.config)
+        task = args.task or "translation"
+        finder = translation_use if task == "translation" else summarization_use
+        use = finder(config, config.language)
+        if use is None:
+            raise ConfigError(f"{args.config}: no {task} model for language {config.language!r}")
+        spec = use.spec
+        runtime = config.runtime
+    else:
+        name = args.random_like or "opus-mt-fr-en"
+        config = load_config(args.config) if args.config else JobConfig()
+        task = args.task or ("translation" if RANDOM_LIKE[name][0] == "marian" else "summarization")
+        logger.info("random-weight model shaped like %s", RANDOM_LIKE[name][2])
+        spec = ModelSpec(str(build_random_like(name)), config_key=f"bench {name}")
+        runtime = RuntimeConfig()
+    runtime = with_changes(runtime, device="cpu", dtype="float32", threads=args.threads or runtime.threads)
+    segments = bench_segments(
+        task,
+        args.segments or (128 if task == "translation" else 16),
+        Seq2SeqEngine(spec, runtime),
+        config,
+        [p.absolute() for p in args.input or []],
+    )
+    options = BenchOptions(
+        spec=spec,
+        segments=segments,
+        runtime=runtime,
+        new_tokens=args.new_tokens,
+        naive_segments=min(args.naive_segments, len(segments)),
+        rows=rows,
+    )
+    result = run_bench(options, progress=lambda step: logger.info("%s", step))
+    print(render(result, args.format))
     return cli.EXIT_OK

@@ -21,7 +21,7 @@ FLAG_NOTES = {
     "untranslated": "the translation is still in the original language",
     "language_uncertain": "the article's language was hard to tell",
     "encoding_fallback": "the file was not UTF-8 and was read as Windows-1252",
-    "already_target_language": "already in English: summarised, not translated",
+    "already_target_language": "already in the target language: summarised, not translated",
 }
 #: Flags that say nothing against the text itself.
 INFORMATIVE_FLAGS = {"already_target_language"}
@@ -37,6 +37,11 @@ def language_name(code: str | None) -> str:
     if not code:
         return "Unknown language"
     return f"{LANGUAGE_NAMES.get(code, code)} ({code})"
+
+
+def language_label(code: str | None) -> str:
+    """``fr`` -> ``French``."""
+    return LANGUAGE_NAMES.get(code or "", code or "?")
 
 
 def by_language(entries: list[dict[str, Any]]) -> list[tuple[str | None, list[dict[str, Any]]]]:
@@ -55,12 +60,18 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 
 
 def day_articles(reports: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The latest entry per article key over the given run reports (oldest first)."""
-    latest: dict[str, dict[str, Any]] = {}
+    """The latest entry per article over the given run reports (oldest first).
+
+    Articles are told apart by their files (two inputs can share a relative key),
+    JSONL records by their key within their results file.
+    """
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
     for report in reports:
         for entry in report.get("articles", []):
-            latest.pop(entry["key"], None)
-            latest[entry["key"]] = entry
+            outputs = entry.get("outputs") or [""]
+            identity = (outputs[-1], entry["key"])
+            latest.pop(identity, None)
+            latest[identity] = {"target_language": report.get("target_language", "en"), **entry}
     return list(latest.values())
 
 
@@ -117,9 +128,11 @@ def render_markdown(day: str, entries: list[dict[str, Any]], base: Path) -> str:
                 lines += [f"*{_md(entry['title'])}*", ""]
             if warnings_of(entry):
                 lines += [f"**Check before use:** {_md(_notes(warnings_of(entry)))}", ""]
-            lines += [f"**Summary (English):** {_md(entry['summary_translation'])}", ""]
+            lines += [f"*{_md(FLAG_NOTES[f].capitalize())}.*" for f in entry["flags"] if f in INFORMATIVE_FLAGS]
+            target = language_label(entry.get("target_language", "en"))
+            lines += [f"**Summary ({target}):** {_md(entry['summary_translation'])}", ""]
             if entry["summary"] != entry["summary_translation"]:
-                lines += [f"**Summary ({language or '?'}):** {_md(entry['summary'])}", ""]
+                lines += [f"**Summary ({language_label(language)}):** {_md(entry['summary'])}", ""]
             links = " · ".join(f"[{_file_label(p)}]({_link(p, base)})" for p in entry["outputs"])
             lines += [f"`{entry['key']}`: {links}", ""]
     if failed:
@@ -160,10 +173,14 @@ def render_html(day: str, entries: list[dict[str, Any]], base: Path) -> str:
                 parts.append(f'<p lang="{esc(language or "")}"><em>{esc(entry["title"])}</em></p>')
             if warnings_of(entry):
                 parts.append(f'<p class="flags">Check before use: {esc(_notes(warnings_of(entry)))}</p>')
-            parts.append(f"<p><strong>Summary:</strong> {esc(entry['summary_translation'])}</p>")
+            parts += [
+                f"<p><em>{esc(FLAG_NOTES[f].capitalize())}.</em></p>" for f in entry["flags"] if f in INFORMATIVE_FLAGS
+            ]
+            target = language_label(entry.get("target_language", "en"))
+            parts.append(f"<p><strong>Summary ({esc(target)}):</strong> {esc(entry['summary_translation'])}</p>")
             if entry["summary"] != entry["summary_translation"]:
                 parts.append(
-                    f'<p lang="{esc(language or "")}"><strong>Summary ({esc(language or "?")}):</strong> '
+                    f'<p lang="{esc(language or "")}"><strong>Summary ({esc(language_label(language))}):</strong> '
                     f"{esc(entry['summary'])}</p>"
                 )
             links = " · ".join(

@@ -35,3 +35,7 @@ class LockHeldError(SummarizerError):
 
 class OutputWriteError(SummarizerError):
     """Results cannot be written (disk full, read-only, permissions); the run stops."""
+
+
+class UsageError(SummarizerError):
+    """The command line asks for something that cannot be done (exit 2)."""

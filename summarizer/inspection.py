@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .config import JobConfig
-from .errors import ModelLoadError
+from .errors import ModelLoadError, UsageError
 from .io.readers import discover, read_source
 from .models.pool import ModelUse, summarization_use, translation_use
 from .planning import assign_languages, read_limits
@@ -34,8 +34,7 @@ def inspect_file(config: JobConfig, path: Path, record_id: str | None = None) ->
     if record_id is not None:
         items = [i for i in items if i.record_id == record_id]
         if not items:
-            yield f"{source.key}: no record with id {record_id!r}"
-            return
+            raise UsageError(f"{source.key}: no record with id {record_id!r}")
     for item in assign_languages(items, config):
         yield from _inspect_item(config, item)
         yield ""

@@ -76,3 +76,27 @@ def render_metrics(
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
         lines += [f"{name}{{{labels}}} {_number(value)}" for labels, value in samples]
     return "\n".join(lines) + "\n"
+
+
+_SAMPLE = re.compile(r'^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)\{config="(?P<config>(?:[^"\\]|\\.)*)"')
+
+
+def merge_metrics(existing: str, rendered: str, config_name: str) -> str:
+    """``rendered`` plus the other configs' samples from ``existing``, so that several
+    jobs can share one textfile without erasing each other's series."""
+    own = _escape(config_name)
+    others: dict[str, list[str]] = {}
+    for line in existing.splitlines():
+        match = _SAMPLE.match(line)
+        if match and match["config"] != own:
+            others.setdefault(match["name"], []).append(line)
+    if not others:
+        return rendered
+    merged: list[str] = []
+    for line in rendered.splitlines():
+        merged.append(line)
+        if line.startswith("# TYPE "):
+            merged.extend(others.pop(line.split()[2], []))
+    for lines in others.values():  # metrics this version no longer writes
+        merged.extend(lines)
+    return "\n".join(merged) + "\n"

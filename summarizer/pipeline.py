@@ -63,7 +63,9 @@ def run_job(config: JobConfig, options: RunOptions | None = None) -> JobReport:
     """
     options = options or RunOptions()
     report = JobReport(
-        config_path=str(config.source) if config.source else None, dry_run=options.dry_run
+        config_path=str(config.source) if config.source else None,
+        dry_run=options.dry_run,
+        target_language=config.target_language,
     )
     require_input_paths(config.inputs.paths)
     lock = contextlib.nullcontext() if options.dry_run else RunLock(lock_folders(config))

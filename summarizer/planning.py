@@ -178,7 +178,9 @@ def make_plan(config: JobConfig, *, force: bool = False, limit: int | None = Non
 
 
 def assign_languages(items: list[WorkItem], config: JobConfig) -> list[WorkItem]:
-    """Articles with their language: forced by the config, or detected on title and text."""
+    """Articles with their language: forced by the config, or detected on title and
+    text; a detection less sure than ``languages.min_confidence`` falls back to the
+    job's main ``language`` (short texts are where detectors guess)."""
     detector = LanguageDetector()
     assigned: list[WorkItem] = []
     for item in items:
@@ -187,7 +189,15 @@ def assign_languages(items: list[WorkItem], config: JobConfig) -> list[WorkItem]
                 item = replace(item, language=config.languages.force, language_confidence=None)
             else:
                 found = detector.detect(f"{item.title or ''}\n{item.text}")
-                item = replace(item, language=found.language, language_confidence=found.confidence)
+                language = found.language
+                if found.confidence < config.languages.min_confidence:
+                    language = config.language  # too unsure: the feed's main language
+                item = replace(
+                    item,
+                    language=language,
+                    language_confidence=found.confidence,
+                    detected_language=found.language,
+                )
         assigned.append(item)
     return assigned
 

@@ -184,6 +184,7 @@ class ArticleProcessor:
             encoding=article.encoding,
             language=article.language,
             language_confidence=confidence,
+            detected_language=article.detected_language,
         )
 
     def _summarise(self, work: list[_Work]) -> None:

@@ -56,6 +56,8 @@ class Article:
     """Detected (or forced) language, set when the run plans its work."""
     language_confidence: float | None = None
     """The detector's confidence (0-1); None when the language was forced."""
+    detected_language: str | None = None
+    """What the detector said, when it differs from ``language`` (too unsure)."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,7 @@ class ArticleResult:
     encoding: str = "utf-8"
     language: str | None = None
     language_confidence: float | None = None
+    detected_language: str | None = None
     models: dict[str, Any] = field(default_factory=dict)
     """The models used, by task (name, revision, device, dtype)."""
     outputs: list[str] = field(default_factory=list)

@@ -29,6 +29,7 @@ class JobReport:
 
     config_path: str | None
     dry_run: bool = False
+    target_language: str = "en"
     fingerprint: str = ""
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     finished_at: datetime | None = None
@@ -144,6 +145,7 @@ class JobReport:
             "seconds": round(self.seconds, 3),
             "exit_code": exit_code,
             "config": {"path": self.config_path, "fingerprint": self.fingerprint},
+            "target_language": self.target_language,
             "stopped": self.stopped,
             "counts": self.counts,
             "models": {
@@ -177,6 +179,7 @@ def _article_entry(result: ArticleResult) -> dict[str, Any]:
         "key": result.key,
         "status": result.status,
         "language": result.language,
+        "language_confidence": result.language_confidence,
         "title": result.title,
         "title_translation": result.title_translation,
         "summary": result.summary,

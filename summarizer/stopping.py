@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from typing import Callable
 
 
@@ -71,10 +72,23 @@ class TimeBudget:
             self._timer.cancel()
 
 
+#: A second signal this soon after the first is the same request, delivered twice.
+DUPLICATE_SIGNAL_SECONDS = 3.0
+
+
+class ForcedStop(KeyboardInterrupt):
+    """A second signal: stop at once (exit 128 + signal number)."""
+
+    def __init__(self, exit_code: int) -> None:
+        super().__init__(exit_code)
+        self.exit_code = exit_code
+
+
 class SignalHandlers:
     """While active, SIGTERM and SIGINT request a clean stop (exit 143 / 130).
 
-    A second signal stops at once (KeyboardInterrupt). If the run has not ended
+    A second signal (more than a few seconds after the first: process managers
+    often deliver the same stop twice) stops at once (ForcedStop). If the run has not ended
     ``grace_seconds`` after the stop was requested (a generation stuck outside
     Python, say), ``hard_exit`` ends the process: every file is written
     atomically, so nothing half-written can remain.
@@ -92,12 +106,18 @@ class SignalHandlers:
         self._previous: dict[int, object] = {}
         self._watchdog: threading.Timer | None = None
         self._active = False
+        self._first_signal = 0.0
         stop.on_request(self._start_watchdog)
 
     def _handle(self, signum: int, frame: object) -> None:
-        if self.stop.requested:
-            raise KeyboardInterrupt
-        self.stop.request(f"received {signal.Signals(signum).name}", 128 + signum)
+        now = time.monotonic()
+        if not self.stop.requested:
+            self._first_signal = now
+            self.stop.request(f"received {signal.Signals(signum).name}", 128 + signum)
+            return
+        if now - self._first_signal < DUPLICATE_SIGNAL_SECONDS:
+            return  # the same stop sent twice (systemd and the wrapper both forward it)
+        raise ForcedStop(128 + signum)
 
     def _start_watchdog(self, stop: StopSignal) -> None:
         if not self._active or self._watchdog is not None:

@@ -10,7 +10,8 @@ import pytest
 from summarizer.config import RuntimeConfig
 from summarizer.errors import ModelLoadError
 from summarizer.models.loading import ModelSpec, explain_load_error
-from summarizer.models.seq2seq import Seq2SeqEngine, plan_batches
+from summarizer.models.base import plan_batches
+from summarizer.models.seq2seq import Seq2SeqEngine
 
 TEXTS = [
     "Le conseil municipal a voté le budget de la ville mardi soir.",
@@ -118,7 +119,8 @@ def test_generation_overrides_apply_on_top_of_the_model_config(tiny_models) -> N
     e.load()
     config = e._generation_config
     assert (config.num_beams, config.no_repeat_ngram_size, config.max_new_tokens) == (3, 2, 7)
-    assert config.decoder_start_token_id == 2  # kept from the model's own generation_config
+    assert config.decoder_start_token_id == e.tokenizer.pad_token_id  # from the model's own config
+    assert config.bad_words_ids == [[e.tokenizer.pad_token_id]]
     assert all(r.generated_tokens <= 7 for r in e.run(TEXTS[:3]))
 
 
@@ -168,6 +170,7 @@ def test_t5_summariser_loads_from_bare_sentencepiece(tiny_models) -> None:
     assert e.describe() == {
         "name": str(tiny_models["summarizer"]),
         "revision": None,
+        "engine": "transformers",
         "device": "cpu",
         "dtype": "float32",
     }

@@ -233,3 +233,35 @@ def test_old_single_model_configs_still_work(job_config, articles) -> None:
     velo = meta(articles / "2026-11-28" / "velo.meta.json")
     assert velo["language"] == "fr"
     assert velo["models"]["translation"]["name"].endswith("marian")
+
+
+def test_a_short_article_the_detector_is_unsure_about_goes_to_the_main_language(job_config, articles) -> None:
+    (articles / "foot.txt").write_text("Football : OM 3-0 Nice\nBut de Greenwood (12e).\n", encoding="utf-8")
+    assert main(["run", "-c", str(job_config)]) == 0
+    foot = meta(articles / "foot.meta.json")
+    assert foot["status"] == "ok" and foot["language"] == "fr"
+    assert foot["detected_language"] != "fr" and foot["language_confidence"] < 0.5
+    assert "language_uncertain" in foot["flags"]
+
+
+def test_a_page_with_only_menus_is_not_an_article(tmp_path) -> None:
+    from summarizer.io.readers import discover, read_source
+    from summarizer.records import ReadFailure
+
+    page = tmp_path / "menu.html"
+    page.write_text("<html><body><nav>Accueil Politique Sport</nav></body></html>", encoding="utf-8")
+    (failure,) = read_source(discover([page], [".html"])[0])
+    assert isinstance(failure, ReadFailure)
+    assert failure.error == "no article text found in the HTML page"
+
+
+def test_the_digest_names_the_target_language(multilingual) -> None:
+    config, feed = multilingual
+    config.write_text(config.read_text().replace("target: en", "target: de").replace(
+        "models: {fr: ./models/marian-fr, de: ./models/marian-de}", "models: {fr: ./models/marian-fr}"
+    ))
+    assert main(["run", "-c", str(config)]) == 0
+    assert meta(feed / "bahn.meta.json")["outputs"] == ["bahn.summary.de.txt"]
+    digest = next((config.parent / "reports").glob("digest-*.md")).read_text(encoding="utf-8")
+    assert "**Summary (German):**" in digest and "Summary (English)" not in digest
+    assert "*Already in the target language: summarised, not translated.*" in digest

@@ -472,3 +472,53 @@ def test_metrics_keep_timestamps_exact_and_carry_the_last_completed_run() -> Non
     assert 'summarizer_last_run_exit_code{config="news \\"fr\\""} 78' in text
     assert previous_completed(text, 'news "fr"') == 1795900000.25
     assert previous_completed(text, "other") is None
+
+
+def test_the_same_stop_delivered_twice_is_one_request_and_a_later_one_forces() -> None:
+    from summarizer.stopping import ForcedStop
+
+    stop = StopSignal()
+    with SignalHandlers(stop, grace_seconds=60, hard_exit=lambda code: None) as handlers:
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGTERM)  # systemd and the wrapper both forward it
+        time.sleep(0.05)
+        assert (stop.reason, stop.exit_code) == ("received SIGTERM", 143)
+        handlers._first_signal -= 10  # pretend the first came long ago
+        with pytest.raises(ForcedStop) as forced:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)
+    assert forced.value.exit_code == 143
+
+
+def test_jobs_sharing_a_metrics_file_keep_each_others_series(tmp_path, tiny_models) -> None:
+    many_articles(tmp_path / "articles", 1)
+    first = operations_config(tmp_path, tiny_models)
+    second = tmp_path / "other.yaml"
+    second.write_text(first.read_text().replace("inputs: {paths: [articles]}", "inputs: {paths: [more]}"))
+    many_articles(tmp_path / "more", 1)
+    (tmp_path / "more" / "vide.txt").write_text("")
+    assert main(["run", "-c", str(first)]) == 0
+    assert main(["run", "-c", str(second)]) == 1
+    prom = (tmp_path / "reports" / "summarizer.prom").read_text()
+    assert 'summarizer_last_run_exit_code{config="job"} 0' in prom
+    assert 'summarizer_last_run_exit_code{config="other"} 1' in prom
+    assert prom.count("# TYPE summarizer_last_run_exit_code gauge") == 1
+    assert 'summarizer_last_run_articles{config="other",status="unsupported"} 0' in prom
+
+
+def test_the_digest_keeps_articles_that_share_a_relative_path(tmp_path, tiny_models) -> None:
+    for folder in ("in1", "in2"):
+        many_articles(tmp_path / folder, 1)
+    config = operations_config(tmp_path, tiny_models)
+    assert main(["run", "-c", str(config), "--input", str(tmp_path / "in1")]) == 0
+    assert main(["run", "-c", str(config), "--input", str(tmp_path / "in2")]) == 0
+    digest = next((tmp_path / "reports").glob("digest-*.md")).read_text(encoding="utf-8")
+    assert digest.count("`a00.txt`") == 2
+
+
+def test_inspect_usage_errors_exit_2(job_config, articles, capsys) -> None:
+    assert main(["inspect", "-c", str(job_config), str(articles)]) == 2
+    feed = articles / "feed.jsonl"
+    feed.write_text('{"id": "1", "text": "Le conseil a voté."}\n', encoding="utf-8")
+    assert main(["inspect", "-c", str(job_config), str(feed), "--id", "zz"]) == 2
+    assert "no record with id 'zz'" in capsys.readouterr().err

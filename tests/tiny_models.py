@@ -68,9 +68,10 @@ def build_tiny_marian(folder: Path, max_positions: int = 128) -> Path:
     import sentencepiece as spm
 
     processor = spm.SentencePieceProcessor(model_file=str(spm_file))
-    vocab = {"</s>": 0, "<unk>": 1, "<pad>": 2}
+    vocab = {"</s>": 0, "<unk>": 1}
     for piece in (processor.id_to_piece(i) for i in range(processor.get_piece_size())):
         vocab.setdefault(piece, len(vocab))
+    vocab["<pad>"] = len(vocab)  # last, as in the real opus-mt vocabularies
     (folder / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
     for leftover in folder.glob("spm.*"):
         leftover.unlink()
@@ -92,13 +93,15 @@ def build_tiny_marian(folder: Path, max_positions: int = 128) -> Path:
         encoder_ffn_dim=64,
         decoder_ffn_dim=64,
         max_position_embeddings=max_positions,
-        pad_token_id=2,
+        pad_token_id=vocab["<pad>"],
         eos_token_id=0,
-        decoder_start_token_id=2,
+        decoder_start_token_id=vocab["<pad>"],
         forced_eos_token_id=0,
     )
     torch.manual_seed(0)
-    MarianMTModel(config).save_pretrained(folder)
+    model = MarianMTModel(config)
+    model.generation_config.bad_words_ids = [[vocab["<pad>"]]]  # as opus-mt ships
+    model.save_pretrained(folder)
     return folder
 
 

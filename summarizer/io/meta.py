@@ -35,6 +35,7 @@ def article_meta(
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "language": result.language,
             "language_confidence": result.language_confidence,
+            "detected_language": result.detected_language,
             "target_language": target_language,
             "title": result.title,
         }

@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 JSONL_EXTENSIONS = (".jsonl",)
 HTML_EXTENSIONS = (".html", ".htm")
+# A page's text must have at least one paragraph this long to count as an article.
+_MIN_HTML_PARAGRAPH_WORDS = 8
 
 
 class InputPathError(SummarizerError):
@@ -244,7 +246,8 @@ def _read_html_article(source: SourceFile, data: bytes, limits: ReadLimits) -> A
     except Exception as exc:  # noqa: BLE001 - lxml/trafilatura errors on broken pages
         return ReadFailure(key, source, f"cannot parse the HTML page ({type(exc).__name__})", digest)
     text = (document.text or "") if document is not None else ""
-    if not text.strip():
+    if max((len(line.split()) for line in text.split("\n")), default=0) < _MIN_HTML_PARAGRAPH_WORDS:
+        # Nothing but menus or captions: the extractor's fallbacks return those.
         return ReadFailure(key, source, "no article text found in the HTML page", digest)
     title = " ".join((document.title or "").split())
     lines = text.split("\n")

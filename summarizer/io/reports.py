@@ -13,13 +13,15 @@ from typing import Any
 from .._version import __version__
 from ..config import ReportsConfig
 from ..digest import day_articles, render_html, render_markdown
-from ..metrics import previous_completed, render_metrics
+from ..metrics import merge_metrics, previous_completed, render_metrics
 from ..report import JobReport
 from .writers import atomic_write_json, atomic_write_text
 
 logger = logging.getLogger(__name__)
 
 RUN_FOLDER_FORMAT = "%Y-%m-%dT%H-%M-%SZ"
+#: Article counts exported as ``summarizer_last_run_articles{status=...}``.
+ARTICLE_STATUSES = ("done", "skipped", "unsupported", "failed", "deferred", "left")
 
 
 def metrics_path(reports: ReportsConfig) -> Path | None:
@@ -68,22 +70,20 @@ def publish(
     if path is not None:
         config_name = config_path.stem if config_path else "summarizer"
         try:
-            previous = previous_completed(path.read_text(encoding="utf-8"), config_name)
+            existing = path.read_text(encoding="utf-8")
         except OSError:
-            previous = None
+            existing = ""
         counts = data.get("counts", {})
-        atomic_write_text(
-            path,
-            render_metrics(
-                config_name=config_name,
-                finished_at=time.time(),
-                duration_seconds=float(data.get("seconds", 0.0)),
-                exit_code=exit_code,
-                articles={k: counts.get(k, 0) for k in ("done", "skipped", "failed", "deferred", "left")},
-                tokens_per_second=float(data.get("tokens_per_second", 0.0)),
-                last_completed=time.time() if exit_code in (0, 1) else previous,
-            ),
+        rendered = render_metrics(
+            config_name=config_name,
+            finished_at=time.time(),
+            duration_seconds=float(data.get("seconds", 0.0)),
+            exit_code=exit_code,
+            articles={k: counts.get(k, 0) for k in ARTICLE_STATUSES},
+            tokens_per_second=float(data.get("tokens_per_second", 0.0)),
+            last_completed=time.time() if exit_code in (0, 1) else previous_completed(existing, config_name),
         )
+        atomic_write_text(path, merge_metrics(existing, rendered, config_name))
         written.append(path)
     return written
 

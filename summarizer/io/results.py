@@ -37,7 +37,7 @@ class ResultWriter:
             if result.status == "failed":
                 logger.error("failed: %s: %s", result.key, result.error)
             elif result.status == "skipped":
-                logger.info("skipped: %s: %s", result.key, result.reason)
+                logger.warning("skipped: %s: %s", result.key, result.reason)
             if item.source.kind == "jsonl":
                 records = self._jsonl_records.setdefault(item.source.path, {})
                 records[item.key] = self._meta(result, with_texts=True)

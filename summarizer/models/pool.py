@@ -10,6 +10,8 @@ from typing import Any, Literal
 from ..config import JobConfig, ModelChoice
 from ..stopping import StopSignal
 from .loading import ModelSpec, locate_model
+from .base import BaseEngine
+from .ct2 import CTranslate2Engine
 from .seq2seq import Seq2SeqEngine
 
 logger = logging.getLogger(__name__)
@@ -81,7 +83,7 @@ class ModelPool:
         self.stop = stop
         self.allow_download = allow_download
         self.max_loaded = config.runtime.max_models_in_memory
-        self.engines: dict[ModelUse, Seq2SeqEngine] = {}
+        self.engines: dict[ModelUse, BaseEngine] = {}
         self._loaded: OrderedDict[ModelUse, None] = OrderedDict()
 
     def check_available(self, uses: set[ModelUse]) -> None:
@@ -91,12 +93,13 @@ class ModelPool:
         for use in sorted(uses, key=lambda u: u.spec.config_key):
             locate_model(use.spec)
 
-    def engine(self, use: ModelUse) -> Seq2SeqEngine:
+    def engine(self, use: ModelUse) -> BaseEngine:
         """The loaded engine for ``use`` (loading it, unloading others if needed)."""
         engine = self.engines.get(use)
         if engine is None:
             tr = self.config.translation
-            engine = Seq2SeqEngine(
+            engine_class = CTranslate2Engine if self.config.runtime.engine == "ctranslate2" else Seq2SeqEngine
+            engine = engine_class(
                 use.spec,
                 self.config.runtime,
                 dict(use.generation),

@@ -1,0 +1,1 @@
+"""``summarizer bench``: ways of running one model, measured side by side."""

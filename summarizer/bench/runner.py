@@ -1,0 +1,368 @@
+"""Measuring the ways of running one model side by side, in one process, on the same inputs.
+
+Rows: ``naive`` (one segment at a time, float32: what a quick script does;
+measured half before and half after the others, so a machine that slows down
+or speeds up during the run does not skew the ratios), ``engine`` (the
+project's engine as configured), ``int8`` (the engine with CPU dynamic int8
+Linear layers), ``torchao`` (the same with torchao's int8, when installed),
+``engine-ct2`` (the engine's CTranslate2 backend, int8) and ``ctranslate2``
+(the model converted with CTranslate2's converter, int8, driven the way its
+documentation shows: one translate_batch call, its own batching). The last two
+need the ``ctranslate2`` extra. Every row generates exactly ``new_tokens`` per
+segment (greedy, min = max new tokens), so tokens per second compare.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+from ..config import RuntimeConfig
+from ..models.loading import ModelSpec
+from .shapes import flops_per_segment
+
+logger = logging.getLogger(__name__)
+
+ROWS = ("naive", "engine", "int8", "torchao", "engine-ct2", "ctranslate2")
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """What to measure."""
+
+    spec: ModelSpec
+    """The model (a random-like folder or a configured model)."""
+    segments: list[str]
+    """Inputs, as the job would send them."""
+    runtime: RuntimeConfig = field(default_factory=lambda: RuntimeConfig(device="cpu", dtype="float32"))
+    """The engine rows' settings (batching, threads); device and quantisation are set per row."""
+    new_tokens: int = 40
+    """Tokens generated per segment, exactly, in every row."""
+    naive_segments: int = 8
+    """The naive row is slow: it runs on this many segments only."""
+    rows: tuple[str, ...] = ROWS
+
+
+@dataclass
+class BenchRow:
+    """One measured row."""
+
+    name: str
+    description: str
+    segments: int = 0
+    source_tokens: int = 0
+    generated_tokens: int = 0
+    seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+    flops: float = 0.0
+    top1_agreement: float | None = None
+    skipped: str | None = None
+
+    @property
+    def generated_per_second(self) -> float:
+        return self.generated_tokens / self.seconds if self.seconds else 0.0
+
+    @property
+    def source_per_second(self) -> float:
+        return self.source_tokens / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class BenchResult:
+    """All rows plus the machine's reference matmul rate."""
+
+    model: str
+    threads: int
+    matmul_gflops: float
+    rows: list[BenchRow]
+
+    def row(self, name: str) -> BenchRow | None:
+        return next((r for r in self.rows if r.name == name and not r.skipped), None)
+
+
+class _RssSampler:
+    """Peak resident memory while a row runs (sampled every 5 ms from /proc)."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._page = os.sysconf("SC_PAGE_SIZE")
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _current(self) -> int:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            return int(handle.read().split()[1]) * self._page
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._current())
+            self._stop.wait(0.005)
+
+    def __enter__(self) -> _RssSampler:
+        self.peak = self._current()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def matmul_gflops(seconds: float = 1.0) -> float:
+    """The machine's float32 matrix-multiply rate with torch's current threads."""
+    import torch
+
+    best = 0.0
+    for size in (1024, 2048):
+        a, b = torch.randn(size, size), torch.randn(size, size)
+        torch.mm(a, b)
+        runs, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds / 2:
+            torch.mm(a, b)
+            runs += 1
+        best = max(best, 2 * size**3 * runs / (time.perf_counter() - started) / 1e9)
+    return best
+
+
+def run_bench(options: BenchOptions, progress: Callable[[str], None] = lambda _: None) -> BenchResult:
+    """Measure every requested row; rows that cannot run here are kept with the reason."""
+    import torch
+    from transformers import AutoConfig
+
+    if options.runtime.threads:
+        torch.set_num_threads(options.runtime.threads)
+    progress("measuring the float32 matmul rate")
+    result = BenchResult(options.spec.label(), torch.get_num_threads(), matmul_gflops(), [])
+    model_config = AutoConfig.from_pretrained(options.spec.name)
+    generation = {"num_beams": 1, "do_sample": False, "min_new_tokens": options.new_tokens,
+                  "max_new_tokens": options.new_tokens}
+    reference: Any = None
+    naive_first: BenchRow | None = None
+    names = list(options.rows)
+    if "naive" in names:  # half first, half last
+        names = ["naive-first", *[n for n in names if n != "naive"], "naive"]
+    for name in names:
+        progress(f"row {name}")
+        row, model = _measure(name, options, generation)
+        if name == "naive-first":
+            naive_first = row
+            continue
+        if name == "naive" and naive_first is not None:
+            row = _merged(naive_first, row)
+        if not row.skipped:
+            row.flops = sum(
+                flops_per_segment(model_config, n, options.new_tokens)
+                for n in _source_lengths(options, row)
+            )
+            if name == "engine":
+                reference = model
+            elif reference is not None and model is not None:
+                row.top1_agreement = top1_agreement(reference, model, options)
+        result.rows.append(row)
+        if model is not reference:
+            del model
+        gc.collect()
+    return result
+
+
+def _merged(first: BenchRow, second: BenchRow) -> BenchRow:
+    if first.skipped or second.skipped:
+        return first if first.skipped else second
+    return replace(
+        second,
+        segments=first.segments + second.segments,
+        source_tokens=first.source_tokens + second.source_tokens,
+        generated_tokens=first.generated_tokens + second.generated_tokens,
+        seconds=first.seconds + second.seconds,
+        peak_rss_mb=max(first.peak_rss_mb, second.peak_rss_mb),
+    )
+
+
+def _source_lengths(options: BenchOptions, row: BenchRow) -> list[int]:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(options.spec.name)
+    segments = options.segments[: row.segments]
+    return [len(ids) for ids in tokenizer(segments)["input_ids"]]
+
+
+def _measure(name: str, options: BenchOptions, generation: dict[str, Any]) -> tuple[BenchRow, Any]:
+    descriptions = {
+        "naive": "model.generate, one segment at a time, float32",
+        "engine": "engine, length-sorted token-budget batches, float32",
+        "int8": "engine + torch.ao dynamic int8 Linear layers",
+        "torchao": "engine + torchao Int8DynamicActivationInt8Weight",
+        "engine-ct2": "engine with its CTranslate2 backend, int8",
+        "ctranslate2": "CTranslate2 int8, one translate_batch call (max_batch_size 64)",
+    }
+    row = BenchRow(name.replace("-first", ""), descriptions.get(name.replace("-first", ""), name))
+    try:
+        if name in ("naive", "naive-first"):
+            half = max(1, options.naive_segments // 2)
+            chosen = options.segments[:half] if name == "naive-first" else options.segments[half : options.naive_segments]
+            return _naive(row, options, generation, chosen or options.segments[:1]), None
+        if name == "ctranslate2":
+            return _raw_ctranslate2(row, options), None
+        engine = _engine_for(name, options, generation)
+    except ImportError as exc:
+        row.skipped = f"not installed ({exc.name})"
+        return row, None
+    except Exception as exc:  # noqa: BLE001 - a row that cannot run here is reported, not fatal
+        row.skipped = f"{type(exc).__name__}: {' '.join(str(exc).split())[:120]}"
+        return row, None
+    engine.run(options.segments[:4])  # warm-up: lazy initialisations, caches
+    with _RssSampler() as rss:
+        started = time.perf_counter()
+        results = engine.run(options.segments)
+        row.seconds = time.perf_counter() - started
+    row.peak_rss_mb = rss.peak / 2**20
+    row.segments = len(results)
+    row.source_tokens = sum(r.input_tokens for r in results)
+    row.generated_tokens = sum(r.generated_tokens for r in results)
+    errors = [r.error for r in results if r.error]
+    if errors:
+        row.skipped = f"{len(errors)} segments failed: {errors[0]}"
+    return row, getattr(engine, "_model", None)
+
+
+def _engine_for(name: str, options: BenchOptions, generation: dict[str, Any]) -> Any:
+    from ..models.ct2 import CTranslate2Engine
+    from ..models.seq2seq import Seq2SeqEngine
+
+    runtime = replace(options.runtime, device="cpu", dtype="float32", quantize="none", engine="transformers")
+    if name == "int8":
+        runtime = replace(runtime, quantize="int8")
+    if name == "engine-ct2":
+        import ctranslate2  # noqa: F401 - ImportError: row skipped
+
+        return CTranslate2Engine(options.spec, replace(runtime, quantize="int8", engine="ctranslate2"), generation)
+    engine = Seq2SeqEngine(options.spec, runtime, generation)
+    engine.load()
+    if name == "torchao":
+        from torchao.quantization import Int8DynamicActivationInt8WeightConfig, quantize_
+
+        quantize_(engine._model, Int8DynamicActivationInt8WeightConfig())
+        engine.quantized = True
+    return engine
+
+
+def _raw_ctranslate2(row: BenchRow, options: BenchOptions) -> BenchRow:
+    import ctranslate2
+    from transformers import AutoTokenizer
+
+    from ..models.ct2 import ensure_converted
+    from ..models.loading import locate_model
+
+    folder, _ = locate_model(options.spec)
+    converted = ensure_converted(folder, options.spec.name, options.spec.revision, "int8", "bench")
+    import torch
+
+    translator = ctranslate2.Translator(
+        str(converted), device="cpu", compute_type="int8", intra_threads=torch.get_num_threads()
+    )
+    tokenizer = AutoTokenizer.from_pretrained(options.spec.name)
+    batch = [tokenizer.convert_ids_to_tokens(ids) for ids in tokenizer(options.segments)["input_ids"]]
+    settings = {"beam_size": 1, "min_decoding_length": options.new_tokens,
+                "max_decoding_length": options.new_tokens, "max_batch_size": 64}
+    translator.translate_batch(batch[:4], **settings)
+    with _RssSampler() as rss:
+        started = time.perf_counter()
+        results = translator.translate_batch(batch, **settings)
+        row.seconds = time.perf_counter() - started
+    row.peak_rss_mb = rss.peak / 2**20
+    row.segments = len(batch)
+    row.source_tokens = sum(len(tokens) for tokens in batch)
+    row.generated_tokens = sum(len(r.hypotheses[0]) for r in results)
+    return row
+
+
+def _naive(
+    row: BenchRow, options: BenchOptions, generation: dict[str, Any], segments: list[str]
+) -> BenchRow:
+    import torch
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(options.spec.name)
+    model = AutoModelForSeq2SeqLM.from_pretrained(options.spec.name, dtype=torch.float32).eval()
+    with torch.inference_mode():
+        model.generate(**tokenizer(segments[0], return_tensors="pt"), **generation)  # warm-up
+        with _RssSampler() as rss:
+            started = time.perf_counter()
+            for segment in segments:
+                inputs = tokenizer(segment, return_tensors="pt")
+                output = model.generate(**inputs, **generation)
+                row.source_tokens += inputs["input_ids"].shape[1]
+                row.generated_tokens += int((output[0, 1:] != tokenizer.pad_token_id).sum())
+            row.seconds = time.perf_counter() - started
+    row.segments = len(segments)
+    row.peak_rss_mb = rss.peak / 2**20
+    return row
+
+
+def top1_agreement(reference: Any, other: Any, options: BenchOptions, samples: int = 8) -> float:
+    """Share of positions where ``other`` predicts the same next token as ``reference``
+    (teacher-forced on the reference's own greedy outputs for a fixed input)."""
+    import torch
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(options.spec.name)
+    batch = tokenizer(options.segments[:samples], return_tensors="pt", padding=True)
+    with torch.inference_mode():
+        decoded = reference.generate(**batch, num_beams=1, do_sample=False, max_new_tokens=options.new_tokens)
+        first = reference(**batch, decoder_input_ids=decoded[:, :-1]).logits.argmax(-1)
+        second = other(**batch, decoder_input_ids=decoded[:, :-1]).logits.argmax(-1)
+    return float((first == second).float().mean())
+
+
+def render(result: BenchResult, fmt: str = "table") -> str:
+    """The result as an aligned table, a Markdown table or JSON."""
+    naive = result.row("naive")
+    base = naive.generated_per_second if naive else 0.0
+    records = []
+    for row in result.rows:
+        if row.skipped:
+            records.append({"row": row.name, "skipped": row.skipped, "what": row.description})
+            continue
+        gflops = row.flops / row.seconds / 1e9 if row.seconds else 0.0
+        records.append(
+            {
+                "row": row.name,
+                "generated tokens/s": round(row.generated_per_second, 1),
+                "source tokens/s": round(row.source_per_second, 1),
+                "seconds": round(row.seconds, 2),
+                "segments": row.segments,
+                "peak RSS MB": round(row.peak_rss_mb),
+                "x naive": round(row.generated_per_second / base, 1) if base else None,
+                "GFLOP/s": round(gflops, 1),
+                "% of matmul": round(100 * gflops / result.matmul_gflops, 1),
+                "top-1 agreement": None if row.top1_agreement is None else round(row.top1_agreement, 3),
+                "what": row.description,
+            }
+        )
+    if fmt == "json":
+        return json.dumps(
+            {"model": result.model, "threads": result.threads, "matmul_gflops": round(result.matmul_gflops, 1),
+             "rows": records},
+            indent=2,
+        )
+    columns = ["row", "generated tokens/s", "source tokens/s", "seconds", "peak RSS MB", "x naive",
+               "GFLOP/s", "% of matmul", "top-1 agreement"]
+    lines = [[str(r.get(c, r.get("skipped", "")) if c != "row" else r["row"]) if c in r or c == "row"
+              else ("skipped: " + r["skipped"] if c == "generated tokens/s" else "") for c in columns]
+             for r in records]
+    header = f"model {result.model}, {result.threads} threads, float32 matmul {result.matmul_gflops:.1f} GFLOP/s"
+    if fmt == "markdown":
+        out = [header, "", "| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+        out += ["| " + " | ".join(cell.replace("None", "") for cell in line) + " |" for line in lines]
+        return "\n".join(out)
+    widths = [max(len(c), *(len(line[i]) for line in lines)) for i, c in enumerate(columns)]
+    out = [header, "  ".join(c.ljust(w) for c, w in zip(columns, widths))]
+    out += ["  ".join(cell.replace("None", "-").ljust(w) for cell, w in zip(line, widths)) for line in lines]
+    return "\n".join(out)

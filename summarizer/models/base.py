@@ -1,0 +1,283 @@
+"""What every engine shares: tokens, length-sorted token-budget batching, stop
+requests, failure isolation and statistics.
+
+An engine takes every segment a task has for a wave, sorts them by length,
+cuts them into batches under a budget of padded tokens, generates, and returns
+the results in input order. A batch that fails is split in halves and retried,
+down to single segments, so one bad input (or an out-of-memory error) never
+loses the others. Backends (transformers, CTranslate2) only load a model and
+generate one batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+from ..config import RuntimeConfig
+from ..records import EngineStats
+from ..stopping import StopSignal
+from .loading import ModelSpec, from_pretrained
+
+logger = logging.getLogger(__name__)
+
+# Tokenizers report absurd maximums (1e30) when they do not know their model's.
+_SANE_TOKENIZER_MAX = 100_000
+_FALLBACK_MAX_INPUT_TOKENS = 512
+# Sentences and chunks are tokenized while chunking, then again for generation:
+# their ids are kept. Long prefixes probed while splitting are not worth keeping.
+_CACHED_TEXT_CHARS = 4000
+_TOKEN_CACHE_ENTRIES = 100_000
+CPU_BATCH_TOKENS = 4096
+GPU_BATCH_TOKENS = 32768
+
+
+@dataclass(frozen=True)
+class Generation:
+    """The result of one segment."""
+
+    text: str
+    input_tokens: int
+    generated_tokens: int = 0
+    seconds: float = 0.0
+    """This segment's share of its batch's time (by tokens)."""
+    error: str | None = None
+    interrupted: bool = False
+    """The run was asked to stop before this segment was done."""
+
+
+def plan_batches(lengths: Sequence[int], batch_tokens: int, max_batch_size: int) -> list[list[int]]:
+    """Indices of ``lengths`` sorted longest first and cut into batches.
+
+    A batch's padded size (its size times its longest input) stays within
+    ``batch_tokens`` and its size within ``max_batch_size``; an input longer
+    than the budget goes alone. Longest first makes any memory problem show up
+    on the first batch.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    batches: list[list[int]] = []
+    current: list[int] = []
+    longest = 0
+    for index in order:
+        width = max(longest, lengths[index])
+        if current and (width * (len(current) + 1) > batch_tokens or len(current) >= max_batch_size):
+            batches.append(current)
+            current, width = [], lengths[index]
+        current.append(index)
+        longest = width
+    if current:
+        batches.append(current)
+    return batches
+
+
+def split_by_weight(seconds: float, weights: Sequence[int]) -> list[float]:
+    """Share a batch's time between its segments in proportion to their tokens."""
+    total = sum(weights) or 1
+    return [seconds * weight / total for weight in weights]
+
+
+class BaseEngine:
+    """A sequence-to-sequence model behind a tokenizer, with batching."""
+
+    backend = "base"
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        runtime: RuntimeConfig,
+        generation: Mapping[str, Any] | None = None,
+        relative_cap: tuple[float, int] | None = None,
+        stop: StopSignal | None = None,
+        allow_download: bool = False,
+    ) -> None:
+        """``generation`` overrides the model's generation settings key by key.
+        ``relative_cap`` = (factor, margin): without a configured
+        ``max_new_tokens``, each batch may generate at most factor x its longest
+        input + margin tokens. ``stop`` ends generation at the next decoding
+        step; unfinished segments come back ``interrupted``. ``allow_download``
+        lets a hub model missing from the cache be downloaded."""
+        self.spec = spec
+        self.runtime = runtime
+        self.overrides = dict(generation or {})
+        self.relative_cap = None if "max_new_tokens" in self.overrides else relative_cap
+        self.stop = stop
+        self.allow_download = allow_download
+        self.stats = EngineStats()
+        self._tokenizer: Any = None
+        self._max_input_tokens: int | None = None
+        self._token_ids: dict[str, list[int]] = {}
+
+    # -- backend interface ---------------------------------------------------
+
+    @property
+    def loaded(self) -> bool:
+        """True once the model is in memory."""
+        raise NotImplementedError
+
+    def load(self) -> None:
+        """Load the model (idempotent)."""
+        raise NotImplementedError
+
+    def unload(self) -> None:
+        """Free the model's memory (the tokenizer stays)."""
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """Model identity and placement, for meta files and reports."""
+        raise NotImplementedError
+
+    @property
+    def batch_tokens(self) -> int:
+        """The padded-token budget per batch."""
+        return self.runtime.batch_tokens or CPU_BATCH_TOKENS
+
+    def _settings(self, overrides: Mapping[str, Any] | None) -> Any:
+        """Backend generation settings, with ``overrides`` for one call."""
+        raise NotImplementedError
+
+    def _generate_batch(
+        self, indices: list[int], encoded: list[list[int]], settings: Any
+    ) -> dict[int, Generation]:
+        """Generate for one batch; may raise (the batch is then split)."""
+        raise NotImplementedError
+
+    def _after_failure(self, error: BaseException) -> None:
+        """Hook after a failed batch (e.g. free GPU memory)."""
+
+    # -- tokens --------------------------------------------------------------
+
+    @property
+    def tokenizer(self) -> Any:
+        """The model's tokenizer (loaded on first use)."""
+        if self._tokenizer is None:
+            from transformers import AutoTokenizer
+
+            self._tokenizer = from_pretrained(
+                self.spec, AutoTokenizer.from_pretrained, allow_download=self.allow_download
+            )
+        return self._tokenizer
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Input ids (special tokens included) of each text, tokenizing only what is not cached."""
+        missing = [text for text in dict.fromkeys(texts) if text not in self._token_ids]
+        fresh: dict[str, list[int]] = {}
+        if missing:
+            encoded = self.tokenizer(missing, add_special_tokens=True, truncation=False)["input_ids"]
+            fresh = dict(zip(missing, encoded))
+            if len(self._token_ids) + len(fresh) > _TOKEN_CACHE_ENTRIES:
+                self._token_ids.clear()
+            self._token_ids.update(
+                (text, ids) for text, ids in fresh.items() if len(text) <= _CACHED_TEXT_CHARS
+            )
+        return [self._token_ids.get(text) or fresh[text] for text in texts]
+
+    def count_tokens(self, text: str) -> int:
+        """Model input tokens for ``text``, special tokens included (cached)."""
+        return len(self.token_ids([text])[0])
+
+    @property
+    def max_input_tokens(self) -> int:
+        """Longest input the model takes: the configured limit, else the model's own."""
+        if self._max_input_tokens is None:
+            self._max_input_tokens = self.spec.max_input_tokens or self._model_input_limit()
+        return self._max_input_tokens
+
+    def _model_input_limit(self) -> int:
+        from transformers import AutoConfig
+
+        config = from_pretrained(self.spec, AutoConfig.from_pretrained, allow_download=self.allow_download)
+        limits = [
+            value
+            for value in (
+                getattr(config, "max_position_embeddings", None),
+                getattr(config, "n_positions", None),
+                getattr(self.tokenizer, "model_max_length", None),
+            )
+            if isinstance(value, int) and 0 < value < _SANE_TOKENIZER_MAX
+        ]
+        return min(limits) if limits else _FALLBACK_MAX_INPUT_TOKENS
+
+    # -- generation ----------------------------------------------------------
+
+    def generate(self, texts: Sequence[str]) -> list[str]:
+        """Generated text for each input, in input order ("" where generation failed)."""
+        return [result.text for result in self.run(texts)]
+
+    def run(
+        self,
+        texts: Sequence[str],
+        on_progress: Callable[[int], None] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> list[Generation]:
+        """Generate for all ``texts`` in length-sorted token-budget batches.
+
+        ``on_progress`` is called with the number of segments finished after
+        each batch. ``overrides`` change generation settings for this call only
+        (e.g. stricter settings for a retry). Inputs over ``max_input_tokens`` are
+        not truncated: they get an error result (callers chunk their text first).
+        """
+        if not texts:
+            return []
+        self.load()
+        settings = self._settings(overrides)
+        encoded = self.token_ids(texts)
+        limit = self.max_input_tokens
+        results: list[Generation | None] = [None] * len(texts)
+        runnable = []
+        for index, ids in enumerate(encoded):
+            if len(ids) > limit:
+                results[index] = Generation(
+                    "", len(ids), error=f"input of {len(ids)} tokens exceeds the limit of {limit}"
+                )
+            else:
+                runnable.append(index)
+        lengths = [len(encoded[i]) for i in runnable]
+        for batch in plan_batches(lengths, self.batch_tokens, self.runtime.max_batch_size):
+            indices = [runnable[i] for i in batch]
+            if self.stop is not None and self.stop.requested:
+                for index in indices:
+                    results[index] = Generation("", len(encoded[index]), interrupted=True)
+                continue
+            for index, result in self._generate_isolated(indices, encoded, settings).items():
+                results[index] = result
+            if on_progress:
+                on_progress(len(indices))
+        for result in results:
+            assert result is not None
+            self.stats.segments += 1
+            self.stats.input_tokens += result.input_tokens
+            self.stats.generated_tokens += result.generated_tokens
+        return results  # type: ignore[return-value]
+
+    def _generate_isolated(
+        self, indices: list[int], encoded: list[list[int]], settings: Any
+    ) -> dict[int, Generation]:
+        """``_generate_batch``, splitting a failing batch in halves down to single segments."""
+        try:
+            results = self._generate_batch(indices, encoded, settings)
+        except Exception as exc:  # noqa: BLE001 - isolate the failing input, keep the others
+            self._after_failure(exc)
+            if len(indices) == 1:
+                message = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+                logger.debug("generation failed for one segment: %s", message)
+                return {indices[0]: Generation("", len(encoded[indices[0]]), error=message)}
+            half = len(indices) // 2
+            logger.debug("batch of %d failed (%s); retrying in halves", len(indices), exc)
+            first = self._generate_isolated(indices[:half], encoded, settings)
+            return first | self._generate_isolated(indices[half:], encoded, settings)
+        if self.stop is not None and self.stop.requested:
+            return {i: Generation("", len(encoded[i]), interrupted=True) for i in indices}
+        return results
+
+    def _output_cap(self, longest_input: int, configured: int | None, position_limit: int | None) -> int | None:
+        """The output cap for a batch: configured, or relative to its longest input;
+        never past the decoder's position table."""
+        if self.relative_cap is not None and configured is None:
+            factor, margin = self.relative_cap
+            cap: int | None = int(factor * longest_input + 0.999999) + margin
+        else:
+            cap = configured
+        if position_limit is not None:
+            cap = position_limit if cap is None else min(cap, position_limit)
+        return cap

@@ -1,0 +1,212 @@
+"""The CTranslate2 backend (``runtime.engine: ctranslate2``, extra ``summarizer[ctranslate2]``).
+
+Each model is converted once with CTranslate2's converter into a cache folder
+next to the model cache, keyed by model, revision (or local files) and
+quantisation, and then run with ``ctranslate2.Translator`` under the same
+length-sorted token-budget batching, stop requests and statistics as the
+transformers backend. Tokenization stays with the model's own tokenizer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..errors import ConfigError, ModelLoadError
+from .base import BaseEngine, Generation, split_by_weight
+from .loading import locate_model, resolve_device
+
+logger = logging.getLogger(__name__)
+
+#: transformers ``model_type`` values CTranslate2 converts (encoder-decoder ones).
+SUPPORTED_MODEL_TYPES = frozenset({"marian", "bart", "mbart", "t5", "mt5", "m2m_100", "nllb-moe", "pegasus"})
+
+#: transformers generation settings and their CTranslate2 translate_batch names.
+_OPTION_NAMES = {
+    "num_beams": "beam_size",
+    "max_new_tokens": "max_decoding_length",
+    "min_new_tokens": "min_decoding_length",
+    "no_repeat_ngram_size": "no_repeat_ngram_size",
+    "repetition_penalty": "repetition_penalty",
+    "length_penalty": "length_penalty",
+    "top_k": "sampling_topk",
+    "top_p": "sampling_topp",
+    "temperature": "sampling_temperature",
+}
+
+
+def ctranslate2_cache_root() -> Path:
+    """``$SUMMARIZER_CT2_CACHE``, else ``ctranslate2`` beside the Hugging Face cache."""
+    if os.environ.get("SUMMARIZER_CT2_CACHE"):
+        return Path(os.environ["SUMMARIZER_CT2_CACHE"])
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HOME) / "summarizer-ctranslate2"
+
+
+def conversion_key(folder: Path, name: str, revision: str | None, quantization: str) -> str:
+    """A folder name unique to the model files and the quantisation."""
+    if revision:
+        identity = f"{name}@{revision}"
+    else:
+        files = sorted(
+            (entry.name, entry.stat().st_size, entry.stat().st_mtime_ns)
+            for entry in os.scandir(folder)
+            if entry.is_file()
+        )
+        identity = json.dumps([str(folder), files])
+    digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
+    slug = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in Path(name).name)[:60]
+    return f"{slug}-{digest}-{quantization}"
+
+
+def ensure_converted(folder: Path, name: str, revision: str | None, quantization: str, config_key: str) -> Path:
+    """The converted model for ``folder``, converting it on first use (atomically)."""
+    try:
+        import ctranslate2
+    except ImportError:
+        raise ConfigError(
+            "runtime.engine: ctranslate2 is not installed; `pip install 'summarizer[ctranslate2]'` "
+            "or set runtime.engine: transformers"
+        ) from None
+    model_type = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("model_type")
+    if model_type not in SUPPORTED_MODEL_TYPES:
+        raise ConfigError(
+            f"runtime.engine: ctranslate2 does not support {config_key} (model type {model_type!r}; "
+            f"supported: {', '.join(sorted(SUPPORTED_MODEL_TYPES))}); use runtime.engine: transformers"
+        )
+    target = ctranslate2_cache_root() / conversion_key(folder, name, revision, quantization)
+    if (target / "model.bin").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.name}.{os.getpid()}.converting")
+    shutil.rmtree(staging, ignore_errors=True)
+    started = time.perf_counter()
+    try:
+        converter = ctranslate2.converters.TransformersConverter(str(folder))
+        converter.convert(str(staging), quantization=None if quantization == "none" else quantization)
+        os.replace(staging, target)
+    except (OSError, ValueError, RuntimeError, NotImplementedError) as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ModelLoadError(f"{config_key}: CTranslate2 conversion failed ({exc})") from None
+    logger.info("converted %s for CTranslate2 in %.1fs: %s", name, time.perf_counter() - started, target)
+    return target
+
+
+class CTranslate2Engine(BaseEngine):
+    """A model run by CTranslate2, with the same interface as the transformers engine."""
+
+    backend = "ctranslate2"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._translator: Any = None
+        self._options: dict[str, Any] = {}
+        self._output_limit: int | None = None
+        self.device = "cpu"
+        self.compute_type = "default"
+
+    @property
+    def loaded(self) -> bool:
+        return self._translator is not None
+
+    def load(self) -> None:
+        if self._translator is not None:
+            return
+        import ctranslate2  # noqa: F401 - clear error first if missing (ensure_converted)
+
+        started = time.perf_counter()
+        folder, _ = locate_model(self.spec)
+        quantization = "int8" if self.runtime.quantize == "int8" else "none"
+        converted = ensure_converted(folder, self.spec.name, self.spec.revision, quantization, self.spec.config_key)
+        self.tokenizer  # noqa: B018
+        device = resolve_device(self.runtime.device).type
+        self.device = device
+        self.compute_type = "int8" if quantization == "int8" else {
+            "float32": "float32", "float16": "float16", "bfloat16": "bfloat16"
+        }.get(self.runtime.dtype, "default")
+        threads = self.runtime.threads or (os.cpu_count() or 1)
+        self._translator = ctranslate2.Translator(
+            str(converted), device=device, compute_type=self.compute_type, inter_threads=1, intra_threads=threads
+        )
+        self._options = self._base_options(folder)
+        positions = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("max_position_embeddings")
+        self._output_limit = positions - 1 if isinstance(positions, int) and positions > 1 else None
+        self.stats.loads += 1
+        self.stats.load_seconds += time.perf_counter() - started
+        logger.info("loaded %s with CTranslate2 (%s, %s)", self.spec.label(), device, self.compute_type)
+
+    def _base_options(self, folder: Path) -> dict[str, Any]:
+        options: dict[str, Any] = {"beam_size": 1}
+        generation_file = folder / "generation_config.json"
+        if generation_file.is_file():
+            defaults = json.loads(generation_file.read_text(encoding="utf-8"))
+            options.update(_translate_options({k: v for k, v in defaults.items() if k in _OPTION_NAMES}))
+        options.update(_translate_options(self.overrides))
+        return options
+
+    def unload(self) -> None:
+        self._translator = None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.spec.name,
+            "revision": None if self.spec.is_local else self.spec.revision,
+            "engine": self.backend,
+            "device": self.device,
+            "dtype": self.compute_type,
+        }
+
+    def _settings(self, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+        return {**self._options, **_translate_options(overrides or {})}
+
+    def _generate_batch(
+        self, indices: list[int], encoded: list[list[int]], settings: dict[str, Any]
+    ) -> dict[int, Generation]:
+        tokenizer = self.tokenizer
+        batch = [tokenizer.convert_ids_to_tokens(encoded[i]) for i in indices]
+        options = dict(settings)
+        longest = max(len(encoded[i]) for i in indices)
+        cap = self._output_cap(longest, options.get("max_decoding_length"), self._output_limit)
+        if cap is not None:
+            options["max_decoding_length"] = cap
+        if self.stop is not None:
+            options["callback"] = lambda step: self.stop.requested  # type: ignore[union-attr]
+            if options.get("beam_size", 1) > 1:
+                options.pop("callback")  # CTranslate2 only calls back for greedy search
+        started = time.perf_counter()
+        results = self._translator.translate_batch(batch, **options)
+        seconds = time.perf_counter() - started
+        self.stats.batches += 1
+        self.stats.generate_seconds += seconds
+        outputs = []
+        for result in results:
+            tokens = result.hypotheses[0]
+            ids = tokenizer.convert_tokens_to_ids(tokens)
+            count = len(tokens) + (1 if cap is None or len(tokens) < cap else 0)  # + end token
+            outputs.append((tokenizer.decode(ids, skip_special_tokens=True).strip(), count))
+        shares = split_by_weight(seconds, [len(encoded[i]) + n for i, (_, n) in zip(indices, outputs)])
+        return {
+            index: Generation(text, len(encoded[index]), count, share)
+            for index, (text, count), share in zip(indices, outputs, shares)
+        }
+
+
+def _translate_options(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """transformers generation settings as CTranslate2 translate_batch options."""
+    options = {}
+    for key, value in settings.items():
+        name = _OPTION_NAMES.get(key)
+        if name is not None and value is not None:
+            options[name] = value
+    if settings.get("do_sample") is True:
+        options.setdefault("sampling_topk", 0)  # 0: sample from the whole distribution
+    elif settings.get("do_sample") is False:
+        options["sampling_topk"] = 1
+    return options
