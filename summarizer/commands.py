@@ -226,7 +226,7 @@ def bench_command(args: argparse.Namespace) -> int:
     rows = tuple(row.strip() for row in args.rows.split(",") if row.strip())
     unknown = [row for row in rows if row not in ROWS]
     if unknown:
-        raise ConfigError(f"--rows: unknown row {unknown[0]!r}; known: {', '.join(ROWS)}")
+        raise UsageError(f"--rows: unknown row {unknown[0]!r}; known: {', '.join(ROWS)}")
     if args.config is not None and args.random_like is None:
         config = load_config(args.config)
         task = args.task or "translation"

@@ -1,0 +1,178 @@
+"""The speed work: int8 quantisation, the CTranslate2 backend, out-of-memory halving,
+and the benchmark command (on tiny models: behaviour, never timings)."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from summarizer.config import RuntimeConfig
+from summarizer.models.loading import ModelSpec
+from summarizer.models.seq2seq import Seq2SeqEngine
+
+TEXTS = [
+    "Le conseil municipal a voté le budget de la ville mardi soir.",
+    "Une enquête a été ouverte par le parquet de Paris.",
+    "Les prix de l’énergie ont augmenté de 12 % en un an.",
+    "Bonjour",
+] * 2
+needs_ct2 = pytest.mark.skipif(importlib.util.find_spec("ctranslate2") is None, reason="ctranslate2 not installed")
+
+
+def engine(path: Path, **runtime) -> Seq2SeqEngine:
+    return Seq2SeqEngine(
+        ModelSpec(str(path), config_key="translation.model"),
+        RuntimeConfig(device="cpu", **runtime),
+        {"num_beams": 1, "max_new_tokens": 8, "min_new_tokens": 8},
+    )
+
+
+def test_int8_quantises_every_linear_layer_and_stays_close(tiny_models) -> None:
+    import torch
+    from transformers import AutoTokenizer
+
+    full = engine(tiny_models["translator"])
+    quantized = engine(tiny_models["translator"], quantize="int8")
+    quantized.load()
+    assert quantized.quantized and quantized.describe()["dtype"] == "float32+int8"
+    linear = [m for m in quantized._model.modules() if type(m) is torch.nn.Linear]
+    assert linear == []  # all replaced by dynamic quantised ones
+    results = quantized.run(TEXTS)
+    assert [r.generated_tokens for r in results] == [8] * len(TEXTS)
+    full.load()
+    tokenizer = AutoTokenizer.from_pretrained(tiny_models["translator"])
+    batch = tokenizer(TEXTS, return_tensors="pt", padding=True)
+    with torch.inference_mode():
+        decoded = full._model.generate(**batch, num_beams=1, max_new_tokens=8, min_new_tokens=8)
+        a = full._model(**batch, decoder_input_ids=decoded[:, :-1]).logits
+        b = quantized._model(**batch, decoder_input_ids=decoded[:, :-1]).logits
+    agreement = float((a.argmax(-1) == b.argmax(-1)).float().mean())
+    assert agreement >= 0.9, agreement
+
+
+def test_out_of_memory_halves_the_batch_and_loses_nothing(tiny_models, monkeypatch) -> None:
+    import torch
+
+    e = engine(tiny_models["translator"], max_batch_size=8)
+    e.load()
+    sizes = []
+    original = e._model.generate
+
+    def small_memory(**kwargs):
+        sizes.append(kwargs["input_ids"].shape[0])
+        if kwargs["input_ids"].shape[0] > 2:
+            raise torch.OutOfMemoryError("CUDA out of memory (fake)")
+        return original(**kwargs)
+
+    monkeypatch.setattr(e._model, "generate", small_memory)
+    results = e.run(TEXTS)
+    assert sizes[:3] == [8, 4, 2]
+    assert all(r.error is None and r.generated_tokens == 8 for r in results)
+    assert [r.text for r in results] == engine(tiny_models["translator"]).generate(TEXTS)
+
+
+def test_batch_budget_defaults_to_the_device(tiny_models) -> None:
+    e = engine(tiny_models["translator"])
+    e.load()
+    assert e.batch_tokens == 4096
+    assert engine(tiny_models["translator"], batch_tokens=100).batch_tokens == 100
+
+
+@needs_ct2
+def test_the_ctranslate2_backend_converts_once_and_keeps_order(tiny_models, tmp_path, monkeypatch) -> None:
+    from summarizer.models.ct2 import CTranslate2Engine
+
+    monkeypatch.setenv("SUMMARIZER_CT2_CACHE", str(tmp_path / "ct2"))
+    spec = ModelSpec(str(tiny_models["translator"]), config_key="translation.model")
+    runtime = RuntimeConfig(device="cpu", engine="ctranslate2", quantize="int8", max_batch_size=3)
+    ct2 = CTranslate2Engine(spec, runtime, {"num_beams": 1, "max_new_tokens": 8, "min_new_tokens": 8})
+    results = ct2.run(TEXTS)
+    assert [r.generated_tokens for r in results] == [8] * len(TEXTS)
+    texts = [r.text for r in results]
+    assert texts[:4] == texts[4:]  # same input, same output, whatever the batch
+    assert ct2.stats.batches == 3 and ct2.describe()["engine"] == "ctranslate2"
+    (converted,) = (tmp_path / "ct2").iterdir()
+    again = CTranslate2Engine(spec, runtime, {"max_new_tokens": 4})
+    again.load()
+    assert list((tmp_path / "ct2").iterdir()) == [converted]  # cached, not converted again
+
+
+@needs_ct2
+def test_the_ctranslate2_engine_runs_the_whole_job(job_config, articles, tmp_path, monkeypatch) -> None:
+    import json
+
+    from summarizer.cli import main
+
+    monkeypatch.setenv("SUMMARIZER_CT2_CACHE", str(tmp_path / "ct2"))
+    job_config.write_text(
+        job_config.read_text().replace("  device: cpu\n", "  device: cpu\n  engine: ctranslate2\n  quantize: int8\n")
+    )
+    assert main(["run", "-c", str(job_config)]) == 0
+    meta = json.loads((articles / "eau.meta.json").read_text())
+    assert meta["models"]["translation"]["engine"] == "ctranslate2"
+    assert meta["tasks"]["translation"]["truncated_tokens"] == 0
+    assert (articles / "eau.translation.en.txt").read_text().strip()
+
+
+def test_ctranslate2_refuses_unsupported_models(tmp_path, tiny_models) -> None:
+    pytest.importorskip("ctranslate2")
+    import json
+
+    from summarizer.errors import ConfigError
+    from summarizer.models.ct2 import ensure_converted
+
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model_type": "prophetnet"}))
+    with pytest.raises(ConfigError, match="ctranslate2 does not support translation.model .*prophetnet"):
+        ensure_converted(folder, "odd", None, "int8", "translation.model")
+
+
+def test_flops_count_matches_the_shape() -> None:
+    from transformers import MarianConfig
+
+    from summarizer.bench.shapes import RANDOM_LIKE, flops_per_segment
+
+    config = MarianConfig(**RANDOM_LIKE["opus-mt-fr-en"][1])
+    per_token = flops_per_segment(config, 0, 1)
+    # decoder layers + the vocabulary projection dominate: about 2 x 52M multiply-adds
+    assert 100e6 < per_token < 110e6
+    assert flops_per_segment(config, 40, 40) > 40 * per_token
+
+
+def test_bench_measures_every_row_with_exact_output_lengths(tiny_models, capsys) -> None:
+    from summarizer.bench.runner import BenchOptions, render, run_bench
+
+    spec = ModelSpec(str(tiny_models["translator"]))
+    options = BenchOptions(
+        spec=spec,
+        segments=TEXTS * 2,
+        new_tokens=6,
+        naive_segments=4,
+        rows=("naive", "engine", "int8"),
+    )
+    result = run_bench(options)
+    assert [row.name for row in result.rows] == ["engine", "int8", "naive"]
+    for row in result.rows:
+        assert row.skipped is None
+        assert row.generated_tokens == row.segments * 6
+        assert row.seconds > 0 and row.peak_rss_mb > 0 and row.flops > 0
+    assert result.row("naive").segments == 4
+    assert result.row("int8").top1_agreement is not None
+    table = render(result, "table")
+    assert "x naive" in table and "int8" in table
+    assert render(result, "markdown").count("|") > 20
+    assert '"rows"' in render(result, "json")
+
+
+def test_bench_command_runs_offline_on_a_config(job_config, capsys, monkeypatch) -> None:
+    from summarizer.cli import main
+
+    assert main(["bench", "-c", str(job_config), "--segments", "6", "--naive-segments", "2",
+                 "--new-tokens", "4", "--rows", "naive,engine", "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert '"row": "engine"' in out and '"row": "naive"' in out
+    assert main(["bench", "-c", str(job_config), "--rows", "engine,warp"]) == 2
