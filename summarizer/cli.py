@@ -160,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--new-tokens", type=_positive_int, default=40, help="tokens generated per input, exactly")
     bench.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated, from {','.join(ROWS)}")
     bench.add_argument("--threads", type=_positive_int, help="torch CPU threads")
+    bench.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                       help="cuda: naive and engine rows on the GPU (bfloat16 where supported)")
     bench.add_argument("--format", choices=("table", "markdown", "json"), default="table")
     bench.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     bench.set_defaults(handler=commands.bench_command, quiet=False, log_format="text")

@@ -243,7 +243,10 @@ def bench_command(args: argparse.Namespace) -> int:
         logger.info("random-weight model shaped like %s", RANDOM_LIKE[name][2])
         spec = ModelSpec(str(build_random_like(name)), config_key=f"bench {name}")
         runtime = RuntimeConfig()
-    runtime = with_changes(runtime, device="cpu", dtype="float32", threads=args.threads or runtime.threads)
+    if args.device == "cuda":
+        runtime = with_changes(runtime, device="cuda", dtype="auto", threads=args.threads or runtime.threads)
+    else:
+        runtime = with_changes(runtime, device="cpu", dtype="float32", threads=args.threads or runtime.threads)
     segments = bench_segments(
         task,
         args.segments or (128 if task == "translation" else 16),

