@@ -165,6 +165,22 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--format", choices=("table", "markdown", "json"), default="table")
     bench.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     bench.set_defaults(handler=commands.bench_command, quiet=False, log_format="text")
+    evaluate = sub.add_parser(
+        "eval",
+        help="score configs against reference summaries and translations",
+        description="Run each config over the articles of REFS (in memory: no output files) and "
+        "print ROUGE-1/2/L for summaries, chrF++ and BLEU for translations, quality flags, speed "
+        "and model sizes, with paired bootstrap intervals for each config's difference from the first.",
+    )
+    evaluate.add_argument("-c", "--config", dest="configs", action="append", required=True, type=Path,
+                          help="a config to evaluate (repeat to compare)")
+    evaluate.add_argument("--refs", required=True, type=Path,
+                          help="JSONL: id, text, optional title, summary (source language), translation")
+    evaluate.add_argument("--samples", type=_positive_int, default=1000, help="bootstrap resamples")
+    evaluate.add_argument("--format", choices=("table", "markdown", "json"), default="table")
+    evaluate.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    evaluate.add_argument("-q", "--quiet", action="store_true", help="only the results")
+    evaluate.set_defaults(handler=commands.eval_command, log_format="text")
     fetch = sub.add_parser(
         "fetch",
         parents=[common],

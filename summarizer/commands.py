@@ -265,3 +265,15 @@ def bench_command(args: argparse.Namespace) -> int:
     result = run_bench(options, progress=lambda step: logger.info("%s", step))
     print(render(result, args.format))
     return cli.EXIT_OK
+
+
+def eval_command(args: argparse.Namespace) -> int:
+    """``summarizer eval``: scores and costs of configs on reference articles."""
+    from .evaluation.runner import evaluate, read_references, render
+
+    _offline()
+    configs = [load_config(path) for path in args.configs]
+    references = read_references(args.refs.absolute())
+    evaluation = evaluate(configs, references, args.samples, show_progress=sys.stderr.isatty() and not args.quiet)
+    print(render(evaluation, args.format))
+    return cli.EXIT_OK
