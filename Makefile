@@ -10,6 +10,8 @@ PYTHON ?= python3
 VENV ?= .venv
 TORCH ?= torch==2.13.0
 TORCH_INDEX ?=
+# Optional extras installed with the package; `make install EXTRAS=test` for a lean deployment.
+EXTRAS ?= test,ctranslate2,ray
 CONFIG ?= configs/default.yaml
 BIN := $(VENV)/bin
 
@@ -29,7 +31,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[test,ctranslate2]"
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 	touch $@
 
 clean:

@@ -23,6 +23,7 @@ from .errors import (
     LockHeldError,
     ModelLoadError,
     OutputWriteError,
+    ServiceUnavailableError,
     SummarizerError,
     UsageError,
 )
@@ -34,7 +35,7 @@ EXIT_OK = 0
 EXIT_ARTICLES_FAILED = 1
 EXIT_USAGE = 2
 EXIT_NO_INPUT = 66
-EXIT_HUB_UNAVAILABLE = 69
+EXIT_UNAVAILABLE = 69
 EXIT_BUG = 70
 EXIT_TEMPFAIL = 75
 EXIT_CONFIG = 78
@@ -49,6 +50,7 @@ EXIT_CODES: tuple[tuple[type[SummarizerError], int], ...] = (
     (LockHeldError, EXIT_TEMPFAIL),
     (OutputWriteError, EXIT_TEMPFAIL),
     (UsageError, EXIT_USAGE),
+    (ServiceUnavailableError, EXIT_UNAVAILABLE),
 )
 
 
@@ -96,6 +98,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-dir", type=Path, metavar="DIR", help="write results here, mirroring the inputs"
     )
 
+    execution = argparse.ArgumentParser(add_help=False)
+    execution.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        help="where the work runs (default: the config's runtime.executor, normally local)",
+    )
+    execution.add_argument(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="with the ray executor: auto, local, HOST:PORT or ray://HOST:PORT (default: the config's ray.address)",
+    )
+
     parser = argparse.ArgumentParser(
         prog="summarizer",
         description="Summarise and translate French news articles with Hugging Face models.",
@@ -104,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = sub.add_parser(
         "run",
-        parents=[common, inputs],
+        parents=[common, inputs, execution],
         help="summarise and translate the articles not done yet",
         description="Summarise and translate every new or changed article; skip the rest. "
         "Never downloads a model unless --download is given.",
@@ -122,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=commands.run_command)
     check = sub.add_parser(
         "check",
-        parents=[common, inputs],
+        parents=[common, inputs, execution],
         help="validate the config, find every model locally, print the plan",
         description="Validate the config, resolve every model locally and print the plan, "
         "without generating anything. Exit 0 when a run could start, else 78.",

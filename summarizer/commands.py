@@ -35,7 +35,11 @@ def _load(args: argparse.Namespace) -> JobConfig:
     config = config.with_overrides(
         input_paths=[p.absolute() for p in inputs] if inputs else None,
         output_dir=output_dir.absolute() if output_dir else None,
+        executor=getattr(args, "executor", None),
+        ray_address=getattr(args, "ray_address", None),
     )
+    if getattr(args, "ray_address", None) and config.runtime.executor != "ray":
+        logger.warning("--ray-address is ignored: the executor is local (add --executor ray)")
     return config
 
 
@@ -142,9 +146,30 @@ def check_command(args: argparse.Namespace) -> int:
         print(f"device          {_describe_device(config)}")
     except ConfigError as exc:
         problems.append(str(exc))
+    print(f"executor        {_describe_executor(config)}")
+    if config.runtime.executor == "ray":
+        from .ray_cluster import require_ray
+
+        try:
+            require_ray(config)
+        except ConfigError as exc:
+            problems.append(str(exc))
     for problem in problems:
         logger.error("%s", problem)
     return cli.EXIT_CONFIG if problems else cli.EXIT_OK
+
+
+def _describe_executor(config: JobConfig) -> str:
+    if config.runtime.executor == "local":
+        return "local (this process)"
+    settings = config.ray
+    environment = os.environ.get("RAY_ADDRESS")
+    address = settings.address or (f"$RAY_ADDRESS ({environment})" if environment else "a private local Ray")
+    return (
+        f"ray at {address}; {settings.summarization_actors} summarisation + "
+        f"{settings.translation_actors} translation workers, {settings.cpus_per_actor:g} CPU and "
+        f"{settings.gpus_per_actor:g} GPU each, {settings.batch_articles} articles per batch"
+    )
 
 
 def _describe_languages(config: JobConfig) -> str:
@@ -184,7 +209,7 @@ def fetch_command(args: argparse.Namespace) -> int:
         print(f"{result.config_key}: {result.model}")
         if result.problem:
             logger.error("%s: %s", result.config_key, result.problem)
-            worse = cli.EXIT_HUB_UNAVAILABLE if result.unreachable else cli.EXIT_CONFIG
+            worse = cli.EXIT_UNAVAILABLE if result.unreachable else cli.EXIT_CONFIG
             code = max(code, worse)
             continue
         if result.commit is None:

@@ -39,3 +39,7 @@ class OutputWriteError(SummarizerError):
 
 class UsageError(SummarizerError):
     """The command line asks for something that cannot be done (exit 2)."""
+
+
+class ServiceUnavailableError(SummarizerError):
+    """A service the run needs cannot be reached or failed (a Ray cluster)."""

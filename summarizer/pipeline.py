@@ -2,8 +2,9 @@
 
 lock -> discover -> skip what is done -> (per wave) clean -> segment ->
 summarise -> translate -> write (text files first, meta last) -> report.
-Models are loaded only when there is work, and before anything is written, so
-a model problem never leaves partial output. A stop request (signal or time
+Models are loaded only when there is work, and (locally) before anything is
+written, so a model problem leaves no partial output; every file is written
+atomically in any case. A stop request (signal or time
 budget) ends the run after the current decoding step; finished articles are
 written and the rest is left for the next run.
 """
@@ -15,13 +16,14 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .config import JobConfig
 from .io.readers import require_input_paths
 from .io.results import ResultWriter
 from .io.writers import remove_stale_temp_files
 from .locking import RunLock
-from .planning import make_plan
+from .planning import Plan, make_plan
 from .processing import ArticleProcessor, failed_result
 from .report import JobReport
 from .stopping import StopSignal, TimeBudget
@@ -54,12 +56,20 @@ def lock_folders(config: JobConfig) -> list[Path]:
     return [path if path.is_dir() else path.parent for path in config.inputs.paths]
 
 
-def run_job(config: JobConfig, options: RunOptions | None = None) -> JobReport:
+Executor = Callable[[JobConfig, Plan, RunOptions, JobReport, ResultWriter], None]
+"""Does a plan's work and writes each result with the writer."""
+
+
+def run_job(config: JobConfig, options: RunOptions | None = None, executor: Executor | None = None) -> JobReport:
     """Run the job described by ``config`` and return what happened.
 
-    Raises ConfigError/ModelLoadError (nothing written), LockHeldError (another
-    run is busy here) or OutputWriteError (disk full, read-only: the run stops,
-    what was finished is kept).
+    ``executor`` does the work once planned: by default the one
+    ``runtime.executor`` names (this process, or a Ray cluster).
+
+    Raises ConfigError/ModelLoadError (nothing written, except by a Ray run that
+    met it on a worker), LockHeldError (another run is busy here),
+    OutputWriteError (disk full, read-only: the run stops, what was finished is
+    kept) or ServiceUnavailableError (the Ray cluster cannot be reached or failed).
     """
     options = options or RunOptions()
     report = JobReport(
@@ -83,13 +93,24 @@ def run_job(config: JobConfig, options: RunOptions | None = None) -> JobReport:
             report.results.append(failed_result(failure, plan.fingerprint))
         if plan.todo:
             with TimeBudget(config.runtime.time_budget_minutes, options.stop):
-                _process_waves(config, plan, options, report, writer)
+                (executor or _configured_executor(config))(config, plan, options, report, writer)
     if options.stop.requested:
         report.stopped = options.stop.reason
     return report.finish()
 
 
-def _process_waves(config, plan, options, report, writer) -> None:  # noqa: ANN001
+def _configured_executor(config: JobConfig) -> Executor:
+    if config.runtime.executor == "ray":
+        from .ray_executor import process_on_ray
+
+        return process_on_ray
+    return process_waves
+
+
+def process_waves(
+    config: JobConfig, plan: Plan, options: RunOptions, report: JobReport, writer: ResultWriter
+) -> None:
+    """The local executor: waves of articles through this process's models."""
     processor = ArticleProcessor(config, plan.fingerprints, options, report)
     try:
         processor.check_models(plan.todo)

@@ -43,8 +43,8 @@ def failed_result(item: ReadFailure, fingerprint: str, error: str | None = None)
     )
 
 
-class _Work:
-    """One article on its way through the wave."""
+class ArticleWork:
+    """One article on its way through the wave (picklable: it travels between Ray workers)."""
 
     def __init__(self, article: Article, clean: CleanArticle, summarizer: ModelUse, translator: ModelUse | None):
         self.article = article
@@ -55,6 +55,8 @@ class _Work:
         self.title = TaskOutput()
         self.body = TaskOutput()
         self.summary_translation = TaskOutput()
+        self.models: dict[str, dict[str, Any]] = {}
+        """Description of the model that did each task."""
 
     @property
     def language(self) -> str:
@@ -116,29 +118,48 @@ class ArticleProcessor:
 
     def process(self, wave: Sequence[WorkItem]) -> dict[str, ArticleResult]:
         """Results by key for the wave; articles interrupted by a stop are left out."""
+        results, work = self.prepare(wave)
+        if not work:
+            return results
+        self.summarise(work)
+        if self.options.stop.requested:
+            return results
+        self.translate(work)
+        results.update(self.assemble(work))
+        return results
+
+    def prepare(self, wave: Sequence[WorkItem]) -> tuple[dict[str, ArticleResult], list[ArticleWork]]:
+        """Clean and route: results of the items that need no model (unreadable,
+        empty, unsupported language), and the work for the rest."""
         results: dict[str, ArticleResult] = {}
-        work: list[_Work] = []
+        work: list[ArticleWork] = []
         for item in wave:
             outcome = self._route(item)
-            if isinstance(outcome, _Work):
+            if isinstance(outcome, ArticleWork):
                 work.append(outcome)
             else:
                 results[item.key] = outcome
-        if not work:
-            return results
+        return results, work
+
+    def summarise(self, work: list[ArticleWork]) -> None:
+        """Summarise every article of ``work``, grouped by model."""
         self._summarise(work)
         release_memory()
-        if self.options.stop.requested:
-            return results
+
+    def translate(self, work: list[ArticleWork]) -> None:
+        """Translate the title, body and summary of every summarised article that needs it."""
         self._translate([w for w in work if w.translator is not None and not w.summary.error])
         release_memory()
-        for item in work:
-            if any(part.interrupted for part in item.parts()):
-                continue
-            results[item.article.key] = self._assemble(item)
-        return results
 
-    def _route(self, item: WorkItem) -> _Work | ArticleResult:
+    def assemble(self, work: list[ArticleWork]) -> dict[str, ArticleResult]:
+        """Results by key; articles interrupted by a stop are left out."""
+        return {
+            item.article.key: self._assemble(item)
+            for item in work
+            if not any(part.interrupted for part in item.parts())
+        }
+
+    def _route(self, item: WorkItem) -> ArticleWork | ArticleResult:
         if isinstance(item, ReadFailure):
             return failed_result(item, self.fingerprints.of_config())
         clean = clean_article(
@@ -167,7 +188,13 @@ class ArticleProcessor:
                 f"(add one under {missing[0]}.models)"
             )
             return result
-        return _Work(item, clean, summarizer, translator)
+        return ArticleWork(item, clean, summarizer, translator)
+
+    def failed(self, item: ArticleWork, error: str) -> ArticleResult:
+        """The result of an article whose processing failed with ``error``."""
+        result = self._result(item.article, item.clean, "failed", self.fingerprints.for_language(item.language))
+        result.error = error
+        return result
 
     def _result(self, article: Article, clean: CleanArticle, status: str, fingerprint: str) -> ArticleResult:
         flags = list(article.flags)
@@ -190,19 +217,22 @@ class ArticleProcessor:
             detected_language=article.detected_language,
         )
 
-    def _summarise(self, work: list[_Work]) -> None:
+    def _summarise(self, work: list[ArticleWork]) -> None:
         started, loading = time.perf_counter(), self._loading_seconds
-        groups: dict[ModelUse, list[_Work]] = defaultdict(list)
+        groups: dict[ModelUse, list[ArticleWork]] = defaultdict(list)
         for item in work:
             groups[item.summarizer].append(item)
         with StageProgress("summarise", self.options.show_progress) as progress:
             for use, items in groups.items():
                 if self.options.stop.requested:
                     break
+                engine = self._engine(use)
+                for item in items:
+                    item.models["summarization"] = engine.describe()
                 outputs = summarise(
                     [[i.clean.title, *i.clean.paragraphs] if i.clean.title else list(i.clean.paragraphs) for i in items],
                     [self.splitter(i.language) for i in items],
-                    self._engine(use),
+                    engine,
                     self.config.summarization.long_input,
                     progress,
                     self.checker,
@@ -211,9 +241,9 @@ class ArticleProcessor:
                     item.summary = output
         self._stage_time("summarise", started, loading)
 
-    def _translate(self, work: list[_Work]) -> None:
+    def _translate(self, work: list[ArticleWork]) -> None:
         started, loading = time.perf_counter(), self._loading_seconds
-        groups: dict[ModelUse, list[_Work]] = defaultdict(list)
+        groups: dict[ModelUse, list[ArticleWork]] = defaultdict(list)
         for item in work:
             groups[item.translator].append(item)  # type: ignore[index]
         tr, quality = self.config.translation, self.config.quality
@@ -228,10 +258,13 @@ class ArticleProcessor:
                     documents.append([item.clean.title] if item.clean.title else [])
                     documents.append(list(item.clean.paragraphs))
                     documents.append(split_paragraphs(item.summary.text))
+                engine = self._engine(use)
+                for item in items:
+                    item.models["translation"] = engine.describe()
                 outputs = translate(
                     documents,
                     [self.splitter(i.language) for i in items for _ in range(3)],
-                    self._engine(use),
+                    engine,
                     tr.max_input_tokens,
                     tr.pack_tokens,
                     progress,
@@ -244,19 +277,18 @@ class ArticleProcessor:
                         item.body.stats.flags.add(UNTRANSLATED)
         self._stage_time("translate", started, loading)
 
-    def _assemble(self, item: _Work) -> ArticleResult:
+    def _assemble(self, item: ArticleWork) -> ArticleResult:
         article, clean = item.article, item.clean
         error = next((part.error for part in item.parts() if part.error), None)
         result = self._result(
             article, clean, "failed" if error else "ok", self.fingerprints.for_language(item.language)
         )
         result.error = error
-        result.models = {"summarization": self.pool.engines[item.summarizer].describe()}
+        result.models = dict(item.models)
         result.tasks = {"summary": item.summary.stats}
         if item.translator is None:
             result.flags.append(ALREADY_TARGET_LANGUAGE)
         else:
-            result.models["translation"] = self.pool.engines[item.translator].describe()
             result.tasks["translation"] = _combined(item.title.stats, item.body.stats)
             result.tasks["summary_translation"] = item.summary_translation.stats
         for stats in result.tasks.values():

@@ -365,3 +365,21 @@ def test_a_one_line_article_is_summarised(job_config, articles) -> None:
     record = meta(articles / "ligne.meta.json")
     assert record["status"] == "ok" and record["title"] == ""
     assert (articles / "ligne.translation.en.txt").read_text(encoding="utf-8").strip()
+
+
+def test_the_ray_executor_without_ray_installed_is_a_config_error(job_config, articles, monkeypatch, capsys) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    assert main(["run", "-c", str(job_config), "--executor", "ray"]) == 78
+    err = capsys.readouterr().err
+    assert "runtime.executor: 'ray' needs Ray Data, which is not installed" in err
+    assert "pip install 'summarizer[ray]'" in err
+    assert files(articles) == ORIGINALS
+
+
+def test_a_ray_cluster_that_does_not_answer_exits_69_before_writing(job_config, articles, capsys) -> None:
+    ray = pytest.importorskip("ray")
+    if ray.is_initialized():
+        pytest.skip("this process already joined a Ray")
+    assert main(["run", "-c", str(job_config), "--executor", "ray", "--ray-address", "127.0.0.1:1"]) == 69
+    assert "ray.address: no Ray cluster answers at '127.0.0.1:1'" in capsys.readouterr().err
+    assert files(articles) == ORIGINALS

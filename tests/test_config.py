@@ -87,6 +87,11 @@ def test_with_overrides(tmp_path: Path) -> None:
         ("runtime: {threads: 2.5}\n", "runtime.threads: must be a whole number"),
         ("runtime: {max_batch_size: true}\n", "runtime.max_batch_size: must be a whole number"),
         ("runtime: [cpu]\n", "runtime: must be a mapping, not a list"),
+        ("runtime: {executor: spark}\n", "runtime.executor: must be one of 'local', 'ray'"),
+        ("ray: {summarization_actors: 0}\n", "ray.summarization_actors: must be 1 or more"),
+        ("ray: {gpus_per_actor: -1}\n", "ray.gpus_per_actor: must be 0 or more"),
+        ("ray: {address: head-node}\n", "ray.address: must be 'auto', 'local', 'HOST:PORT' or 'ray://HOST:PORT'"),
+        ("ray: {actors: 4}\n", "ray.actors: unknown key"),
         ("summarization: {long_input: drop}\n", "summarization.long_input: must be one of"),
         (
             "summarization:\n  generation: {num_beams: 2.5}\n",

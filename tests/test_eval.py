@@ -159,3 +159,10 @@ def test_the_same_config_twice_and_translation_only_references(job_config, tmp_p
     assert main(["eval", "-c", str(job_config), "--refs", str(refs), "--samples", "20"]) == 0
     table = capsys.readouterr().out
     assert "ROUGE-1" in table and "flags" in table
+
+
+def test_a_references_file_named_like_an_output_file_exits_2(job_config, tmp_path, capsys) -> None:
+    refs = tmp_path / "day.results.jsonl"
+    refs.write_text('{"id": "a", "text": "Un texte.", "summary": "Un résumé."}\n', encoding="utf-8")
+    assert main(["eval", "-c", str(job_config), "--refs", str(refs)]) == 2
+    assert "one of summarizer's own output files; rename it" in capsys.readouterr().err

@@ -3,7 +3,6 @@ and the benchmark command (on tiny models: behaviour, never timings)."""
 
 from __future__ import annotations
 
-import copy
 import importlib.util
 from pathlib import Path
 

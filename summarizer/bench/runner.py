@@ -21,7 +21,6 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Callable
 
 from ..config import RuntimeConfig
@@ -389,7 +388,3 @@ def render(result: BenchResult, fmt: str = "table") -> str:
 
 def _cell(value: Any) -> str:
     return "-" if value is None else str(value)
-    widths = [max(len(c), *(len(line[i]) for line in lines)) for i, c in enumerate(columns)]
-    out = [header, "  ".join(c.ljust(w) for c, w in zip(columns, widths))]
-    out += ["  ".join(cell.replace("None", "-").ljust(w) for cell, w in zip(line, widths)) for line in lines]
-    return "\n".join(out)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from .cluster import RayConfig
 from .defaults import (
     DEFAULT_DROP_LINE_PATTERNS,
     DEFAULT_RETRY_GENERATION,
@@ -147,6 +148,10 @@ class RuntimeConfig:
     time_budget_minutes: float | None = field(default=360.0, metadata=_check(_positive))
     """After this long the run stops cleanly, like on SIGTERM (exit 75), keeping
     what is finished and leaving the rest for the next run; empty: no limit."""
+
+    executor: Literal["local", "ray"] = "local"
+    """``local``: this process does the work. ``ray``: workers on a Ray cluster do it
+    (see the ``ray`` section; ``--executor`` replaces this)."""
 
 
 @dataclass(frozen=True)
@@ -330,6 +335,7 @@ class JobConfig:
     quality: QualityConfig = field(default_factory=QualityConfig)
     summarization: SummarizationConfig = field(default_factory=SummarizationConfig)
     translation: TranslationConfig = field(default_factory=TranslationConfig)
+    ray: RayConfig = field(default_factory=RayConfig)
 
     source: Path | None = field(default=None, metadata={"yaml": False})
     """The file this configuration was loaded from (not a YAML key)."""
@@ -357,10 +363,19 @@ class JobConfig:
         return None if language == self.target_language else self.translators().get(language)
 
     def with_overrides(
-        self, *, input_paths: list[Path] | None = None, output_dir: Path | None = None
+        self,
+        *,
+        input_paths: list[Path] | None = None,
+        output_dir: Path | None = None,
+        executor: str | None = None,
+        ray_address: str | None = None,
     ) -> JobConfig:
         """Return a copy with command-line overrides applied (paths already absolute)."""
         config = self
+        if executor is not None:
+            config = replace(config, runtime=replace(config.runtime, executor=executor))
+        if ray_address is not None:
+            config = replace(config, ray=replace(config.ray, address=ray_address))
         if input_paths:
             config = replace(config, inputs=replace(config.inputs, paths=tuple(input_paths)))
         if output_dir is not None:

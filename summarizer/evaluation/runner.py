@@ -20,6 +20,7 @@ from ..errors import UsageError
 from ..io.readers import discover, read_source
 from ..models.loading import locate_model
 from ..planning import Fingerprints, assign_languages
+from ..processing import ALREADY_TARGET_LANGUAGE
 from ..records import Article, ArticleResult
 from ..report import JobReport
 from .metrics import (
@@ -37,7 +38,7 @@ from .metrics import (
 
 METRICS = ("rouge1", "rouge2", "rougeL", "chrf++", "bleu")
 LABELS = {"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L", "chrf++": "chrF++", "bleu": "BLEU"}
-_INFORMATIVE = {"already_target_language"}
+_INFORMATIVE = {ALREADY_TARGET_LANGUAGE}
 
 
 @dataclass
@@ -82,9 +83,11 @@ def read_references(path: Path) -> list[Article]:
     ``summary``, ``translation``); UsageError names a bad line."""
     if path.suffix.lower() != ".jsonl" or not path.is_file():
         raise UsageError(f"--refs {path}: expected a .jsonl file")
-    (source,) = discover([path], [".jsonl"])
+    sources = discover([path], [".jsonl"])
+    if len(sources) != 1:
+        raise UsageError(f"--refs {path}: this name is one of summarizer's own output files; rename it")
     articles = []
-    for item in read_source(source):
+    for item in read_source(sources[0]):
         if not isinstance(item, Article):
             raise UsageError(f"--refs {path}: {item.error}")
         for name in ("summary", "translation"):
@@ -107,12 +110,15 @@ def run_system(config: JobConfig, articles: Sequence[Article], show_progress: bo
     processor.check_models(items)
     started = time.perf_counter()
     results = processor.process(items)
-    seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - started - report.stage_seconds.get("load_models", 0.0)
     processor.record_model_usage()
     model_bytes = 0
     for use in processor.pool.engines:
         folder, _ = locate_model(use.spec)
-        model_bytes += sum(p.stat().st_size for p in folder.iterdir() if p.suffix in (".safetensors", ".bin"))
+        weights = [p for p in folder.iterdir() if p.suffix == ".safetensors"] or [
+            p for p in folder.iterdir() if p.suffix == ".bin"
+        ]
+        model_bytes += sum(p.stat().st_size for p in weights)
     name = config.source.name if config.source else "config"
     return SystemRun(
         name=name,
@@ -135,7 +141,14 @@ def evaluate(
     with_translation = [a for a in references if a.metadata.get("translation")]
 
     def outputs(index: int, articles: list[Article], attribute: str) -> list[str]:
-        return [getattr(keyed[index].get(a.key), attribute, "") or "" for a in articles]
+        found = []
+        for article in articles:
+            result = keyed[index].get(article.key)
+            if attribute == "translation" and result is not None and ALREADY_TARGET_LANGUAGE in result.flags:
+                found.append(article.text)  # left as it is: the original is its own translation
+            else:
+                found.append(getattr(result, attribute, "") or "")
+        return found
 
     summary_refs = [a.metadata["summary"] for a in with_summary]
     translation_refs = [a.metadata["translation"] for a in with_translation]

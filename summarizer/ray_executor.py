@@ -1,0 +1,370 @@
+"""Running the job's model work on a Ray cluster, with Ray Data.
+
+The driver (this process) plans exactly as a local run does: same lock,
+discovery, skip rules and fingerprints, and it cleans and routes the articles
+itself. The articles that need a model become a Ray Dataset that flows through
+two ``map_batches`` stages, each served by a pool of actors that load their
+models once: summarise, then translate and assemble. Results stream back to the
+driver, which writes them with the same writers as a local run (text files
+first, meta last), so both executors write the same files and each skips what
+the other has done. Workers write nothing.
+
+A batch that raises is retried article by article, so one bad article is
+recorded as failed, as locally. A worker that crashes is restarted by Ray and
+its batch retried (``ray.max_retries`` times); the articles of a batch that
+still fails are recorded as failed, never lost, and never written twice. A
+model or setting that cannot work on a worker stops the run as it would
+locally (exit 78).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import pickle
+import queue
+import threading
+import time
+import uuid
+from typing import TYPE_CHECKING, Any, Iterable
+
+from .config import JobConfig
+from .errors import ConfigError, ModelLoadError, ServiceUnavailableError, SummarizerError, UsageError
+from .ray_cluster import RayConnection, first_line, require_ray
+from .io.results import ResultWriter
+from .planning import Fingerprints, Plan
+from .processing import ArticleProcessor, ArticleWork
+from .records import ArticleResult, EngineStats
+from .report import JobReport, ModelUsage
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .pipeline import RunOptions
+
+logger = logging.getLogger(__name__)
+
+WORK, RESULT, FATAL = "work", "result", "fatal"
+"""Row kinds: an article between stages, a finished result, an error that stops the run."""
+
+FATAL_ERRORS: dict[str, type[SummarizerError]] = {"ModelLoadError": ModelLoadError, "ConfigError": ConfigError}
+"""Errors on a worker that stop the run, as they would locally (exit 78)."""
+
+Usage = dict[tuple[str, str], tuple[dict[str, Any], EngineStats]]
+"""(actor id, config key) -> the latest description and statistics that actor sent."""
+
+
+class _Stage:
+    """A Ray Data callable class: one ArticleProcessor per actor, models loaded once."""
+
+    def __init__(self, config: JobConfig, fingerprints: Fingerprints) -> None:
+        from .pipeline import RunOptions
+
+        self.actor_id = uuid.uuid4().hex
+        self.processor = ArticleProcessor(config, fingerprints, RunOptions(), JobReport(config_path=None))
+
+    def step(self, work: list[ArticleWork]) -> list[ArticleWork | ArticleResult]:
+        """This stage's work on some articles (in order)."""
+        raise NotImplementedError
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        import numpy as np
+
+        rows: list[tuple[str, str, Any]] = []
+        work: list[ArticleWork] = []
+        for key, kind, payload in zip(batch["key"], batch["kind"], batch["payload"]):
+            if kind != WORK:
+                rows.append((key, kind, payload))
+                continue
+            try:
+                work.append(pickle.loads(payload))
+            except Exception as exc:  # noqa: BLE001 - driver and worker run different code
+                message = f"a Ray worker cannot read the work it was sent ({type(exc).__name__}: {exc}); " \
+                    "install the same summarizer version on every node"
+                rows.append((key, FATAL, pickle.dumps(("ConfigError", message))))
+        for item, outcome in zip(work, self._guarded(work)):
+            if isinstance(outcome, tuple):
+                rows.append((item.article.key, FATAL, pickle.dumps(outcome)))
+            else:
+                rows.append((item.article.key, WORK if isinstance(outcome, ArticleWork) else RESULT, pickle.dumps(outcome)))
+        usage: Usage = {}
+        _record_usage(usage, batch["stats"])  # the earlier stage's, passed along
+        usage.update(self.usage())
+        stats = pickle.dumps(usage)
+        return {
+            "key": np.array([row[0] for row in rows], dtype=object),
+            "kind": np.array([row[1] for row in rows], dtype=object),
+            "payload": np.array([row[2] for row in rows], dtype=object),
+            "stats": np.array([stats] * len(rows), dtype=object),
+        }
+
+    def _guarded(self, work: list[ArticleWork]) -> list[ArticleWork | ArticleResult | tuple[str, str]]:
+        """``step`` on the batch; if it raises, on each article alone, so that only
+        the article at fault fails. A model that cannot load or a setting that cannot
+        work stops the run: (error class name, message)."""
+        if not work:
+            return []
+        try:
+            return list(self.step(work))
+        except (ModelLoadError, ConfigError) as exc:
+            return [(type(exc).__name__, str(exc))] * len(work)
+        except Exception as exc:  # noqa: BLE001 - recorded in the article's meta
+            if len(work) == 1:
+                logger.exception("failed on a Ray worker: %s", work[0].article.key)
+                return [self.processor.failed(work[0], f"{type(exc).__name__}: {exc}")]
+        outcomes: list[ArticleWork | ArticleResult | tuple[str, str]] = []
+        for item in work:
+            outcomes.extend(self._guarded([item]))
+        return outcomes
+
+    def usage(self) -> Usage:
+        """This actor's engines, with their statistics so far."""
+        return {
+            (self.actor_id, use.spec.config_key): (engine.describe(), dataclasses.replace(engine.stats))
+            for use, engine in self.processor.pool.engines.items()
+        }
+
+
+class SummariseStage(_Stage):
+    """Summarises articles; holds the summarisation models."""
+
+    def step(self, work: list[ArticleWork]) -> list[ArticleWork | ArticleResult]:
+        self.processor.summarise(work)
+        return list(work)
+
+
+class TranslateStage(_Stage):
+    """Translates summarised articles and assembles their results; holds the translation models."""
+
+    def step(self, work: list[ArticleWork]) -> list[ArticleWork | ArticleResult]:
+        self.processor.translate(work)
+        results = self.processor.assemble(work)
+        return [results[item.article.key] for item in work]
+
+
+def worker_config(config: JobConfig) -> JobConfig:
+    """The config the workers run with: torch threads match the cores each reserves."""
+    cpus = config.ray.cpus_per_actor
+    if config.runtime.threads is None and cpus >= 1:
+        return dataclasses.replace(config, runtime=dataclasses.replace(config.runtime, threads=int(cpus)))
+    return config
+
+
+def build_dataset(
+    ray: Any,
+    config: JobConfig,
+    fingerprints: Fingerprints,
+    work: list[ArticleWork],
+    options: RunOptions,
+    stages: tuple[type[_Stage], type[_Stage]] = (SummariseStage, TranslateStage),
+) -> Any:
+    """The Ray Dataset of ``work`` through the summarise and translate stages.
+
+    Articles are ordered by model, so a worker's batch seldom needs more models
+    than it holds (``runtime.max_models_in_memory``)."""
+    from ray.data import ActorPoolStrategy
+
+    settings = config.ray
+    ordered = sorted(work, key=lambda w: (w.summarizer.label(), w.translator.label() if w.translator else ""))
+    rows = [{"key": w.article.key, "kind": WORK, "payload": pickle.dumps(w), "stats": b""} for w in ordered]
+    blocks = max(1, -(-len(rows) // settings.batch_articles))
+    dataset = ray.data.from_items(rows, override_num_blocks=blocks)
+    context = dataset.context
+    context.enable_progress_bars = options.show_progress
+    context.max_errored_blocks = len(rows)  # a batch that keeps crashing its worker is recorded, not fatal
+    env = {"TOKENIZERS_PARALLELISM": "false"}
+    if not options.allow_download:
+        env["HF_HUB_OFFLINE"] = "1"
+    if not settings.gpus_per_actor:
+        env["CUDA_VISIBLE_DEVICES"] = ""  # Ray 2.60 no longer hides GPUs from workers that reserve none
+    arguments = {"config": worker_config(config), "fingerprints": fingerprints}
+    for stage, actors in zip(stages, (settings.summarization_actors, settings.translation_actors)):
+        dataset = dataset.map_batches(
+            stage,
+            fn_constructor_kwargs=arguments,
+            compute=ActorPoolStrategy(size=actors),
+            batch_size=settings.batch_articles,
+            batch_format="numpy",
+            num_cpus=settings.cpus_per_actor,
+            num_gpus=settings.gpus_per_actor or None,
+            max_restarts=-1,  # a crashed worker always comes back; the batch is what gives up
+            max_task_retries=settings.max_retries,
+            runtime_env={"env_vars": env},
+        )
+    return dataset
+
+
+def _check_settings(config: JobConfig, options: RunOptions) -> None:
+    if options.allow_download:
+        raise UsageError(
+            "--download does not work with --executor ray: workers never download; "
+            "run `summarizer fetch` on each node (or share the model cache) first"
+        )
+    if config.runtime.device == "cuda" and not config.ray.gpus_per_actor:
+        raise ConfigError(
+            f"{config.source or 'config'}: ray.gpus_per_actor: runtime.device is cuda but the workers "
+            "reserve no GPU; set ray.gpus_per_actor (e.g. 1) or runtime.device: auto"
+        )
+
+
+def _warn_if_too_small(ray: Any, config: JobConfig) -> None:
+    """Workers that the cluster cannot place wait until it grows: say so."""
+    settings = config.ray
+    actors = settings.summarization_actors + settings.translation_actors
+    have = ray.cluster_resources()
+    for resource, each in (("CPU", settings.cpus_per_actor), ("GPU", settings.gpus_per_actor)):
+        if each and actors * each > have.get(resource, 0):
+            logger.warning(
+                "the workers need %g %s (%d workers x %g) but the cluster has %g: some will wait "
+                "until more nodes join (ray.summarization_actors, ray.translation_actors, ray.%s_per_actor)",
+                actors * each, resource, actors, each, have.get(resource, 0), resource.lower() + "s",
+            )
+
+
+_DONE = object()
+
+
+def _batches(dataset: Any, stop: Any, poll_seconds: float = 0.5) -> Iterable[dict[str, Any]]:
+    """The dataset's output batches; returns as soon as a stop is requested, even
+    while Ray is still working on the next batch (the reading goes on in a thread)."""
+    arrived: queue.Queue[Any] = queue.Queue(maxsize=4)
+
+    def pump() -> None:
+        try:
+            for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
+                arrived.put(batch)
+            arrived.put(_DONE)
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+            # After a stop, Ray's shutdown ends the pending read with SystemExit: nobody reads it.
+            with contextlib.suppress(BaseException):
+                arrived.put(exc, timeout=1)
+
+    threading.Thread(target=pump, name="ray-batches", daemon=True).start()
+    while not stop.requested:
+        try:
+            item = arrived.get(timeout=poll_seconds)
+        except queue.Empty:
+            continue
+        if item is _DONE:
+            return
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+
+
+def _abandon(dataset: Any) -> None:
+    """Stop the dataset's execution (batches in progress are dropped) before Ray shuts down.
+
+    Ray Data's own threads may still complain once Ray is gone; after a stop
+    that is noise, so its console logging is silenced for the rest of the process.
+    """
+    for handler in logging.getLogger("ray.data").handlers:
+        if "File" not in type(handler).__name__:
+            handler.setLevel(logging.CRITICAL + 1)
+    executor = getattr(dataset, "_current_executor", None)  # set once the first batch is out
+    if executor is not None:
+        with contextlib.suppress(Exception):
+            executor.shutdown(force=True)
+
+
+def process_on_ray(
+    config: JobConfig,
+    plan: Plan,
+    options: RunOptions,
+    report: JobReport,
+    writer: ResultWriter,
+    stages: tuple[type[_Stage], type[_Stage]] = (SummariseStage, TranslateStage),
+) -> None:
+    """Do ``plan.todo`` on Ray and write every result here, as it arrives (results of
+    JSONL records in groups of ``runtime.wave_articles``: their file is rewritten whole).
+
+    Raises ModelLoadError or ConfigError (a model or setting that does not work,
+    here or on a worker: what was written stays), ServiceUnavailableError (no
+    cluster: nothing written; or the Ray job failed: what was written stays),
+    UsageError (``--download``).
+    """
+    ray = require_ray(config)
+    _check_settings(config, options)
+    processor = ArticleProcessor(config, plan.fingerprints, options, report)
+    processor.check_models(plan.todo)
+    items = {item.key: item for item in plan.todo}
+    written: set[str] = set()
+    waiting: dict[str, ArticleResult] = {}
+
+    def write(results: dict[str, ArticleResult], flush: bool = False) -> None:
+        fresh = {key: result for key, result in results.items() if key not in written and key not in waiting}
+        waiting.update({key: r for key, r in fresh.items() if items[key].source.kind == "jsonl"})
+        now = {key: r for key, r in fresh.items() if items[key].source.kind != "jsonl"}
+        if flush or len(waiting) >= max(config.runtime.wave_articles, 1):
+            now.update(waiting)
+            waiting.clear()
+        if now:
+            started = time.perf_counter()
+            writer.write([items[key] for key in now], now)
+            written.update(now)
+            report.add_stage_time("write", time.perf_counter() - started)
+
+    ready, work = processor.prepare(plan.todo)
+    if not work or options.stop.requested:
+        write(ready, flush=True)
+        report.left += len(work)
+        return
+    usage: Usage = {}
+    started, writing_before = time.perf_counter(), report.stage_seconds.get("write", 0.0)
+    try:
+        with RayConnection(ray, config, quiet=not logger.isEnabledFor(logging.DEBUG)):
+            write(ready)  # only now: a cluster that cannot be reached leaves nothing written
+            _warn_if_too_small(ray, config)
+            dataset = build_dataset(ray, config, plan.fingerprints, work, options, stages)
+            try:
+                for batch in _batches(dataset, options.stop):
+                    _record_usage(usage, batch["stats"])
+                    rows = list(zip(batch["key"], batch["kind"], batch["payload"]))
+                    write({key: pickle.loads(payload) for key, kind, payload in rows if kind == RESULT})
+                    fatal = [pickle.loads(payload) for _, kind, payload in rows if kind == FATAL]
+                    if fatal:
+                        kind, message = fatal[0]
+                        raise FATAL_ERRORS.get(kind, ConfigError)(f"on a Ray worker: {message}")
+            except SummarizerError:
+                raise
+            except Exception as exc:
+                if not type(exc).__module__.startswith("ray"):
+                    raise
+                raise ServiceUnavailableError(
+                    f"the Ray job failed ({first_line(exc)}); {len(written)} finished articles are "
+                    "written, the rest are left for the next run; details in the Ray logs"
+                ) from None
+            finally:
+                write({}, flush=True)
+                if options.stop.requested:
+                    _abandon(dataset)
+    finally:
+        writing = report.stage_seconds.get("write", 0.0) - writing_before
+        report.add_stage_time("ray", time.perf_counter() - started - writing)
+        _merge_usage(report, usage)
+    missing = [item for item in work if item.article.key not in written]
+    if options.stop.requested:
+        report.left += len(missing)
+        return
+    error = f"lost on a Ray worker (it crashed or failed {config.ray.max_retries + 1} times); see the Ray logs"
+    write({item.article.key: processor.failed(item, error) for item in missing}, flush=True)
+
+
+def _record_usage(usage: Usage, column: Iterable[bytes]) -> None:
+    """Keep the latest statistics of each actor's engines (they only grow)."""
+    for snapshot in {bytes(s) for s in column if s}:
+        received: Usage = pickle.loads(snapshot)
+        for key, (description, stats) in received.items():
+            previous = usage.get(key)
+            if previous is None or stats.segments >= previous[1].segments:
+                usage[key] = (description, stats)
+
+
+def _merge_usage(report: JobReport, usage: Usage) -> None:
+    """Each model's statistics summed over the actors that ran it (so its seconds
+    are worker-seconds, and its tokens/s the rate of one worker)."""
+    for (_, key), (description, stats) in usage.items():
+        total = report.models.setdefault(key, ModelUsage(description, EngineStats()))
+        for field in dataclasses.fields(EngineStats):
+            setattr(total.stats, field.name, getattr(total.stats, field.name) + getattr(stats, field.name))
