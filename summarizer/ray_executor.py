@@ -80,8 +80,10 @@ class _Stage:
             try:
                 work.append(pickle.loads(payload))
             except Exception as exc:  # noqa: BLE001 - driver and worker run different code
-                message = f"a Ray worker cannot read the work it was sent ({type(exc).__name__}: {exc}); " \
+                message = (
+                    f"a Ray worker cannot read the work it was sent ({type(exc).__name__}: {exc}); "
                     "install the same summarizer version on every node"
+                )
                 rows.append((key, FATAL, pickle.dumps(("ConfigError", message))))
         for item, outcome in zip(work, self._guarded(work)):
             if isinstance(outcome, tuple):
