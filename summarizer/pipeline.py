@@ -4,9 +4,9 @@ lock -> discover -> skip what is done -> (per wave) clean -> segment ->
 summarise -> translate -> write (text files first, meta last) -> report.
 Models are loaded only when there is work, and (locally) before anything is
 written, so a model problem leaves no partial output; every file is written
-atomically in any case. A stop request (signal or time
-budget) ends the run after the current decoding step; finished articles are
-written and the rest is left for the next run.
+atomically in any case. A stop request (signal or time budget) ends the run
+after the current decoding step; finished articles are written and the rest
+is left for the next run.
 """
 
 from __future__ import annotations
