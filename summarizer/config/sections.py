@@ -11,6 +11,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from .checks import check as _check
+from .checks import not_negative as _not_negative
+from .checks import positive as _positive
 from .cluster import RayConfig
 from .defaults import (
     DEFAULT_DROP_LINE_PATTERNS,
@@ -20,14 +23,6 @@ from .defaults import (
     GENERATION_KEYS,
     KNOWN_SAFETENSORS_REVISIONS,
 )
-
-def _positive(value: Any) -> str | None:
-    return None if value is None or value > 0 else "must be greater than 0"
-
-
-def _not_negative(value: Any) -> str | None:
-    return None if value is None or value >= 0 else "must be 0 or more"
-
 
 def _language_code(value: Any) -> str | None:
     if value is None:
@@ -39,10 +34,6 @@ def _language_code(value: Any) -> str | None:
 def _extensions(value: tuple[str, ...]) -> str | None:
     bad = [ext for ext in value if not re.fullmatch(r"\.[A-Za-z0-9]+", ext)]
     return f"{bad[0]!r} is not an extension like '.txt'" if bad else None
-
-
-def _check(check: Any) -> dict[str, Any]:
-    return {"check": check}
 
 
 def _language_key(value: str) -> str | None:
