@@ -47,7 +47,7 @@ class RayConnection:
 
     def __enter__(self) -> RayConnection:
         if self.quiet:
-            _quiet_ray_data_console()
+            set_ray_data_console_level(logging.ERROR)
         if self.ray.is_initialized():
             return self
         address = self.config.ray.address
@@ -94,11 +94,11 @@ def _require_reachable(address: str | None, config: JobConfig, timeout: float = 
         ) from None
 
 
-def _quiet_ray_data_console() -> None:
-    """Ray Data's console handler shows errors only (its log file keeps everything)."""
+def set_ray_data_console_level(level: int) -> None:
+    """What Ray Data shows on the console (its log file keeps everything)."""
     for handler in logging.getLogger("ray.data").handlers:
         if not isinstance(handler, logging.FileHandler) and "File" not in type(handler).__name__:
-            handler.setLevel(logging.ERROR)
+            handler.setLevel(level)
 
 
 def first_line(exc: BaseException) -> str:

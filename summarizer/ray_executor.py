@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from .config import JobConfig
 from .errors import ConfigError, ModelLoadError, ServiceUnavailableError, SummarizerError, UsageError
-from .ray_cluster import RayConnection, first_line, require_ray
+from .ray_cluster import RayConnection, first_line, require_ray, set_ray_data_console_level
 from .io.results import ResultWriter
 from .planning import Fingerprints, Plan
 from .processing import ArticleProcessor, ArticleWork
@@ -261,9 +261,7 @@ def _abandon(dataset: Any) -> None:
     Ray Data's own threads may still complain once Ray is gone; after a stop
     that is noise, so its console logging is silenced for the rest of the process.
     """
-    for handler in logging.getLogger("ray.data").handlers:
-        if "File" not in type(handler).__name__:
-            handler.setLevel(logging.CRITICAL + 1)
+    set_ray_data_console_level(logging.CRITICAL + 1)
     executor = getattr(dataset, "_current_executor", None)  # set once the first batch is out
     if executor is not None:
         with contextlib.suppress(Exception):
