@@ -27,8 +27,6 @@ from .metrics import (
     ROUGE_TYPES,
     CorpusMetric,
     Difference,
-    bleu,
-    chrf_plus_plus,
     mean,
     paired_bootstrap,
     rouge_per_article,
@@ -59,6 +57,11 @@ class SystemRun:
     def flags(self) -> Counter[str]:
         """Quality flags raised, by name."""
         return Counter(f for r in self.results for f in r.flags if f not in _INFORMATIVE)
+
+    @property
+    def failed(self) -> int:
+        """Articles that could not be processed."""
+        return sum(1 for r in self.results if r.status == "failed")
 
     @property
     def flagged(self) -> int:
@@ -152,17 +155,21 @@ def evaluate(
 
     summary_refs = [a.metadata["summary"] for a in with_summary]
     translation_refs = [a.metadata["translation"] for a in with_translation]
+    corpus_metrics = [CorpusMetric("chrf++"), CorpusMetric("bleu")]
     rouge: list[list[dict[str, float]]] = []
+    statistics: list[dict[str, Any]] = []
+    """Per system, per corpus metric: the per-article statistics (scores and bootstrap use them)."""
     for index, system in enumerate(systems):
         summaries = outputs(index, with_summary, "summary")
         translations = outputs(index, with_translation, "translation")
         rouge.append(rouge_per_article(summaries, summary_refs))
+        statistics.append({m.name: m.statistics(translations, translation_refs) for m in corpus_metrics})
         if with_summary:
             for name in ROUGE_TYPES:
                 system.scores[name] = mean([s[name] for s in rouge[index]])
         if with_translation:
-            system.scores["chrf++"] = chrf_plus_plus(translations, translation_refs)
-            system.scores["bleu"] = bleu(translations, translation_refs)
+            for metric in corpus_metrics:
+                system.scores[metric.name] = metric.score(statistics[index][metric.name])
         system.per_article = _per_article(with_summary, rouge[index], with_translation, translations, translation_refs)
     differences: dict[str, dict[str, Difference]] = {}
     for index in range(1, len(systems)):
@@ -177,12 +184,9 @@ def evaluate(
                     samples,
                 )
         if with_translation:
-            a_out, b_out = outputs(0, with_translation, "translation"), outputs(index, with_translation, "translation")
-            for name in ("chrf++", "bleu"):
-                metric = CorpusMetric(name)
-                a_rows = metric.statistics(a_out, translation_refs)
-                b_rows = metric.statistics(b_out, translation_refs)
-                found[name] = paired_bootstrap(
+            for metric in corpus_metrics:
+                a_rows, b_rows = statistics[0][metric.name], statistics[index][metric.name]
+                found[metric.name] = paired_bootstrap(
                     lambda picked, m=metric, a=a_rows, b=b_rows: (m.score(a[picked]), m.score(b[picked])),
                     len(with_translation),
                     samples,
@@ -224,12 +228,11 @@ def render(evaluation: Evaluation, fmt: str = "table") -> str:
                "model MB"]
     rows = []
     for system in evaluation.systems:
-        failed = sum(1 for r in system.results if r.status == "failed")
         rows.append(
             [system.name]
             + [f"{system.scores[m]:.2f}" if m in system.scores else "-" for m in METRICS]
             + [str(system.flagged), ", ".join(f"{k} {v}" for k, v in sorted(system.flags.items())) or "-",
-               str(failed), f"{system.tokens_per_second:.1f}", f"{system.seconds:.1f}",
+               str(system.failed), f"{system.tokens_per_second:.1f}", f"{system.seconds:.1f}",
                f"{system.model_mb:.1f}"]
         )
     intro = (
@@ -274,7 +277,7 @@ def _as_dict(evaluation: Evaluation) -> dict[str, Any]:
                 "scores": {k: round(v, 3) for k, v in s.scores.items()},
                 "flags": dict(s.flags),
                 "flagged_articles": s.flagged,
-                "failed": sum(1 for r in s.results if r.status == "failed"),
+                "failed": s.failed,
                 "generated_tokens": s.generated_tokens,
                 "tokens_per_second": round(s.tokens_per_second, 1),
                 "seconds": round(s.seconds, 2),
