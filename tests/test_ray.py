@@ -129,13 +129,31 @@ def test_the_report_counts_the_workers_tokens(job_config, feed, tmp_path) -> Non
     )
 
 
-class PoisonedSummarise(SummariseStage):
-    """Raises for any batch holding the article about the budget."""
+def summariser_that(action, when: str, name: str) -> type[SummariseStage]:
+    """A summarising stage that first calls ``action`` for any batch holding an
+    article whose text contains ``when``."""
 
     def step(self, work):
-        if any("budget" in item.article.text for item in work):
-            raise RuntimeError("poisoned article")
-        return super().step(work)
+        if any(when in item.article.text for item in work):
+            action()
+        return SummariseStage.step(self, work)
+
+    return type(name, (SummariseStage,), {"step": step})
+
+
+def fail_with(error: Exception):
+    def raise_it():
+        raise error
+
+    return raise_it
+
+
+PoisonedSummarise = summariser_that(fail_with(RuntimeError("poisoned article")), "budget", "PoisonedSummarise")
+AlwaysCrashSummarise = summariser_that(lambda: os._exit(1), "nappes", "AlwaysCrashSummarise")
+MissingModelSummarise = summariser_that(
+    fail_with(ModelLoadError("summarization.model: not in this worker's model cache")), "nappes", "MissingModelSummarise"
+)
+SlowSummarise = summariser_that(lambda: time.sleep(120), "nappes", "SlowSummarise")
 
 
 def test_one_poisoned_article_is_recorded_and_the_rest_done(job_config, feed, tmp_path) -> None:
@@ -159,15 +177,6 @@ class CrashOnceSummarise(SummariseStage):
     def step(self, work):
         if not self.marker.exists():
             self.marker.write_text("crashed")
-            os._exit(1)
-        return super().step(work)
-
-
-class AlwaysCrashSummarise(SummariseStage):
-    """Kills its worker whenever a batch holds the article about water."""
-
-    def step(self, work):
-        if any("nappes" in item.article.text for item in work):
             os._exit(1)
         return super().step(work)
 
@@ -204,15 +213,6 @@ def test_an_input_that_cannot_be_read_is_recorded_by_the_driver(job_config, feed
     report = run_job(config, RunOptions())
     assert {r.key for r in report.results if r.status == "failed"} == {"binary.txt"}
     assert report.counts["done"] == 5
-
-
-class MissingModelSummarise(SummariseStage):
-    """A worker on which the summariser cannot load, for batches about water."""
-
-    def step(self, work):
-        if any("nappes" in item.article.text for item in work):
-            raise ModelLoadError("summarization.model: not in this worker's model cache")
-        return super().step(work)
 
 
 def test_a_stage_turns_errors_into_failed_articles_or_a_fatal_row(job_config, feed) -> None:
@@ -274,15 +274,6 @@ def test_a_stop_request_ends_a_ray_run_after_the_batch_in_hand_and_the_next_run_
     second = run_job(config, RunOptions())
     assert second.counts["done"] == 4 - first.counts["done"]
     assert second.counts["skipped"] == first.counts["done"] + 1  # and the English article
-
-
-class SlowSummarise(SummariseStage):
-    """Takes two minutes over the article about water."""
-
-    def step(self, work):
-        if any("nappes" in item.article.text for item in work):
-            time.sleep(120)
-        return super().step(work)
 
 
 def test_a_stop_does_not_wait_for_a_long_batch(job_config, feed, tmp_path) -> None:
