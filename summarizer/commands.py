@@ -18,7 +18,8 @@ from .errors import ConfigError, LockHeldError, ModelLoadError, OutputWriteError
 from .hub import fetch_models, revision_key
 from .models.loading import ModelSpec, from_pretrained, locate_model
 from .models.pool import configured_uses
-from .io.readers import require_input_paths
+from .io.files import printable, unicode_problem
+from .io.readers import reader_library_problems, require_input_paths
 from .io.reports import publish
 from .pipeline import RunOptions, run_job
 from .planning import make_plan
@@ -32,6 +33,8 @@ def _load(args: argparse.Namespace) -> JobConfig:
     config = load_config(args.config)
     inputs = getattr(args, "input", None)
     output_dir = getattr(args, "output_dir", None)
+    if output_dir is not None and unicode_problem(str(output_dir)):
+        raise UsageError(f"--output-dir {printable(str(output_dir))}: the path is not valid UTF-8; rename it")
     config = config.with_overrides(
         input_paths=[p.absolute() for p in inputs] if inputs else None,
         output_dir=output_dir.absolute() if output_dir else None,
@@ -122,7 +125,7 @@ def check_command(args: argparse.Namespace) -> int:
     _require_inputs(config, args)
     for warning in revision_warnings(config):
         logger.warning("%s", warning)
-    require_input_paths(config.inputs.paths)
+    require_input_paths(config.inputs.paths, config.inputs.extensions)
     plan = make_plan(config)
     print(f"config          {config.source}")
     print(f"fingerprint     {plan.fingerprint[:16]}")
@@ -135,7 +138,8 @@ def check_command(args: argparse.Namespace) -> int:
     print(f"outputs         {config.outputs.dir or 'next to each article'}")
     print(f"reports         {config.reports.dir or 'none'}")
     print(f"languages       {_describe_languages(config)}")
-    problems = []
+    problems = reader_library_problems()
+    print(f"readers         {'BROKEN: see below' if problems else 'text, Markdown, JSONL, HTML'}")
     for key, use in configured_uses(config):
         try:
             print(f"{key}\n                {_describe_local_model(use.spec)}")
@@ -228,7 +232,7 @@ def inspect_command(args: argparse.Namespace) -> int:
 
     _offline()
     config = load_config(args.config)
-    require_input_paths([args.file])
+    require_input_paths([args.file], config.inputs.extensions)
     if args.file.is_dir():
         raise UsageError(f"{args.file}: inspect takes one article file, not a folder")
     for line in inspect_file(config, args.file.absolute(), args.record_id):

@@ -37,6 +37,11 @@ class OutputWriteError(SummarizerError):
     """Results cannot be written (disk full, read-only, permissions); the run stops."""
 
 
+class OutputPathError(OutputWriteError):
+    """One output path cannot be written (a folder or a link in its place, a name
+    too long): only the article it belongs to fails; the run goes on."""
+
+
 class UsageError(SummarizerError):
     """The command line asks for something that cannot be done (exit 2)."""
 

@@ -77,7 +77,7 @@ def run_job(config: JobConfig, options: RunOptions | None = None, executor: Exec
         dry_run=options.dry_run,
         target_language=config.target_language,
     )
-    require_input_paths(config.inputs.paths)
+    require_input_paths(config.inputs.paths, config.inputs.extensions)
     lock = contextlib.nullcontext() if options.dry_run else RunLock(lock_folders(config))
     with lock:
         started = time.perf_counter()
@@ -88,6 +88,7 @@ def run_job(config: JobConfig, options: RunOptions | None = None, executor: Exec
             return report.finish()
         remove_stale_temp_files({location.folder for location in plan.locations.values()})
         writer = ResultWriter(config, plan, report)
+        writer.prune()
         for failure in plan.unwritable:
             logger.error("failed: %s: %s", failure.key, failure.error)
             report.results.append(failed_result(failure, plan.fingerprint))

@@ -16,7 +16,14 @@ from typing import Any, Union
 from ._version import __version__
 from .config import JobConfig, is_local_model
 from .io.readers import ReadLimits, discover, read_source
-from .io.writers import OutputLocation, output_location, read_json_object, read_jsonl_objects
+from .io.files import printable
+from .io.writers import (
+    OutputLocation,
+    output_location,
+    output_name_problem,
+    read_json_object,
+    read_jsonl_objects,
+)
 from .records import Article, ReadFailure, SourceFile
 from .text.language import LanguageDetector
 
@@ -121,6 +128,8 @@ class Plan:
     """For each JSONL source: its record keys in input order."""
     carried_records: dict[Path, dict[str, dict[str, Any]]] = field(default_factory=dict)
     """For each JSONL source: previous results still valid, by record key."""
+    pruned_records: dict[Path, int] = field(default_factory=dict)
+    """For each JSONL source whose results hold records no longer in it: how many."""
 
     @property
     def fingerprint(self) -> str:
@@ -158,6 +167,11 @@ def make_plan(config: JobConfig, *, force: bool = False, limit: int | None = Non
     new: list[WorkItem] = []
     for source in discover(config.inputs.paths, config.inputs.extensions):
         location = output_location(source, config.outputs.dir)
+        problem = output_name_problem(source, location)
+        if problem:
+            plan.found += 1
+            plan.unwritable.append(ReadFailure(printable(source.key), source, problem))
+            continue
         items = read_source(source, limits)
         plan.found += len(items)
         family = "results" if source.kind == "jsonl" else "files"
@@ -168,7 +182,7 @@ def make_plan(config: JobConfig, *, force: bool = False, limit: int | None = Non
             continue
         plan.locations[source.path] = location
         if source.kind == "jsonl":
-            new.extend(_plan_jsonl(plan, source, location, items, force))
+            new.extend(_plan_jsonl(plan, source, location, items, force, 10 * limits.max_file_bytes))
         else:
             new.extend(i for i in items if force or not _is_done(i, location, plan))
     todo = new if limit is None else new[:limit]
@@ -243,10 +257,20 @@ def _is_done(item: WorkItem, location: OutputLocation, plan: Plan) -> bool:
 
 
 def _plan_jsonl(
-    plan: Plan, source: SourceFile, location: OutputLocation, items: list[WorkItem], force: bool
+    plan: Plan,
+    source: SourceFile,
+    location: OutputLocation,
+    items: list[WorkItem],
+    force: bool,
+    max_results_bytes: int,
 ) -> list[WorkItem]:
-    previous = {r.get("id"): r for r in read_jsonl_objects(location.results) if r.get("id")}
+    previous = {
+        r.get("id"): r for r in read_jsonl_objects(location.results, max_results_bytes) if r.get("id")
+    }
     plan.jsonl_order[source.path] = [item.key for item in items]
+    gone = set(previous) - {item.record_id for item in items}
+    if gone:
+        plan.pruned_records[source.path] = len(gone)
     carried = plan.carried_records.setdefault(source.path, {})
     todo = []
     for item in items:

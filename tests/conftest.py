@@ -81,3 +81,16 @@ def job_config(tmp_path: Path, tiny_models: dict[str, Path], articles: Path) -> 
           generation: {{max_new_tokens: 12, min_new_tokens: 2}}
         """,
     )
+
+
+def _hypothesis_profiles() -> None:
+    """``ci`` (default): a small, quick search; ``HYPOTHESIS_PROFILE=long`` searches deeper."""
+    from hypothesis import HealthCheck, settings
+
+    common = {"deadline": 5000, "suppress_health_check": [HealthCheck.too_slow], "derandomize": False}
+    settings.register_profile("ci", max_examples=60, **common)
+    settings.register_profile("long", max_examples=2000, **common)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+_hypothesis_profiles()

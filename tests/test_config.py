@@ -161,6 +161,26 @@ def test_with_overrides(tmp_path: Path) -> None:
         ("runtime: {device: cpu\n", "invalid YAML"),
         ("!!python/object/apply:os.system ['echo hi']\n", "invalid YAML"),
         ("summarization: !!python/name:os.system {}\n", "no Python tags"),
+        ("runtime: {threads: 100000000}\n", "runtime.threads: must be at most"),
+        ("inputs: {max_file_mb: .inf}\n", "inputs.max_file_mb: must be a finite number"),
+        ("runtime: {time_budget_minutes: .inf}\n", "runtime.time_budget_minutes: must be a finite number"),
+        ("runtime: {time_budget_minutes: 1.0e+300}\n", "runtime.time_budget_minutes: must be at most 10080"),
+        ("inputs: {max_file_mb: 100000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000}\n", "inputs.max_file_mb: must be a finite number"),
+        ("languages: {min_confidence: 7}\n", "languages.min_confidence: must be greater than 0 and at most 1"),
+        ("quality: {untranslated_confidence: 1.5}\n", "quality.untranslated_confidence: must be greater than 0 and at most 1"),
+        ("quality: {length_ratio_min: 5, length_ratio_max: 2}\n", "quality.length_ratio_min: 5 is more than quality.length_ratio_max (2)"),
+        ("ray: {cpus_per_actor: 1.0e+9}\n", "ray.cpus_per_actor: must be at most 1024"),
+        ("translation:\n  generation: {num_beams: 100000}\n", "translation.generation.num_beams: must be at most 64"),
+        ("translation:\n  generation: {temperature: .nan}\n", "translation.generation.temperature: must be a finite number"),
+        ("runtime: {threads: 1}\nruntime: {device: cpu}\n", "line 2: invalid YAML (key 'runtime' is given twice)"),
+        ("runtime: {threads: 1, threads: 2}\n", "invalid YAML (key 'threads' is given twice)"),
+        ("language: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 64 levels deep"),
+        ("language:\n" + "".join(" " * i + "-\n" for i in range(1, 240)), "language: must be a non-empty string"),
+        ('inputs: {paths: ["a\\0b"]}\n', "inputs.paths[0]: must be a path without NUL bytes"),
+        ('inputs: {paths: ["\\ud800"]}\n', "inputs.paths[0]: must be a path without NUL bytes, in valid Unicode"),
+        ('language: "\\udc80"\n', "language: must be valid Unicode text"),
+        ("summarization: {model: " + "a" * 5000 + "}\n", "summarization.model: 'aaaa"),
+        ("translation: {model: ./" + "b" * 5000 + "}\n", "translation.model:"),
     ],
 )
 def test_config_errors_name_file_and_key(tmp_path: Path, yaml_text: str, expected: str) -> None:
@@ -171,6 +191,49 @@ def test_config_errors_name_file_and_key(tmp_path: Path, yaml_text: str, expecte
     assert message.startswith(str(path))
     assert expected in message
     assert "\n" not in message
+
+
+def alias_bomb(levels: int = 9) -> str:
+    """A YAML value of a few hundred bytes that expands to 10**(levels + 1) items."""
+    value = "&a0 [x, x, x, x, x, x, x, x, x, x]"
+    for level in range(1, levels + 1):
+        value = f"&a{level} [{value}, " + ", ".join([f"*a{level - 1}"] * 9) + "]"
+    return value
+
+
+@pytest.mark.parametrize(
+    ("where", "key"),
+    [
+        ("runtime: {threads: BOMB}", "runtime.threads"),
+        ("language: BOMB", "language"),
+        ("summarization: {model: BOMB}", "summarization.model"),
+        ("summarization: {generation: {num_beams: BOMB}}", "summarization.generation.num_beams"),
+        ("inputs: {paths: BOMB}", "inputs.paths[0]"),
+        ("cleaning: {drop_line_patterns: BOMB}", "cleaning.drop_line_patterns[0]"),
+    ],
+)
+def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path: Path, where: str, key: str) -> None:
+    import time
+
+    path = write_config(tmp_path / "bomb.yaml", where.replace("BOMB", alias_bomb()) + "\n")
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert time.monotonic() - started < 10  # minutes and gigabytes before the fix
+    message = str(caught.value)
+    assert message.startswith(f"{path}: {key}: ") and len(message) < 400
+
+
+def test_an_oversized_or_special_config_file_is_refused(tmp_path: Path) -> None:
+    import os
+
+    big = tmp_path / "big.yaml"
+    big.write_text("# padding\n" * 10_000, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"cannot read config file \(file is .* KB, over the size of a config file \(32 KB\)"):
+        load_config(big)
+    os.mkfifo(tmp_path / "fifo.yaml")
+    with pytest.raises(ConfigError, match=r"not a regular file \(a FIFO\)"):
+        load_config(tmp_path / "fifo.yaml")
 
 
 def test_source_is_not_a_yaml_key(tmp_path: Path) -> None:

@@ -81,10 +81,10 @@ def test_a_folder_full_of_junk(tmp_path: Path, tiny_models, capsys) -> None:
 
     reasons = {
         "empty": "file is empty",
-        "blank": "file is empty",
+        "blank": "file has no text (only whitespace)",
         "image": "NUL bytes",
         "nul": "NUL bytes",
-        "huge": "over the limit of 26.2 MB (inputs.max_file_mb): not read",
+        "huge": "file is 50.0 MB, over inputs.max_file_mb (25 MB): not read",
         "escape": "outside the input folder: not followed",
         "pipe": "not a regular file (a FIFO): not opened",
     }
@@ -121,3 +121,118 @@ def test_a_folder_full_of_junk(tmp_path: Path, tiny_models, capsys) -> None:
     # The next night: the good ones are skipped, the junk is reported again.
     assert main(["run", "-c", str(config)]) == 1
     assert "0 done, 8 skipped" in capsys.readouterr().err
+
+
+def tiny_config(tmp_path: Path, tiny_models, inputs: str = "inbox", extra: str = "") -> Path:
+    return write_config(
+        tmp_path / "job.yaml",
+        f"""\
+        inputs: {{paths: [{inputs}]}}
+        reports: {{dir: reports}}
+        runtime: {{device: cpu}}
+        summarization:
+          model: {tiny_models["summarizer"]}
+          generation: {{max_new_tokens: 6, min_new_tokens: 2}}
+        translation:
+          model: {tiny_models["translator"]}
+          generation: {{max_new_tokens: 6}}
+        {extra}""",
+    )
+
+
+def last_report(tmp_path: Path) -> dict:
+    return meta(sorted((tmp_path / "reports").glob("*/report.json"))[-1])
+
+
+def test_names_and_paths_that_cannot_be_written_fail_alone(tmp_path: Path, tiny_models, capsys) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "velo.txt").write_text(ARTICLE_VELO, encoding="utf-8")
+    long_name = "é" * 120 + ".txt"  # 244 bytes: its output names would pass 255
+    (inbox / long_name).write_text(ARTICLE_VELO, encoding="utf-8")
+    with open(os.path.join(os.fsencode(inbox), b"caf\xe9.txt"), "wb") as handle:
+        handle.write(ARTICLE_EAU.encode("cp1252"))
+    (inbox / "blocked.txt").write_text(ARTICLE_EAU, encoding="utf-8")
+    (inbox / "blocked.summary.en.txt").mkdir()  # a folder where an output goes
+    os.mkfifo(inbox / "piped.meta.json")  # reading it back must not block the night
+    (inbox / "piped.txt").write_text(ARTICLE_EAU, encoding="utf-8")
+    config = tiny_config(tmp_path, tiny_models)
+    assert main(["run", "-c", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert meta(inbox / "velo.meta.json")["status"] == "ok"
+    errors = {a["key"]: a.get("error", "") for a in last_report(tmp_path)["articles"]}
+    assert "its name is too long" in errors[long_name]
+    assert "its name is not valid UTF-8; rename it" in errors["caf\\xe9.txt"]
+    assert "its outputs cannot be written" in errors["blocked.txt"] and "Is a directory" in errors["blocked.txt"]
+    assert errors["piped.txt"] == ""  # done: the FIFO was replaced by its meta file
+    assert meta(inbox / "piped.meta.json")["status"] == "ok"
+    assert not [p for p in inbox.iterdir() if p.name.startswith("é") and p.name != long_name]
+
+
+def test_an_output_folder_symlinked_elsewhere_is_not_followed(tmp_path: Path, tiny_models) -> None:
+    (tmp_path / "inbox" / "day").mkdir(parents=True)
+    (tmp_path / "inbox" / "day" / "velo.txt").write_text(ARTICLE_VELO, encoding="utf-8")
+    (tmp_path / "inbox" / "eau.md").write_text(ARTICLE_EAU, encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "day").symlink_to(elsewhere)
+    config = tiny_config(tmp_path, tiny_models, extra="outputs: {dir: out}\n")
+    assert main(["run", "-c", str(config)]) == 1
+    assert list(elsewhere.iterdir()) == []
+    assert meta(tmp_path / "out" / "eau.meta.json")["status"] == "ok"
+    errors = {a["key"]: a.get("error", "") for a in last_report(tmp_path)["articles"]}
+    assert "it is a symbolic link or not a folder" in errors["day/velo.txt"]
+
+
+def test_a_record_removed_from_a_feed_is_removed_from_its_results(tmp_path: Path, tiny_models) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    records = [
+        {"id": "a", "title": "Grève jeudi", "text": "Les syndicats appellent à la grève jeudi prochain."},
+        {"id": "b", "title": "Budget", "text": "Le conseil municipal a voté le budget mardi soir."},
+    ]
+    feed = inbox / "feed.jsonl"
+    feed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    config = tiny_config(tmp_path, tiny_models)
+    assert main(["run", "-c", str(config)]) == 0
+    results = inbox / "feed.results.jsonl"
+    assert [json.loads(line)["id"] for line in results.read_text(encoding="utf-8").splitlines()] == ["a", "b"]
+    feed.write_text(json.dumps(records[1], ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(["run", "-c", str(config)]) == 0
+    assert [json.loads(line)["id"] for line in results.read_text(encoding="utf-8").splitlines()] == ["b"]
+    assert last_report(tmp_path)["counts"]["skipped"] == 1
+
+
+def _break_the_html_extractor(monkeypatch) -> None:
+    """What a plain install without lxml_html_clean looks like to trafilatura."""
+    import sys
+
+    for name in list(sys.modules):
+        if name.split(".")[0] in ("trafilatura", "justext", "lxml_html_clean") or name == "lxml.html.clean":
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "lxml_html_clean", None)
+
+
+PAGE = (
+    "<html><head><title>Grève à la SNCF</title></head><body><article>"
+    "<p>Les syndicats de la SNCF appellent à une nouvelle journée de grève jeudi prochain, "
+    "contre la réforme présentée par le gouvernement en janvier.</p></article></body></html>"
+)
+
+
+def test_a_broken_html_extractor_fails_the_pages_not_the_night(tmp_path: Path, tiny_models, monkeypatch, capsys) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "velo.txt").write_text(ARTICLE_VELO, encoding="utf-8")
+    (inbox / "page.html").write_text(PAGE, encoding="utf-8")
+    config = tiny_config(tmp_path, tiny_models)
+    _break_the_html_extractor(monkeypatch)
+    assert main(["check", "-c", str(config)]) == 78
+    err = capsys.readouterr().err
+    assert "cannot read HTML pages: a library is missing" in err and "reinstall summarizer" in err
+    assert main(["run", "-c", str(config)]) == 1
+    assert meta(inbox / "velo.meta.json")["status"] == "ok"
+    assert "cannot read HTML pages: a library is missing" in meta(inbox / "page.meta.json")["error"]
+    assert "Traceback" not in capsys.readouterr().err

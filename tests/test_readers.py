@@ -50,7 +50,7 @@ def test_encodings_and_line_ends(tmp_path: Path, raw: bytes) -> None:
     ("raw", "reason"),
     [
         (b"", "file is empty"),
-        (b"  \n\t\n", "file is empty"),
+        (b"  \n\t\n", "file has no text (only whitespace)"),
         (b"Titre\x00\x01\x02", "NUL bytes"),
         (b"Titre\n\x81\x8d\x8f", "neither UTF-8 nor Windows-1252"),
         (bytes(range(1, 32)) * 20 + b"\xe9", "looks like binary data"),
@@ -98,7 +98,7 @@ def test_size_limits(tmp_path: Path) -> None:
     (source,) = discover([big], [".txt"])
     (failure,) = read_source(source, ReadLimits(max_file_bytes=1024 * 1024))
     assert isinstance(failure, ReadFailure)
-    assert "file is 3.1 MB, over the limit of 1.0 MB (inputs.max_file_mb): not read" in failure.error
+    assert "file is 3.0 MB, over inputs.max_file_mb (1 MB): not read" in failure.error
     long = tmp_path / "long.txt"
     long.write_text("Titre\n" + "mot " * 100, encoding="utf-8")
     (source,) = discover([long], [".txt"])
@@ -262,3 +262,74 @@ def test_output_files_named_directly_are_skipped(tmp_path: Path) -> None:
     (tmp_path / "a.summary.fr.txt").write_text("S", encoding="utf-8")
     found = discover([tmp_path / "a.txt", tmp_path / "a.summary.fr.txt"], [".txt"])
     assert [s.key for s in found] == ["a.txt"]
+
+
+def read_jsonl_line(tmp_path: Path, line: str) -> Article | ReadFailure:
+    path = tmp_path / "feed.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+    (item,) = read_source(discover([path], [".jsonl"])[0])
+    return item
+
+
+def test_a_jsonl_record_nested_1000_deep_fails_alone(tmp_path: Path) -> None:
+    deep = "[" * 1000 + "]" * 1000
+    failure = read_jsonl_line(tmp_path, '{"id": "d", "text": "x", "m": ' + deep + "}")
+    assert isinstance(failure, ReadFailure)
+    assert failure.error == "line 1: invalid JSON (nested deeper than 32 levels)"
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        '{"id": "s", "text": "avant \\ud800 après"}',
+        '{"id": "s", "text": "x", "title": "\\udfff"}',
+        '{"id": "s", "text": "x", "meta": {"auteur": ["\\ud83d"]}}',
+        '{"id": "s", "text": "x", "\\ud800": 1}',
+        '{"id": "\\ud800", "text": "x"}',
+    ],
+    ids=["text", "title", "metadata", "key", "id"],
+)
+def test_a_jsonl_record_with_a_lone_surrogate_fails_alone(tmp_path: Path, record: str) -> None:
+    failure = read_jsonl_line(tmp_path, record)
+    assert isinstance(failure, ReadFailure)
+    assert "lone surrogate that is not valid Unicode" in failure.error
+    assert read_jsonl_line(tmp_path, '{"id": "ok", "text": "\\ud83d\\ude00 paire valide"}').text == "😀 paire valide"
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e999", "Infinity", "NaN"])
+def test_numbers_json_cannot_store_fail_the_record(tmp_path: Path, number: str) -> None:
+    failure = read_jsonl_line(tmp_path, '{"id": "n", "text": "x", "score": ' + number + "}")
+    assert isinstance(failure, ReadFailure)
+    assert "invalid JSON" in failure.error
+
+
+def test_the_size_limit_is_stated_in_the_configured_unit(tmp_path: Path) -> None:
+    from summarizer.config import JobConfig
+    from summarizer.planning import read_limits
+
+    path = tmp_path / "huge.txt"
+    with path.open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)
+    (failure,) = read_source(discover([path], [".txt"])[0], read_limits(JobConfig()))
+    assert failure.error == "file is 50.0 MB, over inputs.max_file_mb (25 MB): not read"
+
+
+def test_input_paths_are_checked_before_anything_happens(tmp_path: Path) -> None:
+    from summarizer.io.readers import require_input_paths
+
+    (tmp_path / "passwd").write_text("root:x:0:0\n", encoding="utf-8")
+    with pytest.raises(InputPathError, match="passwd: not an article file"):
+        require_input_paths([tmp_path, tmp_path / "passwd"], [".txt"])
+    with pytest.raises(InputPathError, match="not valid UTF-8"):
+        require_input_paths([Path(os.fsdecode(b"/tmp/caf\xe9"))], [".txt"])
+    require_input_paths([tmp_path], [".txt"])
+
+
+def test_a_file_name_that_is_not_utf8_is_listed_with_a_printable_key(tmp_path: Path) -> None:
+    from summarizer.io.files import printable
+
+    os.mkdir(tmp_path / "in")
+    with open(os.path.join(os.fsencode(tmp_path / "in"), b"caf\xe9.txt"), "wb") as handle:
+        handle.write(b"Titre\nCorps.")
+    (source,) = discover([tmp_path / "in"], [".txt"])
+    assert printable(source.key) == "caf\\xe9.txt"

@@ -42,6 +42,19 @@ GENERATION_KEYS: dict[str, type] = {
     "top_p": float,
 }
 
+#: Largest value accepted for each numeric generation setting.
+GENERATION_MAXIMA: dict[str, float] = {
+    "num_beams": 64,
+    "max_new_tokens": 65_536,
+    "min_new_tokens": 65_536,
+    "no_repeat_ngram_size": 100,
+    "encoder_no_repeat_ngram_size": 100,
+    "length_penalty": 100,
+    "repetition_penalty": 100,
+    "temperature": 100,
+    "top_k": 1_000_000,
+}
+
 
 #: Settings for the retry of a flagged translation segment.
 DEFAULT_RETRY_GENERATION: dict[str, Any] = {

@@ -10,6 +10,8 @@ name -> type for free-form settings such as generation overrides).
 from __future__ import annotations
 
 import difflib
+import math
+import os
 import re
 import types
 import typing
@@ -21,12 +23,36 @@ from typing import Any, Literal, Union
 import yaml
 
 from ..errors import ConfigError
+from ..io.files import printable, read_regular_file, unicode_problem
+from .defaults import GENERATION_MAXIMA
 from .sections import JobConfig, is_local_model
+
+#: A job config is a few kilobytes; the limit keeps loading under a second
+#: (PyYAML reads about 60 KB per second at worst).
+MAX_CONFIG_BYTES = 32 * 1024
+#: Deepest ``[``/``{`` nesting accepted: a config needs 3; PyYAML slows down
+#: quadratically with it.
+MAX_FLOW_DEPTH = 64
+_SHOWN_CHARS = 80
 
 
 def kind_of(value: Any) -> str:
     """How a YAML value is described in messages."""
     return {dict: "a mapping", list: "a list", str: "a string"}.get(type(value), type(value).__name__)
+
+
+def shown(value: Any) -> str:
+    """A value as quoted in messages: short, and never expanded (a YAML alias bomb
+    is a small document whose lists, printed, would fill the memory)."""
+    if isinstance(value, (dict, list, tuple, set)):
+        return kind_of(value)
+    text = printable(repr(value))
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
+
+
+def _key_text(key: Any) -> str:
+    text = printable(str(key))
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
 
 
 class StrictLoader:
@@ -47,7 +73,7 @@ class StrictLoader:
         hints = typing.get_type_hints(cls)
         values: dict[str, Any] = {}
         for key, value in data.items():
-            name = f"{prefix}{key}"
+            name = f"{prefix}{_key_text(key)}"
             if key in self.forbidden:
                 raise self.fail(name, self.forbidden[key])
             if key not in known:
@@ -64,7 +90,7 @@ class StrictLoader:
             check = known[key].metadata.get("check")
             problem = check(converted) if check else None
             if problem:
-                raise self.fail(name, f"{problem} (got {value!r})")
+                raise self.fail(name, f"{problem} (got {shown(value)})")
             values[key] = converted
         missing = [
             f.name
@@ -87,7 +113,7 @@ class StrictLoader:
         if origin is Literal:
             if value not in args:
                 choices = ", ".join(repr(a) for a in args)
-                raise self.fail(key, f"must be one of {choices} (got {value!r})")
+                raise self.fail(key, f"must be one of {choices} (got {shown(value)})")
             return value
         if origin is tuple:
             if isinstance(value, str):
@@ -97,23 +123,32 @@ class StrictLoader:
             return tuple(self.convert(v, args[0], f"{key}[{i}]") for i, v in enumerate(value))
         if hint is Path:
             if not isinstance(value, str) or not value.strip():
-                raise self.fail(key, f"must be a path string (got {value!r})")
-            return (self.base / Path(value).expanduser()).resolve()
+                raise self.fail(key, f"must be a path string (got {shown(value)})")
+            return self.resolve_path(value, key)
         return _scalar(value, hint, lambda msg: self.fail(key, msg))
+
+    def resolve_path(self, value: str, key: str) -> Path:
+        """``value`` as an absolute path, relative to the config's folder."""
+        if "\0" in value or unicode_problem(value):
+            raise self.fail(key, f"must be a path without NUL bytes, in valid Unicode (got {shown(value)})")
+        try:
+            return (self.base / Path(value).expanduser()).resolve()
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise self.fail(key, f"is not a usable path ({exc}) (got {shown(value)})") from None
 
     def model(self, value: Any, key: str) -> str:
         if not isinstance(value, str) or not value.strip():
-            raise self.fail(key, f"must be a hub id like 'org/name' or a local folder (got {value!r})")
+            raise self.fail(key, f"must be a hub id like 'org/name' or a local folder (got {shown(value)})")
         value = value.strip()
         looks_local = value.startswith(("/", "./", "../", "~")) or value in (".", "..")
-        candidate = (self.base / Path(value).expanduser()).resolve()
-        if looks_local or candidate.is_dir():
-            if not candidate.is_dir():
+        candidate = self.resolve_path(value, key)
+        if looks_local or os.path.isdir(candidate):
+            if not os.path.isdir(candidate):
                 raise self.fail(key, f"local model folder {candidate} does not exist")
             return str(candidate)
-        if not re.fullmatch(r"[\w.-]+(?:/[\w.-]+)?", value):
+        if len(value) > 96 or not re.fullmatch(r"[\w.-]+(?:/[\w.-]+)?", value, re.ASCII):
             raise self.fail(
-                key, f"{value!r} is neither a hub id like 'org/name' nor an existing local folder"
+                key, f"{shown(value)} is neither a hub id like 'org/name' nor an existing local folder"
             )
         return value
 
@@ -146,28 +181,43 @@ class StrictLoader:
             kind = schema[name]
             settings[name] = _scalar(setting, kind, lambda msg, n=name: self.fail(f"{key}.{n}", msg))
             if kind in (int, float) and settings[name] < 0:
-                raise self.fail(f"{key}.{name}", f"must be 0 or more (got {setting!r})")
+                raise self.fail(f"{key}.{name}", f"must be 0 or more (got {shown(setting)})")
+            if kind in (int, float) and settings[name] > GENERATION_MAXIMA.get(name, math.inf):
+                raise self.fail(f"{key}.{name}", f"must be at most {GENERATION_MAXIMA[name]:g} (got {shown(setting)})")
         return settings
 
 
 def _scalar(value: Any, kind: type, fail: Any) -> Any:
     if kind is bool:
         if not isinstance(value, bool):
-            raise fail(f"must be true or false (got {value!r})")
+            raise fail(f"must be true or false (got {shown(value)})")
         return value
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise fail(f"must be a whole number (got {value!r})")
+            raise fail(f"must be a whole number (got {shown(value)})")
         return value
     if kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-            raise fail(f"must be a number (got {value!r})")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise fail(f"must be a number (got {shown(value)})")
+        if isinstance(value, int):
+            value = _int_as_float(value, fail)
+        if not math.isfinite(value):
+            raise fail(f"must be a finite number (got {shown(value)})")
         return float(value)
     if kind is str:
         if not isinstance(value, str) or not value:
-            raise fail(f"must be a non-empty string (got {value!r})")
+            raise fail(f"must be a non-empty string (got {shown(value)})")
+        if unicode_problem(value):
+            raise fail(f"must be valid Unicode text (got {shown(value)})")
         return value
     raise TypeError(f"unsupported config type {kind}")  # a bug in this module
+
+
+def _int_as_float(value: int, fail: Any) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        raise fail(f"must be a finite number (got {shown(value)})") from None
 
 
 def _unknown_key_message(key: str, known: Any) -> str:
@@ -183,28 +233,73 @@ FORBIDDEN_KEYS = {
 }
 
 
-def load_config(path: str | Path) -> JobConfig:
-    """Read, validate and return the job configuration in ``path``.
+class _YamlLoader(yaml.SafeLoader):
+    """``yaml.safe_load``'s loader, refusing a key given twice in one mapping (the
+    second would silently replace the first)."""
 
-    Raises ConfigError (naming the file and key) for unreadable files, invalid
-    YAML, Python tags, unknown keys, wrong types and impossible values.
-    """
-    path = Path(path)
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:  # unhashable: the base class says so
+                continue
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {_key_text(key)!r} is given twice", key_node.start_mark
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
+def _read_text(path: Path) -> str:
+    if unicode_problem(str(path)):
+        raise ConfigError(f"{printable(str(path))}: the config path is not valid UTF-8; rename it")
+    if not os.path.lexists(path):
+        raise ConfigError(f"{path}: config file not found")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+        return read_regular_file(path, MAX_CONFIG_BYTES, "the size of a config file").decode("utf-8")
+    except ValueError as exc:  # UnicodeDecodeError too
         raise ConfigError(f"{path}: cannot read config file ({exc})") from None
+
+
+def _flow_depth(text: str) -> int:
+    """Deepest nesting of ``[`` and ``{`` (brackets in quoted strings count too: a
+    config has no reason to hold dozens of unbalanced ones)."""
+    depth = deepest = 0
+    for match in re.finditer(r"[\[\]{}]", text):
+        depth = depth + 1 if match.group() in "[{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _parse_yaml(path: Path, text: str) -> Any:
+    if _flow_depth(text) > MAX_FLOW_DEPTH:
+        raise ConfigError(f"{path}: invalid YAML (nested more than {MAX_FLOW_DEPTH} levels deep)")
     try:
-        data = yaml.safe_load(text)
+        return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(
-            f"{path}:{where}: invalid YAML ({problem}); only plain YAML is accepted, no Python tags"
-        ) from None
+        hint = "; only plain YAML is accepted, no Python tags" if "tag" in problem else ""
+        raise ConfigError(f"{path}:{where}: invalid YAML ({_key_text(problem)}){hint}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid YAML (nested too deeply)") from None
+
+
+def load_config(path: str | Path) -> JobConfig:
+    """Read, validate and return the job configuration in ``path``.
+
+    Raises ConfigError (naming the file and key) for unreadable or oversized
+    files, invalid YAML, Python tags, duplicate keys, unknown keys, wrong types
+    and impossible values, quickly whatever the document holds.
+    """
+    path = Path(path)
+    data = _parse_yaml(path, _read_text(path))
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -261,6 +356,12 @@ def _check_consistency(config: JobConfig, path: Path, raw: dict[str, Any]) -> No
         for where, gen in generations.items():
             _check_generation(path, where, gen)
     _check_generation(path, "quality.retry_generation", config.quality.retry_generation)
+    quality = config.quality
+    if quality.length_ratio_min > quality.length_ratio_max:
+        raise ConfigError(
+            f"{path}: quality.length_ratio_min: {quality.length_ratio_min:g} is more than "
+            f"quality.length_ratio_max ({quality.length_ratio_max:g}); no translation could pass"
+        )
     tr = config.translation
     if tr.target is not None and "target_language" in raw.get("translation", {}):
         raise ConfigError(

@@ -11,7 +11,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from .checks import at_most as _at_most
+from .checks import at_most_cpus as _at_most_cpus
 from .checks import check as _check
+from .checks import fraction as _fraction
 from .checks import not_negative as _not_negative
 from .checks import positive as _positive
 from .cluster import RayConfig
@@ -55,10 +58,10 @@ class InputsConfig:
     ``.jsonl``: one article per line; ``.html``/``.htm``: main text extracted).
     Other files are ignored."""
 
-    max_file_mb: float = field(default=25.0, metadata=_check(_positive))
+    max_file_mb: float = field(default=25.0, metadata=_check(_positive, _at_most(1024)))
     """Larger input files are refused (recorded as failed) without being read."""
 
-    max_article_chars: int = field(default=200_000, metadata=_check(_positive))
+    max_article_chars: int = field(default=200_000, metadata=_check(_positive, _at_most(10_000_000)))
     """Longer articles are refused (recorded as failed): about 50,000 tokens."""
 
 
@@ -78,7 +81,7 @@ class ReportsConfig:
     dir: Path | None = None
     """Folder for each run's ``report.json`` and the daily digests; empty: none written."""
 
-    keep_runs: int = field(default=90, metadata=_check(_positive))
+    keep_runs: int = field(default=90, metadata=_check(_positive, _at_most(100_000)))
     """Run folders kept under ``dir``; older ones are deleted."""
 
     prometheus_file: Path | None = None
@@ -104,8 +107,8 @@ class RuntimeConfig:
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     """``auto``: float32 on CPU, bfloat16 on CUDA where supported (else float16)."""
 
-    threads: int | None = field(default=None, metadata=_check(_positive))
-    """Torch CPU threads; empty keeps torch's default (one per core)."""
+    threads: int | None = field(default=None, metadata=_check(_positive, _at_most_cpus))
+    """Torch CPU threads, at most the machine's cores; empty keeps torch's default (one per core)."""
 
     engine: Literal["transformers", "ctranslate2"] = "transformers"
     """``ctranslate2`` converts each model once (cached next to the model cache)
@@ -120,23 +123,23 @@ class RuntimeConfig:
     """Attention implementation; ``auto`` is ``sdpa`` (PyTorch's fused attention),
     which measured 5x faster than ``eager`` on CPU for padded batches."""
 
-    batch_tokens: int | None = field(default=None, metadata=_check(_positive))
+    batch_tokens: int | None = field(default=None, metadata=_check(_positive, _at_most(1_048_576)))
     """Budget of padded input tokens per batch (batch size x longest input x
     beams); empty: 4096 on CPU (8192 with CTranslate2), 32768 on CUDA."""
 
-    max_batch_size: int = field(default=64, metadata=_check(_positive))
+    max_batch_size: int = field(default=64, metadata=_check(_positive, _at_most(4096)))
     """Upper bound on the number of sequences (inputs x beams) in one batch."""
 
-    wave_articles: int = field(default=64, metadata=_check(_not_negative))
+    wave_articles: int = field(default=64, metadata=_check(_not_negative, _at_most(1_000_000)))
     """Articles processed together before their files are written. All segments
     of a wave share one length-sorted queue per model; finished waves are kept
     if the run is stopped. 0 puts the whole run in one wave."""
 
-    max_models_in_memory: int = field(default=2, metadata=_check(_positive))
+    max_models_in_memory: int = field(default=2, metadata=_check(_positive, _at_most(64)))
     """Models held in memory at once; articles are grouped by model so each is
     loaded once per run (2 = a summariser and a translator)."""
 
-    time_budget_minutes: float | None = field(default=360.0, metadata=_check(_positive))
+    time_budget_minutes: float | None = field(default=360.0, metadata=_check(_positive, _at_most(10_080)))
     """After this long the run stops cleanly, like on SIGTERM (exit 75), keeping
     what is finished and leaving the rest for the next run; empty: no limit."""
 
@@ -162,8 +165,8 @@ class LanguagesConfig:
     force: str | None = field(default=None, metadata=_check(_language_code))
     """Treat every article as this language instead of detecting it."""
 
-    min_confidence: float = field(default=0.5, metadata=_check(_positive))
-    """Detections less sure than this (0-1) are not trusted: the article is taken
+    min_confidence: float = field(default=0.5, metadata=_check(_fraction))
+    """Detections less sure than this (in (0, 1]) are not trusted: the article is taken
     to be in the job's ``language`` and gets the ``language_uncertain`` flag."""
 
 
@@ -171,29 +174,29 @@ class LanguagesConfig:
 class QualityConfig:
     """Checks on every generated text; what they find becomes flags, never silence."""
 
-    repetition_ngram: int = field(default=3, metadata=_check(_positive))
+    repetition_ngram: int = field(default=3, metadata=_check(_positive, _at_most(20)))
     """Word n-gram size for the repetition check."""
 
-    repetition_max_count: int = field(default=4, metadata=_check(_positive))
+    repetition_max_count: int = field(default=4, metadata=_check(_positive, _at_most(10_000)))
     """An n-gram seen more often than this in one output is a repetition loop."""
 
-    min_distinct_ratio: float = field(default=0.5, metadata=_check(_positive))
+    min_distinct_ratio: float = field(default=0.5, metadata=_check(_fraction))
     """Outputs of 16 words or more whose distinct n-grams are fewer than this
     share of all their n-grams are repetitive."""
 
-    max_char_run: int = field(default=12, metadata=_check(_positive))
+    max_char_run: int = field(default=12, metadata=_check(_positive, _at_most(10_000)))
     """The same character repeated more than this many times is a loop too."""
 
-    length_ratio_min: float = field(default=0.3, metadata=_check(_positive))
+    length_ratio_min: float = field(default=0.3, metadata=_check(_positive, _at_most(100)))
     """A translated segment shorter than this x its source (in characters) is flagged."""
 
-    length_ratio_max: float = field(default=3.0, metadata=_check(_positive))
+    length_ratio_max: float = field(default=3.0, metadata=_check(_positive, _at_most(100)))
     """A translated segment longer than this x its source is flagged."""
 
-    length_ratio_min_chars: int = field(default=20, metadata=_check(_not_negative))
+    length_ratio_min_chars: int = field(default=20, metadata=_check(_not_negative, _at_most(1_000_000)))
     """Sources shorter than this are not length-checked (ratios are noisy)."""
 
-    untranslated_confidence: float = field(default=0.9, metadata=_check(_positive))
+    untranslated_confidence: float = field(default=0.9, metadata=_check(_fraction))
     """A translation detected as its source language at least this surely is ``untranslated``."""
 
     retry: bool = True
@@ -268,7 +271,7 @@ class SummarizationConfig(_ModelSection):
     """The summarisation models and how they are used. ``models`` may have a
     ``default`` entry for languages without their own model."""
 
-    max_input_tokens: int | None = field(default=None, metadata=_check(_positive))
+    max_input_tokens: int | None = field(default=None, metadata=_check(_positive, _at_most(1_000_000)))
     """Longest input given to the model, in its tokens; empty uses the model's
     own limit (its position embeddings or tokenizer maximum, else 512)."""
 
@@ -288,19 +291,19 @@ class TranslationConfig(_ModelSection):
     target_language: str = field(default="en", metadata=_check(_language_code))
     """The older name of ``target``."""
 
-    max_input_tokens: int = field(default=256, metadata=_check(_positive))
+    max_input_tokens: int = field(default=256, metadata=_check(_positive, _at_most(1_000_000)))
     """Hard limit per model input: a longer sentence is split at clause
     punctuation, then at word or character boundaries. Never truncated."""
 
-    pack_tokens: int = field(default=64, metadata=_check(_positive))
+    pack_tokens: int = field(default=64, metadata=_check(_positive, _at_most(1_000_000)))
     """Consecutive short sentences of a paragraph are packed into one input up
     to this many tokens (sentence-level models translate best this way)."""
 
-    max_new_tokens_factor: float = field(default=1.5, metadata=_check(_positive))
+    max_new_tokens_factor: float = field(default=1.5, metadata=_check(_positive, _at_most(100)))
     """When ``generation.max_new_tokens`` is not set, outputs are capped at
     factor x input tokens + margin, so a degenerate loop stops early."""
 
-    max_new_tokens_margin: int = field(default=16, metadata=_check(_not_negative))
+    max_new_tokens_margin: int = field(default=16, metadata=_check(_not_negative, _at_most(100_000)))
     """See ``max_new_tokens_factor``."""
 
     def __post_init__(self) -> None:

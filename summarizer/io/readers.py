@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import re
-import stat
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -20,6 +19,7 @@ from typing import Any, Iterable, Iterator
 
 from ..errors import SummarizerError
 from ..records import Article, ReadFailure, SourceFile
+from .files import parse_json, printable, read_regular_file, unicode_problem
 from .writers import is_output_file
 
 logger = logging.getLogger(__name__)
@@ -31,14 +31,29 @@ _MIN_HTML_PARAGRAPH_WORDS = 8
 
 
 class InputPathError(SummarizerError):
-    """An input path given in the config or on the command line does not exist."""
+    """An input path given in the config or on the command line cannot be read as input:
+    it does not exist, is not valid UTF-8, or is a file of a kind the job does not read."""
 
 
-def require_input_paths(paths: Iterable[Path]) -> None:
-    """InputPathError for the first of ``paths`` that does not exist."""
+def _check_input_path(path: Path, wanted: set[str]) -> None:
+    problem = unicode_problem(str(path))
+    if problem:
+        raise InputPathError(f"{printable(str(path))}: the path is not valid UTF-8; rename it")
+    if not os.path.exists(path):
+        raise InputPathError(f"{path}: input path does not exist")
+    if not os.path.isdir(path) and path.suffix.lower() not in wanted:
+        raise InputPathError(
+            f"{path}: not an article file (expected a folder or one of {', '.join(sorted(wanted))})"
+        )
+
+
+def require_input_paths(paths: Iterable[Path], extensions: Iterable[str]) -> None:
+    """InputPathError for the first of ``paths`` that cannot be an input (see InputPathError).
+
+    Runs before anything is created, so a bad argument leaves no trace."""
+    wanted = {ext.lower() for ext in extensions}
     for path in paths:
-        if not Path(path).exists():
-            raise InputPathError(f"{path}: input path does not exist")
+        _check_input_path(Path(path), wanted)
 
 
 def discover(paths: Iterable[Path], extensions: Iterable[str]) -> list[SourceFile]:
@@ -48,25 +63,21 @@ def discover(paths: Iterable[Path], extensions: Iterable[str]) -> list[SourceFil
     files and folders (name starting with ".") and this job's own output files
     are skipped, also when named directly. A file given directly is taken if its
     extension is known. A file reached twice (overlapping inputs) is kept once.
+    InputPathError as ``require_input_paths``.
     """
     wanted = {ext.lower() for ext in extensions}
     found: dict[str, SourceFile] = {}
     for path in paths:
         path = Path(path)
-        if path.is_dir():
+        _check_input_path(path, wanted)
+        if os.path.isdir(path):
             candidates = list(_walk(path.resolve(), wanted))
-        elif path.exists():
-            if path.suffix.lower() not in wanted:
-                raise InputPathError(
-                    f"{path}: not an article file (expected one of {', '.join(sorted(wanted))})"
-                )
+        else:
             if is_output_file(path.name):
                 logger.info("skipping %s: it is one of summarizer's own output files", path)
                 continue
             path = Path(os.path.realpath(path.parent)) / path.name
             candidates = [_source(path, path.parent)]
-        else:
-            raise InputPathError(f"{path}: input path does not exist")
         for source in candidates:
             found.setdefault(str(source.path), source)
     return _unique_keys(list(found.values()))
@@ -117,7 +128,7 @@ def read_source(source: SourceFile, limits: ReadLimits = ReadLimits()) -> list[A
     """
     key = source.key
     try:
-        data = _read_regular_file(source, limits.max_file_bytes)
+        data = _read_input_file(source, limits)
     except ValueError as exc:
         return [ReadFailure(key, source, str(exc))]
     if source.kind == "jsonl":
@@ -127,49 +138,13 @@ def read_source(source: SourceFile, limits: ReadLimits = ReadLimits()) -> list[A
     return [_read_text_article(source, data, limits)]
 
 
-def _read_regular_file(source: SourceFile, max_bytes: int) -> bytes:
+def _read_input_file(source: SourceFile, limits: ReadLimits) -> bytes:
     path = source.path
-    try:
-        if path.is_symlink():
-            target = Path(os.path.realpath(path))
-            if not target.is_relative_to(source.root):
-                raise ValueError(
-                    f"symbolic link to {target}, outside the input folder: not followed"
-                )
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except FileNotFoundError:
-        raise ValueError("file disappeared or is a broken symbolic link") from None
-    except OSError as exc:
-        raise ValueError(f"cannot open file: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError(f"not a regular file ({_file_kind(info.st_mode)}): not opened")
-        if info.st_size > max_bytes:
-            raise ValueError(
-                f"file is {info.st_size / 1e6:.1f} MB, over the limit of {max_bytes / 1e6:.1f} MB "
-                "(inputs.max_file_mb): not read"
-            )
-        try:
-            data = handle.read(max_bytes + 1)
-        except OSError as exc:
-            raise ValueError(f"cannot read file: {exc.strerror or exc}") from None
-    if len(data) > max_bytes:
-        raise ValueError(f"file grew past the limit of {max_bytes / 1e6:.1f} MB while read")
-    return data
-
-
-def _file_kind(mode: int) -> str:
-    for test, name in (
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISDIR, "a folder"),
-    ):
-        if test(mode):
-            return name
-    return "special file"
+    if path.is_symlink():
+        target = Path(os.path.realpath(path))
+        if not target.is_relative_to(source.root):
+            raise ValueError(f"symbolic link to {target}, outside the input folder: not followed")
+    return read_regular_file(path, limits.max_file_bytes, "inputs.max_file_mb")
 
 
 _BINARY_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
@@ -216,7 +191,8 @@ def _read_text_article(source: SourceFile, data: bytes, limits: ReadLimits) -> A
     if len(text) > limits.max_article_chars:
         return ReadFailure(key, source, _too_long(len(text), limits), digest)
     if not text.strip():
-        return ReadFailure(key, source, "file is empty", digest)
+        reason = "file is empty" if not data else "file has no text (only whitespace)"
+        return ReadFailure(key, source, reason, digest)
     flags = ("encoding_fallback",) if encoding == "cp1252" else ()
     return Article(
         key=key, source=source, title=None, text=text, input_sha256=digest,
@@ -231,10 +207,12 @@ def _read_html_article(source: SourceFile, data: bytes, limits: ReadLimits) -> A
     paragraphs stay one per line. Title, date and canonical URL come from the
     page's metadata; the extractor and its version are recorded.
     """
-    import trafilatura
-
     key = source.key
     digest = hashlib.sha256(data).hexdigest()
+    try:
+        import trafilatura
+    except ImportError as exc:
+        return ReadFailure(key, source, html_reader_unavailable(exc), digest)
     try:
         document = trafilatura.bare_extraction(
             data,
@@ -243,6 +221,8 @@ def _read_html_article(source: SourceFile, data: bytes, limits: ReadLimits) -> A
             include_tables=False,
             favor_precision=True,
         )
+    except ImportError as exc:  # a part of lxml that trafilatura imports on first use
+        return ReadFailure(key, source, html_reader_unavailable(exc), digest)
     except Exception as exc:  # noqa: BLE001 - lxml/trafilatura errors on broken pages
         return ReadFailure(key, source, f"cannot parse the HTML page ({type(exc).__name__})", digest)
     text = (document.text or "") if document is not None else ""
@@ -261,15 +241,40 @@ def _read_html_article(source: SourceFile, data: bytes, limits: ReadLimits) -> A
     return Article(key=key, source=source, title=title, text=text, input_sha256=digest, metadata=metadata)
 
 
+def html_reader_unavailable(exc: ImportError) -> str:
+    """The failure reason of an HTML page when the extractor's libraries are missing."""
+    return (
+        f"cannot read HTML pages: a library is missing ({exc}); the installation is broken: "
+        "reinstall summarizer (pip install -e . or make install), then `summarizer check`"
+    )
+
+
+_PROBE_PAGE = (
+    b"<html><head><title>Essai</title></head><body><article><p>"
+    + b"Ceci est un paragraphe assez long pour que l'extracteur le garde. " * 3
+    + b"</p></article></body></html>"
+)
+
+
+def reader_library_problems() -> list[str]:
+    """Why a reader cannot work in this installation (``check`` runs this): each
+    reader's libraries are imported and the HTML extractor is run on a tiny page."""
+    try:
+        import trafilatura
+
+        trafilatura.bare_extraction(_PROBE_PAGE, with_metadata=True, favor_precision=True)
+    except ImportError as exc:
+        return [html_reader_unavailable(exc)]
+    except Exception as exc:  # noqa: BLE001 - any failure here is a broken install
+        return [f"the HTML extractor fails on a test page ({type(exc).__name__}: {exc}); reinstall summarizer"]
+    return []
+
+
 def _too_long(chars: int, limits: ReadLimits) -> str:
     return (
         f"article is {chars} characters, over inputs.max_article_chars "
         f"({limits.max_article_chars}): not processed"
     )
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed in article records")
 
 
 def _read_jsonl(
@@ -285,10 +290,12 @@ def _read_jsonl(
         line_key = f"{base}#line-{number}"
         digest = hashlib.sha256(raw.strip()).hexdigest()
         try:
-            record = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+            line = raw.decode("utf-8")
         except UnicodeDecodeError:
             yield ReadFailure(line_key, source, f"line {number}: not valid UTF-8", digest)
             continue
+        try:
+            record = parse_json(line)
         except ValueError as exc:
             yield ReadFailure(line_key, source, f"line {number}: invalid JSON ({exc})", digest)
             continue
