@@ -10,7 +10,8 @@ Importing the package loads neither torch nor transformers.
 
 from ._version import __version__
 from .config import JobConfig, load_config
-from .pipeline import RunOptions, run_job
-from .report import JobReport
+from .options import RunOptions
+from .pipeline import run_job
+from .reporting.report import JobReport
 
 __all__ = ["JobConfig", "JobReport", "RunOptions", "__version__", "load_config", "run_job"]

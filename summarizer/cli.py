@@ -1,8 +1,8 @@
 """The ``summarizer`` command: a thin client of the library.
 
 This is the only module that configures logging and the only place where
-errors become exit codes (``EXIT_CODES``). The commands themselves live in
-``commands.py``.
+errors become exit codes (``errors.exit_code_for``). The commands themselves
+live in ``commands.py``.
 """
 
 from __future__ import annotations
@@ -18,45 +18,9 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from ._version import __version__
-from .errors import (
-    ConfigError,
-    LockHeldError,
-    ModelLoadError,
-    OutputWriteError,
-    ServiceUnavailableError,
-    SummarizerError,
-    UsageError,
-)
-from .io.readers import InputPathError
+from .errors import EXIT_ARTICLES_FAILED, EXIT_BUG, EXIT_INTERRUPTED, SummarizerError, exit_code_for
 
 logger = logging.getLogger("summarizer")
-
-EXIT_OK = 0
-EXIT_ARTICLES_FAILED = 1
-EXIT_USAGE = 2
-EXIT_NO_INPUT = 66
-EXIT_UNAVAILABLE = 69
-EXIT_BUG = 70
-EXIT_TEMPFAIL = 75
-EXIT_CONFIG = 78
-EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143
-
-#: Exit code for each kind of error that stops a command (first match wins).
-EXIT_CODES: tuple[tuple[type[SummarizerError], int], ...] = (
-    (ConfigError, EXIT_CONFIG),
-    (ModelLoadError, EXIT_CONFIG),
-    (InputPathError, EXIT_NO_INPUT),
-    (LockHeldError, EXIT_TEMPFAIL),
-    (OutputWriteError, EXIT_TEMPFAIL),
-    (UsageError, EXIT_USAGE),
-    (ServiceUnavailableError, EXIT_UNAVAILABLE),
-)
-
-
-def exit_code_for(error: SummarizerError) -> int:
-    """The exit code of an error that stopped a command."""
-    return next((code for kind, code in EXIT_CODES if isinstance(error, kind)), EXIT_BUG)
 
 
 def _positive_int(text: str) -> int:

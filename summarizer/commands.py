@@ -12,18 +12,32 @@ import os
 import sys
 from pathlib import Path
 
-from . import cli
 from .config import JobConfig, load_config, revision_warnings
-from .errors import ConfigError, LockHeldError, ModelLoadError, OutputWriteError, SummarizerError, UsageError
+from .errors import (
+    EXIT_ARTICLES_FAILED,
+    EXIT_CONFIG,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TEMPFAIL,
+    EXIT_UNAVAILABLE,
+    exit_code_for,
+    ConfigError,
+    LockHeldError,
+    ModelLoadError,
+    OutputWriteError,
+    SummarizerError,
+    UsageError,
+)
 from .hub import fetch_models, revision_key
 from .models.loading import ModelSpec, from_pretrained, locate_model
-from .models.pool import configured_uses
 from .io.files import printable, unicode_problem
 from .io.readers import reader_library_problems, require_input_paths
-from .io.reports import publish
-from .pipeline import RunOptions, run_job
+from .options import RunOptions
+from .pipeline import run_job
 from .planning import make_plan
-from .report import JobReport
+from .reporting.publish import publish
+from .reporting.report import JobReport
+from .routing import configured_uses, route
 from .stopping import SignalHandlers, StopSignal
 
 logger = logging.getLogger("summarizer")
@@ -80,26 +94,26 @@ def run_command(args: argparse.Namespace) -> int:
             raise
         except SummarizerError as exc:
             if not args.dry_run:
-                _publish_quietly(config, None, cli.exit_code_for(exc), str(exc))
+                _publish_quietly(config, None, exit_code_for(exc), str(exc))
             raise
         except KeyboardInterrupt as exc:
             if not args.dry_run:
-                code = getattr(exc, "exit_code", cli.EXIT_INTERRUPTED)
+                code = getattr(exc, "exit_code", EXIT_INTERRUPTED)
                 _publish_quietly(config, None, code, "stopped at once by a second signal")
             raise
     if args.dry_run:
         _print_plan(report)
-        return cli.EXIT_OK
+        return EXIT_OK
     if report.stopped:
-        code = stop.exit_code or cli.EXIT_TEMPFAIL
+        code = stop.exit_code or EXIT_TEMPFAIL
     else:
-        code = cli.EXIT_ARTICLES_FAILED if report.failed else cli.EXIT_OK
+        code = EXIT_ARTICLES_FAILED if report.failed else EXIT_OK
     try:
         publish(config.reports, report, code, config_path=config.source)
     except OutputWriteError as exc:
         logger.error("%s", exc)
-        code = code or cli.EXIT_TEMPFAIL
-    logger.log(logging.INFO if code == cli.EXIT_OK else logging.WARNING, "%s", report.summary_line())
+        code = code or EXIT_TEMPFAIL
+    logger.log(logging.INFO if code == EXIT_OK else logging.WARNING, "%s", report.summary_line())
     return code
 
 
@@ -152,7 +166,7 @@ def check_command(args: argparse.Namespace) -> int:
         problems.append(str(exc))
     print(f"executor        {_describe_executor(config)}")
     if config.runtime.executor == "ray":
-        from .ray_cluster import require_ray
+        from .executors.ray_cluster import require_ray
 
         try:
             require_ray(config)
@@ -160,7 +174,7 @@ def check_command(args: argparse.Namespace) -> int:
             problems.append(str(exc))
     for problem in problems:
         logger.error("%s", problem)
-    return cli.EXIT_CONFIG if problems else cli.EXIT_OK
+    return EXIT_CONFIG if problems else EXIT_OK
 
 
 def _describe_executor(config: JobConfig) -> str:
@@ -208,12 +222,12 @@ def _describe_device(config: JobConfig) -> str:
 def fetch_command(args: argparse.Namespace) -> int:
     """``summarizer fetch``: download the configured models and print their commits."""
     config = load_config(args.config)
-    code = cli.EXIT_OK
+    code = EXIT_OK
     for result in fetch_models(config):
         print(f"{result.config_key}: {result.model}")
         if result.problem:
             logger.error("%s: %s", result.config_key, result.problem)
-            worse = cli.EXIT_UNAVAILABLE if result.unreachable else cli.EXIT_CONFIG
+            worse = EXIT_UNAVAILABLE if result.unreachable else EXIT_CONFIG
             code = max(code, worse)
             continue
         if result.commit is None:
@@ -237,7 +251,7 @@ def inspect_command(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.file}: inspect takes one article file, not a folder")
     for line in inspect_file(config, args.file.absolute(), args.record_id):
         print(line)
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def bench_command(args: argparse.Namespace) -> int:
@@ -248,7 +262,6 @@ def bench_command(args: argparse.Namespace) -> int:
     from .bench.runner import ROWS, BenchOptions, render, run_bench
     from .bench.shapes import RANDOM_LIKE, build_random_like
     from .config import JobConfig, RuntimeConfig
-    from .models.pool import summarization_use, translation_use
     from .models.seq2seq import Seq2SeqEngine
 
     _offline()
@@ -259,8 +272,8 @@ def bench_command(args: argparse.Namespace) -> int:
     if args.config is not None and args.random_like is None:
         config = load_config(args.config)
         task = args.task or "translation"
-        finder = translation_use if task == "translation" else summarization_use
-        use = finder(config, config.language)
+        routed = route(config, config.language)
+        use = routed.translator if task == "translation" else routed.summarizer
         if use is None:
             raise ConfigError(f"{args.config}: no {task} model for language {config.language!r}")
         spec = use.spec
@@ -293,7 +306,7 @@ def bench_command(args: argparse.Namespace) -> int:
     )
     result = run_bench(options, progress=lambda step: logger.info("%s", step))
     print(render(result, args.format))
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def eval_command(args: argparse.Namespace) -> int:
@@ -305,4 +318,4 @@ def eval_command(args: argparse.Namespace) -> int:
     references = read_references(args.refs.absolute())
     evaluation = evaluate(configs, references, args.samples, show_progress=sys.stderr.isatty() and not args.quiet)
     print(render(evaluation, args.format))
-    return cli.EXIT_OK
+    return EXIT_OK

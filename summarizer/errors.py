@@ -1,10 +1,22 @@
-"""Every exception the package raises on purpose.
+"""Every exception the package raises on purpose, and the exit code of each.
 
-The CLI maps these to exit codes in one place (``cli.EXIT_CODES``); anything
-else reaching the CLI is a bug and is reported with a traceback.
+The CLI turns an error that stops a command into its exit code with
+``exit_code_for``; anything else reaching the CLI is a bug (exit 70) and is
+reported with a traceback.
 """
 
 from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_ARTICLES_FAILED = 1
+EXIT_USAGE = 2
+EXIT_NO_INPUT = 66
+EXIT_UNAVAILABLE = 69
+EXIT_BUG = 70
+EXIT_TEMPFAIL = 75
+EXIT_CONFIG = 78
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 
 class SummarizerError(Exception):
@@ -20,6 +32,11 @@ class ConfigError(SummarizerError):
 
 class ModelLoadError(SummarizerError):
     """A configured model could not be resolved or loaded; the run stops before any output."""
+
+
+class InputPathError(SummarizerError):
+    """An input path given in the config or on the command line cannot be read as input:
+    it does not exist, is not valid UTF-8, or is a file of a kind the job does not read."""
 
 
 class ArticleError(SummarizerError):
@@ -48,3 +65,20 @@ class UsageError(SummarizerError):
 
 class ServiceUnavailableError(SummarizerError):
     """A service the run needs cannot be reached or failed (a Ray cluster)."""
+
+
+#: Exit code for each kind of error that stops a command (first match wins).
+EXIT_CODES: tuple[tuple[type[SummarizerError], int], ...] = (
+    (ConfigError, EXIT_CONFIG),
+    (ModelLoadError, EXIT_CONFIG),
+    (InputPathError, EXIT_NO_INPUT),
+    (LockHeldError, EXIT_TEMPFAIL),
+    (OutputWriteError, EXIT_TEMPFAIL),
+    (UsageError, EXIT_USAGE),
+    (ServiceUnavailableError, EXIT_UNAVAILABLE),
+)
+
+
+def exit_code_for(error: SummarizerError) -> int:
+    """The exit code of an error that stopped a command."""
+    return next((code for kind, code in EXIT_CODES if isinstance(error, kind)), EXIT_BUG)

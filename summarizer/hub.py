@@ -82,7 +82,7 @@ def default_client() -> HubClient:
 
 def fetch_models(config: JobConfig, client: HubClient | None = None) -> list[FetchResult]:
     """Download every configured hub model; local folders are only reported."""
-    from .models.pool import configured_uses
+    from .routing import configured_uses
 
     results = []
     for key, use in configured_uses(config):

@@ -13,11 +13,13 @@ from typing import Iterator
 from .config import JobConfig
 from .errors import ModelLoadError, UsageError
 from .io.readers import discover, read_source
-from .models.pool import ModelUse, summarization_use, translation_use
+from .models.loading import ModelUse
 from .planning import assign_languages, read_limits
 from .records import Article, ReadFailure
-from .text.clean import CleanArticle, LineFilter, clean_article
-from .text.segment import SentenceSplitter, chunk_paragraphs, truncate_to_tokens
+from .routing import route
+from .tasks import Document, TranslationSettings, plan_summary, plan_translation, translation_budget
+from .text.clean import CleanArticle, LineFilter, clean_input
+from .text.segment import SentenceSplitter
 
 _PREVIEW = 90
 
@@ -45,8 +47,7 @@ def _inspect_item(config: JobConfig, item: Article | ReadFailure) -> Iterator[st
     if isinstance(item, ReadFailure):
         yield f"cannot be processed: {item.error}"
         return
-    markdown = item.source.path.suffix.lower() == ".md"
-    clean = clean_article(item.title, item.text, LineFilter(config.cleaning.drop_line_patterns), markdown=markdown)
+    clean = clean_input(item, LineFilter(config.cleaning.drop_line_patterns))
     language = item.language or "und"
     how = "forced by languages.force" if item.language_confidence is None else f"detected, confidence {item.language_confidence:.2f}"
     yield f"language        {language} ({how})"
@@ -62,16 +63,15 @@ def _inspect_item(config: JobConfig, item: Article | ReadFailure) -> Iterator[st
     for number, paragraph in enumerate(clean.paragraphs, 1):
         yield f"  [{number}] {_preview(paragraph)}"
     splitter = SentenceSplitter(language)
-    summarizer = summarization_use(config, language)
-    translator = translation_use(config, language)
-    if summarizer is None or (translator is None and language != config.target_language):
+    routed = route(config, language)
+    if routed.skip_reason or routed.summarizer is None:
         yield f"models          none for language {language!r}: the article would be skipped"
         return
-    yield from _summary_chunks(config, summarizer, clean, splitter)
-    if translator is None:
+    yield from _summary_chunks(config, routed.summarizer, clean, splitter)
+    if routed.translator is None:
         yield f"translation     none: already in the target language {config.target_language}"
     else:
-        yield from _translation_chunks(config, translator, clean, splitter)
+        yield from _translation_chunks(config, routed.translator, clean, splitter)
 
 
 def _engine(config: JobConfig, use: ModelUse):  # noqa: ANN202 - a Seq2SeqEngine, tokenizer only
@@ -90,19 +90,14 @@ def _summary_chunks(
     except ModelLoadError as exc:
         yield f"  tokenizer not available: {exc}"
         return
-    paragraphs = [clean.title, *clean.paragraphs] if clean.title else list(clean.paragraphs)
-    text = "\n".join(paragraphs)
-    total = count(text)
-    yield f"  input: {total} tokens, model limit {limit}, long_input: {config.summarization.long_input}"
-    if total <= limit:
-        chunks = [text]
-    elif config.summarization.long_input == "truncate":
-        kept, dropped = truncate_to_tokens(text, limit, count)
-        chunks = [kept]
-        yield f"  truncated: {dropped} tokens dropped"
-    else:
-        chunks = chunk_paragraphs(paragraphs, splitter, count, limit)
-    for number, chunk in enumerate(chunks, 1):
+    title = (clean.title,) if clean.title else ()
+    document = Document((*title, *clean.paragraphs), splitter)
+    long_input = config.summarization.long_input
+    yield f"  input: {count(chr(10).join(document.paragraphs))} tokens, model limit {limit}, long_input: {long_input}"
+    planned = plan_summary(document, engine, long_input)
+    if planned.truncated_tokens:
+        yield f"  truncated: {planned.truncated_tokens} tokens dropped"
+    for number, chunk in enumerate(planned.chunks, 1):
         yield f"  chunk {number}: {count(chunk)} tokens: {_preview(chunk)}"
 
 
@@ -110,19 +105,18 @@ def _translation_chunks(
     config: JobConfig, use: ModelUse, clean: CleanArticle, splitter: SentenceSplitter
 ) -> Iterator[str]:
     yield f"translation     {use.label()} -> {config.target_language}"
+    settings = TranslationSettings(config.translation.max_input_tokens, config.translation.pack_tokens)
     try:
         engine = _engine(config, use)
-        limit = min(config.translation.max_input_tokens, engine.max_input_tokens)
-        count = engine.count_tokens
+        limit, pack = translation_budget(engine, settings)
     except ModelLoadError as exc:
         yield f"  tokenizer not available: {exc}"
         return
-    pack = min(config.translation.pack_tokens, limit)
     yield f"  limit {limit} tokens per input, short sentences packed up to {pack}"
-    paragraphs = ([clean.title] if clean.title else []) + list(clean.paragraphs)
-    for number, paragraph in enumerate(paragraphs, 0 if clean.title else 1):
+    title = (clean.title,) if clean.title else ()
+    plans = plan_translation(Document((*title, *clean.paragraphs), splitter), engine, settings)
+    for number, chunks in enumerate(plans, 0 if clean.title else 1):
         label = "title" if number == 0 else f"paragraph {number}"
-        chunks = chunk_paragraphs([paragraph], splitter, count, limit, pack)
         yield f"  {label}: {len(chunks)} chunk(s)"
         for chunk in chunks:
-            yield f"    {count(chunk):>4} tokens: {_preview(chunk)}"
+            yield f"    {engine.count_tokens(chunk):>4} tokens: {_preview(chunk)}"

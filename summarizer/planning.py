@@ -15,15 +15,11 @@ from typing import Any, Union
 
 from ._version import __version__
 from .config import JobConfig, is_local_model
+from .routing import route, routed_languages
 from .io.readers import ReadLimits, discover, read_source
 from .io.files import printable
-from .io.writers import (
-    OutputLocation,
-    output_location,
-    output_name_problem,
-    read_json_object,
-    read_jsonl_objects,
-)
+from .io.files import read_json_object, read_jsonl_objects
+from .io.layout import OutputLocation, expected_outputs, output_location, output_name_problem
 from .records import Article, ReadFailure, SourceFile
 from .text.language import LanguageDetector
 
@@ -37,8 +33,8 @@ def output_settings(config: JobConfig, language: str) -> dict[str, Any]:
     redo the French articles; runtime settings never count.
     """
     target = config.target_language
-    summarizer = config.summarizer_for(language)
-    translator = config.translator_for(language)
+    routed = route(config, language)
+    summarizer, translator = routed.summarizer, routed.translator
     summ, tr = config.summarization, config.translation
     return {
         "summarizer_version": __version__,
@@ -50,16 +46,16 @@ def output_settings(config: JobConfig, language: str) -> dict[str, Any]:
         "summarization": None
         if summarizer is None
         else {
-            "model": model_identity(summarizer.model, summarizer.revision),
-            "generation": {**summ.generation, **summarizer.generation},
+            "model": model_identity(summarizer.spec.name, summarizer.spec.revision),
+            "generation": dict(summarizer.generation),
             "max_input_tokens": summ.max_input_tokens,
             "long_input": summ.long_input,
         },
         "translation": None
         if translator is None
         else {
-            "model": model_identity(translator.model, translator.revision),
-            "generation": {**tr.generation, **translator.generation},
+            "model": model_identity(translator.spec.name, translator.spec.revision),
+            "generation": dict(translator.generation),
             "max_input_tokens": tr.max_input_tokens,
             "pack_tokens": tr.pack_tokens,
             "max_new_tokens_factor": tr.max_new_tokens_factor,
@@ -101,9 +97,7 @@ class Fingerprints:
 
     def of_config(self) -> str:
         """One fingerprint over every configured language, for reports."""
-        languages = sorted(
-            {self.config.target_language} | set(self.config.summarizers()) | set(self.config.translators())
-        )
+        languages = routed_languages(self.config)
         return _digest({language: self.for_language(language) for language in languages})
 
 
@@ -139,16 +133,6 @@ class Plan:
     def location(self, item: WorkItem) -> OutputLocation:
         """Where ``item``'s outputs go."""
         return self.locations[item.source.path]
-
-
-def expected_outputs(location: OutputLocation, language: str, target: str) -> list[Path]:
-    """The text files a finished .txt/.md article in ``language`` has besides its meta file.
-
-    An article already in the target language only gets its summary.
-    """
-    if language == target:
-        return [location.summary(target)]
-    return [location.summary(language), location.summary(target), location.translation(target)]
 
 
 def read_limits(config: JobConfig) -> ReadLimits:
@@ -223,9 +207,7 @@ def group_by_model(items: list[WorkItem], config: JobConfig) -> list[WorkItem]:
     def model_group(item: WorkItem) -> tuple[str, str]:
         if not isinstance(item, Article) or item.language is None:
             return ("", "")
-        summarizer = config.summarizer_for(item.language)
-        translator = config.translator_for(item.language)
-        return (summarizer.model if summarizer else "~", translator.model if translator else "")
+        return route(config, item.language).model_group()
 
     return sorted(items, key=model_group)
 
@@ -242,8 +224,10 @@ def _done_record(
     if record.get("fingerprint") != plan.fingerprints.for_language(language):
         return False
     if location is not None and record["status"] == "ok":
-        target = plan.fingerprints.config.target_language
-        return all(path.is_file() for path in expected_outputs(location, language, target))
+        config = plan.fingerprints.config
+        translated = route(config, language).translator is not None
+        files = expected_outputs(location, language, config.target_language, translated)
+        return all(path.is_file() for path in files)
     return True
 
 

@@ -12,12 +12,9 @@ import re
 from collections import Counter
 
 from .config import QualityConfig
+from .flags import EMPTY_OUTPUT, LENGTH_RATIO, REPETITION
 from .text.language import LanguageDetector
 
-REPETITION = "repetition"
-EMPTY_OUTPUT = "empty_output"
-LENGTH_RATIO = "length_ratio"
-UNTRANSLATED = "untranslated"
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Long enough that the distinct-n-gram share means something.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Any, Literal, Mapping, Sequence
 
 SourceKind = Literal["text", "html", "jsonl"]
 Status = Literal["ok", "failed", "skipped"]
@@ -71,7 +71,16 @@ class ReadFailure:
     record_id: str | None = None
 
 
-@dataclass
+def _sum(first: Any, second: Any) -> Any:
+    """A record of counters whose fields are those of both added up (sets: joined)."""
+
+    def added(a: Any, b: Any) -> Any:
+        return a | b if isinstance(a, frozenset) else a + b
+
+    return replace(first, **{f.name: added(getattr(first, f.name), getattr(second, f.name)) for f in fields(first)})
+
+
+@dataclass(frozen=True)
 class TaskStats:
     """What one task (summary, translation, summary translation) cost for one article."""
 
@@ -84,8 +93,15 @@ class TaskStats:
     truncated_tokens: int = 0
     """Input tokens dropped (only ever non-zero for ``long_input: truncate``)."""
     seconds: float = 0.0
-    flags: set[str] = field(default_factory=set)
+    flags: frozenset[str] = frozenset()
     """Quality flags raised on this task's outputs."""
+
+    def __add__(self, other: TaskStats) -> TaskStats:
+        return _sum(self, other)
+
+    def flagged(self, *flags: str) -> TaskStats:
+        """These statistics with ``flags`` raised too."""
+        return replace(self, flags=self.flags | frozenset(flags))
 
     def to_dict(self) -> dict[str, Any]:
         """The form stored in meta files."""
@@ -100,7 +116,7 @@ class TaskStats:
         }
 
 
-@dataclass
+@dataclass(frozen=True)
 class ArticleResult:
     """Everything known about one article at the end of a run."""
 
@@ -113,32 +129,40 @@ class ArticleResult:
     summary: str = ""
     summary_translation: str = ""
     translation: str = ""
-    tasks: dict[str, TaskStats] = field(default_factory=dict)
-    flags: list[str] = field(default_factory=list)
+    tasks: Mapping[str, TaskStats] = field(default_factory=dict)
+    flags: tuple[str, ...] = ()
     error: str | None = None
     """Why the article failed."""
     reason: str | None = None
     """Why the article was skipped (e.g. no model for its language)."""
     dropped_lines: int = 0
     record_id: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
     encoding: str = "utf-8"
     language: str | None = None
     language_confidence: float | None = None
     detected_language: str | None = None
-    models: dict[str, Any] = field(default_factory=dict)
+    models: Mapping[str, Any] = field(default_factory=dict)
     """The models used, by task (name, revision, device, dtype)."""
-    outputs: list[str] = field(default_factory=list)
+    outputs: tuple[str, ...] = ()
     """Absolute paths of the files written for this article (meta or results file last)."""
 
     @property
     def generated_tokens(self) -> int:
         return sum(t.generated_tokens for t in self.tasks.values())
 
+    def written(self, outputs: Sequence[str]) -> ArticleResult:
+        """This result, written to ``outputs``."""
+        return replace(self, outputs=tuple(outputs))
 
-@dataclass
+    def unwritable(self, problem: str) -> ArticleResult:
+        """This result, failed because its outputs could not be written."""
+        return replace(self, status="failed", error=f"its outputs cannot be written: {problem}", outputs=())
+
+
+@dataclass(frozen=True)
 class EngineStats:
-    """What one model engine did during a run."""
+    """What one model engine did."""
 
     loads: int = 0
     """Times the weights were loaded (more than 1: evicted from memory and loaded again)."""
@@ -148,3 +172,62 @@ class EngineStats:
     batches: int = 0
     input_tokens: int = 0
     generated_tokens: int = 0
+
+    def __add__(self, other: EngineStats) -> EngineStats:
+        return _sum(self, other)
+
+    def __sub__(self, other: EngineStats) -> EngineStats:
+        return replace(self, **{f.name: getattr(self, f.name) - getattr(other, f.name) for f in fields(self)})
+
+
+@dataclass(frozen=True)
+class ModelUsage:
+    """One model's share of a run."""
+
+    description: Mapping[str, Any]
+    """Name, revision, engine, device, dtype."""
+    stats: EngineStats = field(default_factory=EngineStats)
+
+    def __add__(self, other: ModelUsage) -> ModelUsage:
+        return ModelUsage(other.description or self.description, self.stats + other.stats)
+
+
+def _merged(first: Mapping[str, Any], second: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(first)
+    for key, value in second.items():
+        merged[key] = merged[key] + value if key in merged else value
+    return merged
+
+
+@dataclass(frozen=True)
+class RunStats:
+    """What some work cost: wall seconds per stage, and each model's usage (by config key).
+
+    Stages return theirs; adding them up gives the run's."""
+
+    stage_seconds: Mapping[str, float] = field(default_factory=dict)
+    """read, load_models, summarise, translate, write (ray: the cluster's wall time)."""
+    models: Mapping[str, ModelUsage] = field(default_factory=dict)
+
+    def __add__(self, other: RunStats) -> RunStats:
+        return RunStats(_merged(self.stage_seconds, other.stage_seconds), _merged(self.models, other.models))
+
+    @staticmethod
+    def stage(name: str, seconds: float) -> RunStats:
+        """Statistics of ``seconds`` spent in stage ``name``."""
+        return RunStats(stage_seconds={name: seconds})
+
+    @property
+    def generated_tokens(self) -> int:
+        """Tokens generated by all models."""
+        return sum(m.stats.generated_tokens for m in self.models.values())
+
+    @property
+    def generate_seconds(self) -> float:
+        """Seconds spent inside ``generate`` (summed over workers)."""
+        return sum(m.stats.generate_seconds for m in self.models.values())
+
+    @property
+    def tokens_per_second(self) -> float:
+        """Generated tokens per second of generation."""
+        return self.generated_tokens / self.generate_seconds if self.generate_seconds else 0.0

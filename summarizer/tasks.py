@@ -2,16 +2,20 @@
 
 Both take the documents of a whole wave (for one model) at once and send all
 their segments to the engine in one call, so batches are filled across articles.
+How a document is cut for a model is decided here, once (``plan_summary``,
+``plan_translation``), and ``inspect`` shows the same plans.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
+from .flags import EMPTY_OUTPUT, TRUNCATED_INPUT
+from .models.base import Generation
 from .progress import StageProgress
-from .quality import EMPTY_OUTPUT, QualityChecker
+from .quality import QualityChecker
 from .records import TaskStats
 from .text.segment import SentenceSplitter, chunk_paragraphs, truncate_to_tokens
 
@@ -20,11 +24,9 @@ logger = logging.getLogger(__name__)
 #: Chunk-summary rounds before the remaining text is truncated (with the count recorded).
 MAX_SUMMARY_ROUNDS = 6
 
-TRUNCATED_INPUT = "truncated_input"
-
 
 class Engine(Protocol):
-    """What the tasks need from a model engine (see models.seq2seq.Seq2SeqEngine)."""
+    """What the tasks need from a model engine (see models.base.BaseEngine)."""
 
     @property
     def max_input_tokens(self) -> int: ...
@@ -32,13 +34,36 @@ class Engine(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
     def run(
-        self, texts: Sequence[str], on_progress: Any = None, overrides: Any = None
-    ) -> list[Any]: ...
+        self,
+        texts: Sequence[str],
+        on_progress: Callable[[int], None] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> list[Generation]: ...
+
+
+@dataclass(frozen=True)
+class Document:
+    """Paragraphs to summarise or translate, with the sentence splitter of their language."""
+
+    paragraphs: tuple[str, ...]
+    splitter: SentenceSplitter
+
+
+@dataclass(frozen=True)
+class TranslationSettings:
+    """How documents are cut and checked for a translation model."""
+
+    max_input_tokens: int
+    """Hard limit per model input (also bounded by the model's own)."""
+    pack_tokens: int
+    """Short sentences of a paragraph are packed together up to this many tokens."""
+    retry_overrides: Mapping[str, Any] | None = None
+    """Generation settings for a second try of each flagged segment; None: no retry."""
 
 
 @dataclass
 class TaskOutput:
-    """One document's result for one task."""
+    """One document's result for one task (filled in as its segments come back)."""
 
     text: str = ""
     stats: TaskStats = field(default_factory=TaskStats)
@@ -46,53 +71,85 @@ class TaskOutput:
     interrupted: bool = False
     """Some segment was not done because the run was asked to stop."""
 
-    def add(self, results: Sequence[Any], *, retry: bool = False) -> None:
-        """Account for engine results (``Generation``) belonging to this document."""
+    def add(self, results: Sequence[Generation], *, retry: bool = False) -> None:
+        """Account for engine results belonging to this document."""
         for result in results:
-            if retry:
-                self.stats.retried_segments += 1
-            else:
-                self.stats.segments += 1
-            self.stats.input_tokens += result.input_tokens
-            self.stats.generated_tokens += result.generated_tokens
-            self.stats.seconds += result.seconds
+            self.stats += TaskStats(
+                segments=0 if retry else 1,
+                retried_segments=1 if retry else 0,
+                input_tokens=result.input_tokens,
+                generated_tokens=result.generated_tokens,
+                seconds=result.seconds,
+            )
             if result.interrupted:
                 self.interrupted = True
             elif result.error and not self.error and not retry:
                 self.error = f"generation failed: {result.error}"
 
 
+@dataclass(frozen=True)
+class SummaryInput:
+    """What the summariser is given first for one document."""
+
+    chunks: tuple[str, ...]
+    """One input when the document fits, else its chunks (or its truncated lead)."""
+    truncated_tokens: int = 0
+    """Tokens dropped (``long_input: truncate`` only)."""
+
+
+def plan_summary(document: Document, engine: Engine, long_input: str) -> SummaryInput:
+    """How ``document`` (title first) goes to the summariser.
+
+    A document over the model's limit is cut into chunks (``long_input: chunk``)
+    or truncated to the lead that fits, with the dropped tokens counted (``truncate``).
+    """
+    limit, count = engine.max_input_tokens, engine.count_tokens
+    text = "\n".join(document.paragraphs)
+    if count(text) <= limit:
+        return SummaryInput((text,))
+    if long_input == "truncate":
+        kept, dropped = truncate_to_tokens(text, limit, count)
+        return SummaryInput((kept,), dropped)
+    return SummaryInput(tuple(chunk_paragraphs(document.paragraphs, document.splitter, count, limit)))
+
+
+def translation_budget(engine: Engine, settings: TranslationSettings) -> tuple[int, int]:
+    """(the limit per input, the packing target) for ``engine`` under ``settings``."""
+    limit = min(settings.max_input_tokens, engine.max_input_tokens)
+    return limit, min(settings.pack_tokens, limit)
+
+
+def plan_translation(document: Document, engine: Engine, settings: TranslationSettings) -> list[list[str]]:
+    """The translation model's inputs for each paragraph of ``document``: its
+    sentences, short ones packed together, none over the limit."""
+    limit, pack = translation_budget(engine, settings)
+    return [
+        chunk_paragraphs([paragraph], document.splitter, engine.count_tokens, limit, pack)
+        for paragraph in document.paragraphs
+    ]
+
+
 def summarise(
-    documents: Sequence[Sequence[str]],
-    splitters: Sequence[SentenceSplitter],
+    documents: Sequence[Document],
     engine: Engine,
     long_input: str,
     progress: StageProgress,
     checker: QualityChecker | None = None,
 ) -> list[TaskOutput]:
-    """Summarise each document (a list of paragraphs, the title first).
+    """Summarise each document (its paragraphs, the title first).
 
-    With ``long_input == "chunk"`` a document over the model's limit is cut
-    into chunks, each chunk is summarised, and the joined chunk summaries are
-    summarised again until one input fits. With ``"truncate"`` only the lead
-    that fits is kept and the dropped tokens are counted (flag ``truncated_input``).
-    ``splitters[i]`` splits document i into sentences.
+    Each document starts from ``plan_summary``; the summaries of a chunked
+    document's chunks are joined and summarised again until one input fits
+    (after MAX_SUMMARY_ROUNDS what remains is truncated, with the count recorded).
     """
-    limit = engine.max_input_tokens
-    count = engine.count_tokens
+    limit, count = engine.max_input_tokens, engine.count_tokens
     outputs = [TaskOutput() for _ in documents]
     pending: dict[int, list[str]] = {}
-    for index, paragraphs in enumerate(documents):
-        text = "\n".join(paragraphs)
-        if count(text) <= limit:
-            pending[index] = [text]
-        elif long_input == "truncate":
-            kept, dropped = truncate_to_tokens(text, limit, count)
-            outputs[index].stats.truncated_tokens += dropped
-            outputs[index].stats.flags.add(TRUNCATED_INPUT)
-            pending[index] = [kept]
-        else:
-            pending[index] = chunk_paragraphs(paragraphs, splitters[index], count, limit)
+    for index, document in enumerate(documents):
+        planned = plan_summary(document, engine, long_input)
+        if planned.truncated_tokens:
+            outputs[index].stats = _truncated(outputs[index].stats, planned.truncated_tokens)
+        pending[index] = list(planned.chunks)
     for round_number in range(1, MAX_SUMMARY_ROUNDS + 1):
         if not pending:
             break
@@ -117,73 +174,69 @@ def summarise(
             if count(joined) <= limit:
                 following[index] = [joined]
             elif round_number + 1 < MAX_SUMMARY_ROUNDS:
-                following[index] = chunk_paragraphs(pieces, splitters[index], count, limit)
+                following[index] = chunk_paragraphs(pieces, documents[index].splitter, count, limit)
             else:
                 kept, dropped = truncate_to_tokens(joined, limit, count)
-                output.stats.truncated_tokens += dropped
-                output.stats.flags.add(TRUNCATED_INPUT)
+                output.stats = _truncated(output.stats, dropped)
                 following[index] = [kept]
         pending = following
     for output in outputs:
         if checker is not None and not (output.error or output.interrupted):
-            output.stats.flags |= checker.text_flags(output.text)
+            output.stats = output.stats.flagged(*checker.text_flags(output.text))
     return outputs
 
 
+def _truncated(stats: TaskStats, dropped: int) -> TaskStats:
+    return (stats + TaskStats(truncated_tokens=dropped)).flagged(TRUNCATED_INPUT)
+
+
+@dataclass
+class _Segment:
+    """One translation input on its way: its source, the document it belongs to, its result."""
+
+    source: str
+    output: TaskOutput
+    result: Generation = Generation("", 0)
+    flags: frozenset[str] = frozenset()
+
+
 def translate(
-    documents: Sequence[Sequence[str]],
-    splitters: Sequence[SentenceSplitter],
+    documents: Sequence[Document],
     engine: Engine,
-    max_input_tokens: int,
-    pack_tokens: int,
+    settings: TranslationSettings,
     progress: StageProgress,
     checker: QualityChecker | None = None,
-    retry_overrides: Mapping[str, Any] | None = None,
 ) -> list[TaskOutput]:
-    """Translate each document (a list of paragraphs), keeping its paragraphs.
+    """Translate each document, keeping its paragraphs.
 
-    Each paragraph is cut into sentence chunks (short sentences packed up to
-    ``pack_tokens``, none over ``max_input_tokens`` or the model's limit); the
-    translated chunks of a paragraph are joined by spaces and paragraphs by a
-    blank line. With a ``checker``, each translated chunk is checked; with
-    ``retry_overrides``, every flagged chunk is generated once more with those
-    settings and the better of the two is kept, with its remaining flags.
+    Each paragraph is cut by ``plan_translation``; the translated chunks of a
+    paragraph are joined by spaces and paragraphs by a blank line. With a
+    ``checker``, each translated chunk is checked; with retry settings, every
+    flagged chunk is generated once more and the better of the two is kept,
+    with its remaining flags.
     """
-    limit = min(max_input_tokens, engine.max_input_tokens)
-    pack = min(pack_tokens, limit)
-    segments: list[str] = []
-    owners: list[int] = []
-    layout: list[list[int]] = []
-    for doc_index, (paragraphs, splitter) in enumerate(zip(documents, splitters)):
-        sizes = []
-        for paragraph in paragraphs:
-            chunks = chunk_paragraphs([paragraph], splitter, engine.count_tokens, limit, pack)
-            segments.extend(chunks)
-            owners.extend([doc_index] * len(chunks))
-            sizes.append(len(chunks))
-        layout.append(sizes)
-    progress.add(len(segments))
-    results = list(engine.run(segments, progress.advance))
     outputs = [TaskOutput() for _ in documents]
-    for output, result in zip((outputs[i] for i in owners), results):
-        output.add([result])
-    flags = [set() for _ in segments]
+    layouts: list[list[list[_Segment]]] = []
+    for document, output in zip(documents, outputs):
+        plan = plan_translation(document, engine, settings)
+        layouts.append([[_Segment(chunk, output) for chunk in chunks] for chunks in plan])
+    segments = [segment for layout in layouts for paragraph in layout for segment in paragraph]
+    progress.add(len(segments))
+    for segment, result in zip(segments, engine.run([s.source for s in segments], progress.advance)):
+        segment.result = result
+        segment.output.add([result])
     if checker is not None:
-        flags = [
-            set() if r.error or r.interrupted else checker.segment_flags(source, r.text)
-            for source, r in zip(segments, results)
-        ]
-        if retry_overrides:
-            _retry_flagged(segments, owners, results, flags, outputs, engine, checker, retry_overrides, progress)
-    position = 0
-    for output, sizes in zip(outputs, layout):
+        for segment in segments:
+            if not (segment.result.error or segment.result.interrupted):
+                segment.flags = frozenset(checker.segment_flags(segment.source, segment.result.text))
+        if settings.retry_overrides:
+            _retry_flagged([s for s in segments if s.flags], engine, checker, settings.retry_overrides, progress)
+    for output, layout in zip(outputs, layouts):
         translated = []
-        for size in sizes:
-            mine = range(position, position + size)
-            position += size
-            for index in mine:
-                output.stats.flags |= flags[index]
-            text = " ".join(results[i].text for i in mine if results[i].text)
+        for paragraph in layout:
+            for segment in paragraph:
+                output.stats = output.stats.flagged(*segment.flags)
+            text = " ".join(s.result.text for s in paragraph if s.result.text)
             if text:
                 translated.append(text)
         output.text = "" if output.error else "\n\n".join(translated)
@@ -191,30 +244,25 @@ def translate(
 
 
 def _retry_flagged(
-    segments: list[str],
-    owners: list[int],
-    results: list[Any],
-    flags: list[set[str]],
-    outputs: list[TaskOutput],
+    flagged: list[_Segment],
     engine: Engine,
     checker: QualityChecker,
     overrides: Mapping[str, Any],
     progress: StageProgress,
 ) -> None:
     """Generate flagged segments again with stricter settings; keep whichever is better."""
-    flagged = [i for i, found in enumerate(flags) if found]
     if not flagged:
         return
     progress.add(len(flagged))
-    retries = engine.run([segments[i] for i in flagged], progress.advance, overrides=overrides)
-    for index, retry in zip(flagged, retries):
-        outputs[owners[index]].add([retry], retry=True)
+    retries = engine.run([s.source for s in flagged], progress.advance, overrides=overrides)
+    for segment, retry in zip(flagged, retries):
+        segment.output.add([retry], retry=True)
         if retry.error or retry.interrupted:
             continue
-        retry_flags = checker.segment_flags(segments[index], retry.text)
-        better = len(retry_flags) < len(flags[index]) or (
-            EMPTY_OUTPUT in flags[index] and EMPTY_OUTPUT not in retry_flags
+        retry_flags = frozenset(checker.segment_flags(segment.source, retry.text))
+        better = len(retry_flags) < len(segment.flags) or (
+            EMPTY_OUTPUT in segment.flags and EMPTY_OUTPUT not in retry_flags
         )
         if better:
-            results[index], flags[index] = retry, retry_flags
+            segment.result, segment.flags = retry, retry_flags
     logger.debug("retried %d flagged segments", len(flagged))

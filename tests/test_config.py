@@ -9,8 +9,19 @@ import pytest
 from conftest import write_config
 from summarizer.config import DEFAULT_DROP_LINE_PATTERNS, JobConfig, load_config
 from summarizer.errors import ConfigError
+from summarizer.routing import route
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def summarizer_of(config: JobConfig, language: str):
+    """The summarisation model an article in ``language`` is routed to (None: none)."""
+    return route(config, language).summarizer
+
+
+def translator_of(config: JobConfig, language: str):
+    """The translation model an article in ``language`` is routed to (None: none)."""
+    return route(config, language).translator
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "configs").glob("*.yaml")))
@@ -22,9 +33,9 @@ def test_shipped_configs_load(name: str) -> None:
 
 def test_default_config_names_pinned_safetensors_revisions() -> None:
     config = load_config(REPO / "configs" / "default.yaml")
-    summarizer, translator = config.summarizer_for("fr"), config.translator_for("fr")
-    assert summarizer.model == "moussaKam/barthez-orangesum-abstract"
-    assert translator.model == "Helsinki-NLP/opus-mt-fr-en"
+    summarizer, translator = summarizer_of(config, "fr").spec, translator_of(config, "fr").spec
+    assert summarizer.name == "moussaKam/barthez-orangesum-abstract"
+    assert translator.name == "Helsinki-NLP/opus-mt-fr-en"
     for revision in (summarizer.revision, translator.revision):
         assert revision and len(revision) == 40
     assert config.cleaning.drop_line_patterns == DEFAULT_DROP_LINE_PATTERNS
@@ -58,7 +69,7 @@ def test_relative_paths_resolve_against_config_folder(tmp_path: Path) -> None:
     assert config.inputs.paths == (tmp_path / "in", Path("/abs/x"))
     assert config.outputs.dir == tmp_path / "out"
     assert config.translation.model == str(tmp_path / "models" / "m")
-    assert config.summarizer_for("fr").model == "moussaKam/barthez-orangesum-abstract"
+    assert summarizer_of(config, "fr").spec.name == "moussaKam/barthez-orangesum-abstract"
 
 
 def test_single_string_accepted_for_a_list(tmp_path: Path) -> None:
@@ -256,8 +267,8 @@ def test_known_pickle_only_models_get_their_safetensors_revision(tmp_path: Path)
             """,
         )
     )
-    assert config.summarizer_for("fr").revision == "d297ebaa84d61a069a0cd6922271c4a47ba2554e"
-    assert config.translator_for("fr").revision is None
+    assert summarizer_of(config, "fr").spec.revision == "d297ebaa84d61a069a0cd6922271c4a47ba2554e"
+    assert translator_of(config, "fr").spec.revision is None
 
 
 def test_moving_revisions_are_warned_about(tmp_path: Path) -> None:
@@ -298,12 +309,12 @@ def test_language_model_maps(tmp_path: Path) -> None:
         )
     )
     assert config.target_language == "en"
-    assert config.summarizer_for("fr").revision == "d297ebaa84d61a069a0cd6922271c4a47ba2554e"
-    assert config.summarizer_for("de").model == "csebuetnlp/mT5_multilingual_XLSum"
-    assert config.summarizer_for("de").generation == {"num_beams": 1}
-    assert config.translator_for("de").revision == "def"
-    assert config.translator_for("it") is None
-    assert config.translator_for("en") is None
+    assert summarizer_of(config, "fr").spec.revision == "d297ebaa84d61a069a0cd6922271c4a47ba2554e"
+    assert summarizer_of(config, "de").spec.name == "csebuetnlp/mT5_multilingual_XLSum"
+    assert dict(summarizer_of(config, "de").generation) == {"num_beams": 1}
+    assert translator_of(config, "de").spec.revision == "def"
+    assert translator_of(config, "it") is None
+    assert translator_of(config, "en") is None
 
 
 def test_old_single_model_keys_map_to_the_job_language(tmp_path: Path) -> None:
@@ -317,6 +328,6 @@ def test_old_single_model_keys_map_to_the_job_language(tmp_path: Path) -> None:
             """,
         )
     )
-    assert set(config.summarizers()) == {"fr"} and config.summarizer_for("fr").model == "org/summ"
-    assert config.translator_for("fr").model == "org/trans"
-    assert config.summarizer_for("de") is None
+    assert set(config.summarizers()) == {"fr"} and summarizer_of(config, "fr").spec.name == "org/summ"
+    assert translator_of(config, "fr").spec.name == "org/trans"
+    assert summarizer_of(config, "de") is None

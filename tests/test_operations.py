@@ -185,7 +185,7 @@ def test_the_watchdog_ends_a_run_that_does_not_stop() -> None:
 
 @pytest.mark.parametrize("error", [errno.ENOSPC, errno.EROFS])
 def test_a_full_or_read_only_disk_stops_the_run_with_75(tmp_path, tiny_models, monkeypatch, capsys, error) -> None:
-    from summarizer.io import writers
+    from summarizer.io import files as writers
 
     articles = tmp_path / "articles"
     many_articles(articles, 4)
@@ -457,7 +457,7 @@ def test_the_nightly_wrapper_is_silent_on_success_and_loud_on_failure(tmp_path, 
 
 
 def test_metrics_keep_timestamps_exact_and_carry_the_last_completed_run() -> None:
-    from summarizer.metrics import previous_completed, render_metrics
+    from summarizer.reporting.prometheus import previous_completed, render_metrics
 
     text = render_metrics(
         config_name='news "fr"',

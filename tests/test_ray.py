@@ -24,7 +24,7 @@ from conftest import write_config  # noqa: E402
 from summarizer import RunOptions, load_config, run_job  # noqa: E402
 from summarizer.cli import main  # noqa: E402
 from summarizer.errors import ModelLoadError  # noqa: E402
-from summarizer.ray_executor import SummariseStage, TranslateStage, process_on_ray  # noqa: E402
+from summarizer.executors.ray import SummariseStage, TranslateStage, process_on_ray  # noqa: E402
 
 TIMING_KEYS = {"finished_at", "seconds"}
 
@@ -221,11 +221,10 @@ def test_a_stage_turns_errors_into_failed_articles_or_a_fatal_row(job_config, fe
 
     from summarizer.planning import make_plan
     from summarizer.processing import ArticleProcessor
-    from summarizer.report import JobReport
 
     config = load_config(job_config).with_overrides(input_paths=[feed])
     plan = make_plan(config)
-    _, work = ArticleProcessor(config, plan.fingerprints, RunOptions(), JobReport(config_path=None)).prepare(plan.todo)
+    _, work = ArticleProcessor(config, plan.fingerprints, RunOptions()).prepare(plan.todo)
     batch = {
         "key": np.array([w.article.key for w in work], dtype=object),
         "kind": np.array(["work"] * len(work), dtype=object),
@@ -253,16 +252,18 @@ def test_a_model_missing_on_a_worker_stops_the_run_keeping_what_was_written(job_
 def test_a_stop_request_ends_a_ray_run_after_the_batch_in_hand_and_the_next_run_finishes(
     job_config, feed, tmp_path, monkeypatch
 ) -> None:
-    from summarizer.io.results import ResultWriter
     from summarizer.stopping import StopSignal
+    from summarizer.writing import ResultWriter
 
     stop = StopSignal()
     write = ResultWriter.write
 
-    def write_then_stop(self, items, results):
-        write(self, items, results)
-        if any(result.status == "ok" for result in results.values()):
+    def write_then_stop(self, results):
+        results = list(results)
+        written = write(self, results)
+        if any(result.status == "ok" for result in results):
             stop.request("received SIGTERM", 143)
+        return written
 
     monkeypatch.setattr(ResultWriter, "write", write_then_stop)
     config = load_config(ray_config(job_config, batch_articles=1)).with_overrides(output_dir=tmp_path / "out")

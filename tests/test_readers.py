@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from summarizer.io.readers import InputPathError, ReadLimits, discover, read_source
-from summarizer.io.writers import is_output_file
+from summarizer.io.layout import is_output_file
 from summarizer.records import Article, ReadFailure
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from summarizer.routing import route
 from summarizer.config import load_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,8 +27,7 @@ def cached(model: str, revision: str | None) -> bool:
 
 needs_weights = pytest.mark.skipif(
     not (
-        cached(DEFAULT.summarizer_for("fr").model, DEFAULT.summarizer_for("fr").revision)
-        and cached(DEFAULT.translator_for("fr").model, DEFAULT.translator_for("fr").revision)
+        all(cached(use.spec.name, use.spec.revision) for use in route(DEFAULT, "fr").uses)
     ),
     reason="default model weights are not in the local Hugging Face cache",
 )

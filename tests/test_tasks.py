@@ -6,7 +6,7 @@ import re
 
 from summarizer.models.seq2seq import Generation
 from summarizer.progress import StageProgress
-from summarizer.tasks import summarise, translate
+from summarizer.tasks import Document, TranslationSettings, summarise, translate
 from summarizer.text.segment import SentenceSplitter
 
 FR = SentenceSplitter("fr")
@@ -43,6 +43,11 @@ class FakeEngine:
         return results
 
 
+def docs(*documents: list[str]) -> list[Document]:
+    """French documents made of these paragraphs."""
+    return [Document(tuple(paragraphs), FR) for paragraphs in documents]
+
+
 def sentences(n: int, tag: str = "mot") -> str:
     return " ".join(f"Phrase {tag} {i} avec cinq mots." for i in range(n))
 
@@ -53,7 +58,7 @@ def first_words(text: str) -> str:
 
 def test_short_documents_are_summarised_in_one_call() -> None:
     engine = FakeEngine(100, produce=first_words)
-    outputs = summarise([["Titre", "Un deux trois."], ["Autre texte."]], [FR] * 9, engine, "chunk", NO_PROGRESS)
+    outputs = summarise(docs(["Titre", "Un deux trois."], ["Autre texte."]), engine, "chunk", NO_PROGRESS)
     assert engine.calls == [["Titre\nUn deux trois.", "Autre texte."]]
     assert [o.text for o in outputs] == ["Titre Un deux trois.", "Autre texte."]
     assert outputs[0].stats.segments == 1
@@ -64,7 +69,7 @@ def test_short_documents_are_summarised_in_one_call() -> None:
 def test_long_documents_are_chunked_then_the_summaries_summarised() -> None:
     engine = FakeEngine(30, produce=first_words)
     long_doc = ["Titre long", sentences(20, "a"), sentences(20, "b")]
-    outputs = summarise([long_doc, ["Court."]], [FR] * 9, engine, "chunk", NO_PROGRESS)
+    outputs = summarise(docs(long_doc, ["Court."]), engine, "chunk", NO_PROGRESS)
     first_round = engine.calls[0]
     assert len(first_round) > 2 and "Court." in first_round  # one queue for all documents
     assert len(engine.calls) >= 2
@@ -79,7 +84,7 @@ def test_long_documents_are_chunked_then_the_summaries_summarised() -> None:
 
 def test_truncate_mode_records_dropped_tokens() -> None:
     engine = FakeEngine(30, produce=first_words)
-    outputs = summarise([["Titre", sentences(20)]], [FR] * 9, engine, "truncate", NO_PROGRESS)
+    outputs = summarise(docs(["Titre", sentences(20)]), engine, "truncate", NO_PROGRESS)
     assert len(engine.calls) == 1 and len(engine.calls[0]) == 1
     assert engine.count_tokens(engine.calls[0][0]) <= 30
     total = engine.count_tokens("Titre\n" + sentences(20))
@@ -89,7 +94,7 @@ def test_truncate_mode_records_dropped_tokens() -> None:
 
 def test_summary_generation_error_marks_only_its_document() -> None:
     engine = FakeEngine(100, produce=first_words, fail_on="poison")
-    outputs = summarise([["a poison b"], ["ok text"]], [FR] * 9, engine, "chunk", NO_PROGRESS)
+    outputs = summarise(docs(["a poison b"], ["ok text"]), engine, "chunk", NO_PROGRESS)
     assert outputs[0].error == "generation failed: boom" and outputs[0].text == ""
     assert outputs[1].error is None and outputs[1].text == "ok text"
 
@@ -101,7 +106,7 @@ def test_translation_keeps_every_paragraph_in_order_with_one_engine_call() -> No
         ["Premier paragraphe. Avec deux phrases.", sentences(12), "Dernier."],
         [],
     ]
-    outputs = translate(documents, [FR] * 3, engine, max_input_tokens=20, pack_tokens=10, progress=NO_PROGRESS)
+    outputs = translate(docs(*documents), engine, TranslationSettings(max_input_tokens=20, pack_tokens=10), NO_PROGRESS)
     assert len(engine.calls) == 1
     assert all(engine.count_tokens(t) <= 20 for t in engine.calls[0])
     assert outputs[0].text == "Titre"
@@ -113,7 +118,7 @@ def test_translation_keeps_every_paragraph_in_order_with_one_engine_call() -> No
 def test_translation_budget_is_capped_by_the_model_limit() -> None:
     engine = FakeEngine(8)
     long_sentence = "un, deux, trois, quatre, cinq, six, sept, huit, neuf, dix, onze, douze."
-    (output,) = translate([[long_sentence]], [FR], engine, 256, 64, NO_PROGRESS)
+    (output,) = translate(docs([long_sentence]), engine, TranslationSettings(256, 64), NO_PROGRESS)
     assert re.sub(r"\s", "", output.text) == re.sub(r"\s", "", long_sentence)
     assert all(engine.count_tokens(t) <= 8 for t in engine.calls[0])
 
@@ -128,8 +133,8 @@ def test_flagged_translation_segments_are_retried_once_with_stricter_settings() 
     checker = QualityChecker(QualityConfig())
     retry = {"num_beams": 4, "no_repeat_ngram_size": 3}
     (output,) = translate(
-        [["Une boucle ici.", "Un texte vide.", "Une phrase normale qui va bien."]],
-        [FR], engine, 50, 8, NO_PROGRESS, checker, retry,
+        docs(["Une boucle ici.", "Un texte vide.", "Une phrase normale qui va bien."]),
+        engine, TranslationSettings(50, 8, retry), NO_PROGRESS, checker,
     )
     assert engine.overrides == [None, retry]
     assert engine.calls[1] == ["Une boucle ici.", "Un texte vide."]
@@ -144,5 +149,5 @@ def test_summaries_are_checked() -> None:
     from summarizer.quality import QualityChecker
 
     engine = FakeEngine(100, produce=lambda text: "bla " * 30)
-    (output,) = summarise([["Un texte."]], [FR], engine, "chunk", NO_PROGRESS, QualityChecker(QualityConfig()))
+    (output,) = summarise(docs(["Un texte."]), engine, "chunk", NO_PROGRESS, QualityChecker(QualityConfig()))
     assert output.stats.flags == {"repetition"}

@@ -237,7 +237,7 @@ def _measure(name: str, options: BenchOptions, generation: dict[str, Any]) -> tu
     errors = [r.error for r in results if r.error]
     if errors:
         row.skipped = f"{len(errors)} segments failed: {errors[0]}"
-    return row, getattr(engine, "_model", None)
+    return row, getattr(engine, "model", None)
 
 
 def _engine_for(name: str, options: BenchOptions, generation: dict[str, Any]) -> Any:
@@ -261,8 +261,11 @@ def _engine_for(name: str, options: BenchOptions, generation: dict[str, Any]) ->
     if name == "torchao":
         from torchao.quantization import Int8DynamicActivationInt8WeightConfig, quantize_
 
-        quantize_(engine._model, Int8DynamicActivationInt8WeightConfig())
-        engine.quantized = True
+        def torchao_int8(model: Any) -> Any:
+            quantize_(model, Int8DynamicActivationInt8WeightConfig())  # in place
+            return model
+
+        engine.transform_model(torchao_int8, quantized=True)
     return engine
 
 

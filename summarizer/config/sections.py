@@ -347,15 +347,6 @@ class JobConfig:
         """Source language -> translation model."""
         return self.translation.model_map(self.language, DEFAULT_TRANSLATOR)
 
-    def summarizer_for(self, language: str) -> ModelChoice | None:
-        """The summarisation model for ``language`` (or the ``default`` one), if any."""
-        choices = self.summarizers()
-        return choices.get(language) or choices.get("default")
-
-    def translator_for(self, language: str) -> ModelChoice | None:
-        """The translation model for ``language``; None for the target language itself."""
-        return None if language == self.target_language else self.translators().get(language)
-
     def with_overrides(
         self,
         *,

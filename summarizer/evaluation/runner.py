@@ -20,9 +20,9 @@ from ..errors import UsageError
 from ..io.readers import discover, read_source
 from ..models.loading import locate_model
 from ..planning import Fingerprints, assign_languages
-from ..processing import ALREADY_TARGET_LANGUAGE
+from ..flags import untrusted
 from ..records import Article, ArticleResult
-from ..report import JobReport
+from ..routing import route
 from .metrics import (
     ROUGE_TYPES,
     CorpusMetric,
@@ -36,7 +36,6 @@ from .metrics import (
 
 METRICS = ("rouge1", "rouge2", "rougeL", "chrf++", "bleu")
 LABELS = {"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L", "chrf++": "chrF++", "bleu": "BLEU"}
-_INFORMATIVE = {ALREADY_TARGET_LANGUAGE}
 
 
 @dataclass
@@ -56,7 +55,7 @@ class SystemRun:
     @property
     def flags(self) -> Counter[str]:
         """Quality flags raised, by name."""
-        return Counter(f for r in self.results for f in r.flags if f not in _INFORMATIVE)
+        return Counter(f for r in self.results for f in untrusted(r.flags))
 
     @property
     def failed(self) -> int:
@@ -66,7 +65,7 @@ class SystemRun:
     @property
     def flagged(self) -> int:
         """Articles with at least one quality flag."""
-        return sum(1 for r in self.results if set(r.flags) - _INFORMATIVE)
+        return sum(1 for r in self.results if untrusted(r.flags))
 
 
 @dataclass
@@ -104,17 +103,16 @@ def read_references(path: Path) -> list[Article]:
 
 def run_system(config: JobConfig, articles: Sequence[Article], show_progress: bool = False) -> SystemRun:
     """Process ``articles`` with ``config``, in memory."""
-    from ..pipeline import RunOptions
+    from ..options import RunOptions
     from ..processing import ArticleProcessor
 
     items = assign_languages(list(articles), config)
-    report = JobReport(config_path=str(config.source), target_language=config.target_language)
-    processor = ArticleProcessor(config, Fingerprints(config), RunOptions(show_progress=show_progress), report)
+    processor = ArticleProcessor(config, Fingerprints(config), RunOptions(show_progress=show_progress))
     processor.check_models(items)
     started = time.perf_counter()
-    results = processor.process(items)
-    seconds = time.perf_counter() - started - report.stage_seconds.get("load_models", 0.0)
-    processor.record_model_usage()
+    outcome = processor.process(items)
+    results, stats = outcome.results, outcome.stats
+    seconds = time.perf_counter() - started - stats.stage_seconds.get("load_models", 0.0)
     model_bytes = 0
     for use in processor.pool.engines:
         folder, _ = locate_model(use.spec)
@@ -127,8 +125,8 @@ def run_system(config: JobConfig, articles: Sequence[Article], show_progress: bo
         name=name,
         results=[results[a.key] for a in articles if a.key in results],
         seconds=seconds,
-        generated_tokens=report.generated_tokens,
-        tokens_per_second=report.tokens_per_second,
+        generated_tokens=stats.generated_tokens,
+        tokens_per_second=stats.tokens_per_second,
         model_mb=model_bytes / 1e6,
     )
 
@@ -147,7 +145,12 @@ def evaluate(
         found = []
         for article in articles:
             result = keyed[index].get(article.key)
-            if attribute == "translation" and result is not None and ALREADY_TARGET_LANGUAGE in result.flags:
+            in_target = (
+                result is not None
+                and result.status != "skipped"
+                and route(configs[index], result.language or "und").in_target_language
+            )
+            if attribute == "translation" and in_target:
                 found.append(article.text)  # left as it is: the original is its own translation
             else:
                 found.append(getattr(result, attribute, "") or "")

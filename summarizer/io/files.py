@@ -1,17 +1,27 @@
-"""Reading files the job did not write itself, safely.
+"""Reading and writing files, safely.
 
-Only regular files are opened (a FIFO would block the night), never past a
-size limit, and JSON is parsed so that no document, however deep or odd, can
-raise anything but ``ValueError``.
+Reading: only regular files are opened (a FIFO would block the night), never
+past a size limit, and JSON is parsed so that no document, however deep or odd,
+can raise anything but ``ValueError``.
+
+Writing: every file is written to a hidden temporary file in the same folder,
+flushed, fsynced and renamed over the target, so a reader never sees half a
+file. OSError becomes OutputWriteError (the run stops) or OutputPathError (only
+the article whose path it is fails).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import stat
+import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
+
+from ..errors import OutputPathError, OutputWriteError
 
 #: Deepest nesting accepted in a JSON document read by the job (a record's
 #: metadata, a meta file): far beyond any real feed, far below Python's limits.
@@ -134,9 +144,137 @@ def printable(text: str) -> str:
     return raw.decode("utf-8", "backslashreplace")
 
 
-def read_json_file(path: Path, max_bytes: int) -> Any:
-    """The JSON value in ``path``, or None if it is missing, unreadable, too big or invalid."""
+#: errno values that concern one output path rather than the whole output location.
+_PATH_ERRNOS = frozenset({errno.EISDIR, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP, errno.EEXIST})
+
+
+def write_error(path: Path, exc: OSError) -> OutputWriteError:
+    if exc.errno in _PATH_ERRNOS:
+        return OutputPathError(f"cannot write {path}: {exc.strerror or exc}")
+    return OutputWriteError(
+        f"cannot write {path}: {exc.strerror or exc}; the run stops: finished articles are "
+        "kept and the rest is left for the next run (free disk space or fix permissions)"
+    )
+
+
+TEMP_SUFFIX = ".summarizer.tmp"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically; on any error the old file is untouched.
+
+    OSError (disk full, read-only, permissions) becomes OutputWriteError, and
+    OutputPathError when only this path is at fault (a folder in its place, say).
+    Text that is not valid Unicode (a path's undecodable bytes) is written with
+    backslash escapes rather than not at all.
+    """
+    tmp_name: str | None = None
+    data = text.encode("utf-8", "backslashreplace")
     try:
-        return parse_json(read_regular_file(path, max_bytes).decode("utf-8"))
-    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=TEMP_SUFFIX)
+        os.fchmod(fd, _file_mode(path))
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+        tmp_name = None
+    except OSError as exc:
+        raise write_error(path, exc) from None
+    finally:
+        if tmp_name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+    _fsync_folder(path.parent)
+
+
+def _file_mode(path: Path) -> int:
+    """Keep the mode of the file being replaced; new files get 0666 minus the umask
+    (mkstemp's 0600 would hide the outputs from the people who read them)."""
+    try:
+        info = path.lstat()
+        if stat.S_ISREG(info.st_mode):
+            return stat.S_IMODE(info.st_mode)
+    except OSError:
+        pass
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def remove_stale_temp_files(folders: Iterable[Path]) -> int:
+    """Delete temporary files a killed run left in ``folders``; returns how many."""
+    removed = 0
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def with_final_newline(text: str) -> str:
+    """Text files end with exactly one newline."""
+    return text.rstrip("\n") + "\n"
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as indented UTF-8 JSON, atomically."""
+    atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def atomic_write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
+    """Write one JSON object per line, atomically."""
+    lines = [json.dumps(record, ensure_ascii=False) for record in records]
+    atomic_write_text(path, "".join(line + "\n" for line in lines))
+
+
+#: Largest meta file read back (they hold a few kilobytes).
+MAX_META_BYTES = 16 * 1024 * 1024
+
+
+def read_json_object(path: Path, max_bytes: int = MAX_META_BYTES) -> dict[str, Any] | None:
+    """The JSON object in ``path``, or None if it is missing, unreadable, too big
+    or not a JSON object (whatever its content: it may have been tampered with)."""
+    try:
+        data = parse_json(read_regular_file(path, max_bytes).decode("utf-8"))
+    except ValueError:  # also UnicodeDecodeError
         return None
+    return data if isinstance(data, dict) else None
+
+
+def read_jsonl_objects(path: Path, max_bytes: int) -> list[dict[str, Any]]:
+    """The JSON objects in ``path`` (invalid lines are ignored; missing, unreadable
+    or bigger than ``max_bytes``: empty)."""
+    try:
+        text = read_regular_file(path, max_bytes).decode("utf-8")
+    except ValueError:
+        return []
+    records = []
+    for line in text.splitlines():
+        try:
+            record = parse_json(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records

@@ -17,10 +17,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Iterator
 
-from ..errors import SummarizerError
+from ..errors import InputPathError
+from ..flags import ENCODING_FALLBACK
 from ..records import Article, ReadFailure, SourceFile
 from .files import parse_json, printable, read_regular_file, unicode_problem
-from .writers import is_output_file
+from .layout import is_output_file
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +29,6 @@ JSONL_EXTENSIONS = (".jsonl",)
 HTML_EXTENSIONS = (".html", ".htm")
 # A page's text must have at least one paragraph this long to count as an article.
 _MIN_HTML_PARAGRAPH_WORDS = 8
-
-
-class InputPathError(SummarizerError):
-    """An input path given in the config or on the command line cannot be read as input:
-    it does not exist, is not valid UTF-8, or is a file of a kind the job does not read."""
 
 
 def _check_input_path(path: Path, wanted: set[str]) -> None:
@@ -193,7 +189,7 @@ def _read_text_article(source: SourceFile, data: bytes, limits: ReadLimits) -> A
     if not text.strip():
         reason = "file is empty" if not data else "file has no text (only whitespace)"
         return ReadFailure(key, source, reason, digest)
-    flags = ("encoding_fallback",) if encoding == "cp1252" else ()
+    flags = (ENCODING_FALLBACK,) if encoding == "cp1252" else ()
     return Article(
         key=key, source=source, title=None, text=text, input_sha256=digest,
         encoding=encoding, flags=flags,

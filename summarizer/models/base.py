@@ -275,12 +275,14 @@ class BaseEngine:
                 results[index] = result
             if on_progress:
                 on_progress(len(indices))
-        for result in results:
-            assert result is not None
-            self.stats.segments += 1
-            self.stats.input_tokens += result.input_tokens
-            self.stats.generated_tokens += result.generated_tokens
-        return results  # type: ignore[return-value]
+        done = [result for result in results if result is not None]
+        assert len(done) == len(results), "every segment has a result"
+        self.stats += EngineStats(
+            segments=len(done),
+            input_tokens=sum(r.input_tokens for r in done),
+            generated_tokens=sum(r.generated_tokens for r in done),
+        )
+        return done
 
     def _generate_isolated(
         self, indices: list[int], encoded: list[list[int]], settings: Any

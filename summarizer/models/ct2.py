@@ -18,9 +18,12 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..config import RuntimeConfig
 from ..errors import ConfigError, ModelLoadError
+from ..records import EngineStats
+from ..stopping import StopSignal
 from .base import GPU_BATCH_TOKENS, BaseEngine, Generation, split_by_weight
-from .loading import locate_model, resolve_device
+from .loading import ModelSpec, locate_model, resolve_device
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +109,16 @@ class CTranslate2Engine(BaseEngine):
 
     backend = "ctranslate2"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        spec: ModelSpec,
+        runtime: RuntimeConfig,
+        generation: Mapping[str, Any] | None = None,
+        relative_cap: tuple[float, int] | None = None,
+        stop: StopSignal | None = None,
+        allow_download: bool = False,
+    ) -> None:
+        super().__init__(spec, runtime, generation, relative_cap, stop, allow_download)
         self._translator: Any = None
         self._options: dict[str, Any] = {}
         self._output_limit: int | None = None
@@ -147,8 +158,7 @@ class CTranslate2Engine(BaseEngine):
         self._options = self._base_options(folder)
         positions = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("max_position_embeddings")
         self._output_limit = positions - 1 if isinstance(positions, int) and positions > 1 else None
-        self.stats.loads += 1
-        self.stats.load_seconds += time.perf_counter() - started
+        self.stats += EngineStats(loads=1, load_seconds=time.perf_counter() - started)
         logger.info("loaded %s with CTranslate2 (%s, %s)", self.spec.label(), device, self.compute_type)
 
     def _base_options(self, folder: Path) -> dict[str, Any]:
@@ -195,8 +205,7 @@ class CTranslate2Engine(BaseEngine):
         started = time.perf_counter()
         results = self._translator.translate_batch(batch, **options)
         seconds = time.perf_counter() - started
-        self.stats.batches += 1
-        self.stats.generate_seconds += seconds
+        self.stats += EngineStats(batches=1, generate_seconds=seconds)
         outputs = []
         for result in results:
             tokens = result.hypotheses[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 from ..errors import ConfigError, ModelLoadError
 
@@ -37,6 +37,23 @@ class ModelSpec:
     def label(self) -> str:
         """``name@revision`` for messages."""
         return self.name if self.is_local or not self.revision else f"{self.name}@{self.revision}"
+
+
+Role = Literal["summarization", "translation"]
+
+
+@dataclass(frozen=True)
+class ModelUse:
+    """A model in a role, with the generation settings it runs with (``routing`` decides which)."""
+
+    role: Role
+    spec: ModelSpec
+    generation: tuple[tuple[str, Any], ...] = ()
+    """Section settings merged with the model's own, as sorted pairs (hashable)."""
+
+    def label(self) -> str:
+        """``name@revision``."""
+        return self.spec.label()
 
 
 def from_pretrained(

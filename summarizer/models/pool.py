@@ -1,76 +1,18 @@
-"""Which model serves which article, and a pool that holds at most N of them loaded."""
+"""A pool of engines that holds at most N models loaded at once."""
 
 from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any, Literal
 
-from ..config import JobConfig, ModelChoice
+from ..config import JobConfig
 from ..stopping import StopSignal
-from .loading import ModelSpec, locate_model
+from .loading import ModelUse, locate_model
 from .base import BaseEngine
 from .ct2 import CTranslate2Engine
 from .seq2seq import Seq2SeqEngine
 
 logger = logging.getLogger(__name__)
-
-Role = Literal["summarization", "translation"]
-
-
-@dataclass(frozen=True)
-class ModelUse:
-    """A model in a role, with the generation settings it runs with."""
-
-    role: Role
-    spec: ModelSpec
-    generation: tuple[tuple[str, Any], ...] = ()
-    """Section settings merged with the model's own, as sorted pairs (hashable)."""
-
-    def label(self) -> str:
-        """``name@revision``."""
-        return self.spec.label()
-
-
-def _use(config: JobConfig, role: Role, entry: str, choice: ModelChoice) -> ModelUse:
-    section = getattr(config, role)
-    key = f"{role}.models.{entry}" if section.models else f"{role}.model"
-    spec = ModelSpec(
-        name=choice.model,
-        revision=choice.revision,
-        max_input_tokens=config.summarization.max_input_tokens if role == "summarization" else None,
-        config_key=key,
-        allow_pickle=choice.allow_pickle_weights,
-        cache_dir=str(config.hub.cache_dir) if config.hub.cache_dir else None,
-    )
-    generation = {**section.generation, **choice.generation}
-    return ModelUse(role, spec, tuple(sorted(generation.items())))
-
-
-def summarization_use(config: JobConfig, language: str) -> ModelUse | None:
-    """The summariser for ``language`` (its own, else ``default``), if any."""
-    choices = config.summarizers()
-    entry = language if language in choices else "default"
-    return _use(config, "summarization", entry, choices[entry]) if entry in choices else None
-
-
-def translation_use(config: JobConfig, language: str) -> ModelUse | None:
-    """The translator from ``language``; None for the target language or when there is none."""
-    choice = config.translator_for(language)
-    return _use(config, "translation", language, choice) if choice else None
-
-
-def configured_uses(config: JobConfig) -> list[tuple[str, ModelUse]]:
-    """Every configured model with the config entry naming it (``summarization.models.fr``)."""
-    uses = []
-    for entry, choice in config.summarizers().items():
-        use = _use(config, "summarization", entry, choice)
-        uses.append((use.spec.config_key, use))
-    for entry, choice in config.translators().items():
-        use = _use(config, "translation", entry, choice)
-        uses.append((use.spec.config_key, use))
-    return uses
 
 
 class ModelPool:

@@ -12,11 +12,14 @@ import gc
 import logging
 import time
 import warnings
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
+from ..config import RuntimeConfig
 from ..errors import ConfigError
+from ..records import EngineStats
+from ..stopping import StopSignal
 from .base import GPU_BATCH_TOKENS, BaseEngine, Generation, split_by_weight
-from .loading import from_pretrained, locate_model, resolve_device, resolve_dtype
+from .loading import ModelSpec, from_pretrained, locate_model, resolve_device, resolve_dtype
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +48,16 @@ class Seq2SeqEngine(BaseEngine):
 
     backend = "transformers"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        spec: ModelSpec,
+        runtime: RuntimeConfig,
+        generation: Mapping[str, Any] | None = None,
+        relative_cap: tuple[float, int] | None = None,
+        stop: StopSignal | None = None,
+        allow_download: bool = False,
+    ) -> None:
+        super().__init__(spec, runtime, generation, relative_cap, stop, allow_download)
         self.device: Any = None
         self.dtype: Any = None
         self.quantized = False
@@ -58,6 +69,18 @@ class Seq2SeqEngine(BaseEngine):
     @property
     def loaded(self) -> bool:
         return self._model is not None
+
+    @property
+    def model(self) -> Any:
+        """The loaded torch model (None until ``load``)."""
+        return self._model
+
+    def transform_model(self, transform: Callable[[Any], Any], *, quantized: bool) -> None:
+        """Load, then replace the model by ``transform(model)`` (another quantisation,
+        for the benchmark); ``quantized`` says what ``describe`` reports."""
+        self.load()
+        self._model = transform(self._model)
+        self.quantized = quantized
 
     @property
     def batch_tokens(self) -> int:
@@ -105,8 +128,7 @@ class Seq2SeqEngine(BaseEngine):
         # Decoders with learned or fixed position tables cannot go past them.
         self._output_limit = positions - 1 if isinstance(positions, int) and positions > 1 else None
         self._model = model
-        self.stats.loads += 1
-        self.stats.load_seconds += time.perf_counter() - started
+        self.stats += EngineStats(loads=1, load_seconds=time.perf_counter() - started)
         logger.info(
             "loaded %s on %s (%s%s) in %.1fs",
             self.spec.label(),
@@ -187,8 +209,7 @@ class Seq2SeqEngine(BaseEngine):
                 stopping_criteria=self._stopping_criteria,
             )
         seconds = time.perf_counter() - started
-        self.stats.batches += 1
-        self.stats.generate_seconds += seconds
+        self.stats += EngineStats(batches=1, generate_seconds=seconds)
         output = output.cpu()
         texts = self.tokenizer.batch_decode(output, skip_special_tokens=True)
         pad_id = self.tokenizer.pad_token_id

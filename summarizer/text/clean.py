@@ -10,6 +10,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable
 
+from ..records import Article
+
 # Zero-width characters and the soft hyphen carry no text but split tokens.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _LINE_BREAKS = re.compile(r"\r\n|[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
@@ -83,3 +85,10 @@ def clean_article(
             title = ""
     clean_title = " ".join(normalise(title).split())
     return CleanArticle(title=clean_title, paragraphs=tuple(kept), dropped_lines=tuple(dropped))
+
+
+def clean_input(article: Article, line_filter: LineFilter) -> CleanArticle:
+    """``article`` as the models will see it (Markdown ``#`` marks come off a
+    ``.md`` file's title)."""
+    markdown = article.source.path.suffix.lower() == ".md"
+    return clean_article(article.title, article.text, line_filter, markdown=markdown)

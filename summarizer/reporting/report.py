@@ -1,44 +1,35 @@
-"""What a run did: counts, per-article outcomes, tokens and time."""
+"""What a run did: counts, per-article outcomes, tokens and time.
+
+A JobReport is assembled once, by ``pipeline.run_job``, from the plan and
+what the executor returned; nothing adds to it afterwards.
+"""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any, Mapping
 
-from ._version import __version__
-from .records import ArticleResult, EngineStats
-
-if TYPE_CHECKING:
-    from .planning import Plan
+from .._version import __version__
+from ..records import ArticleResult, ModelUsage
 
 
-@dataclass
-class ModelUsage:
-    """One model's share of the run."""
-
-    description: dict[str, Any]
-    """Name, revision, device, dtype."""
-    stats: EngineStats
-
-
-@dataclass
+@dataclass(frozen=True)
 class JobReport:
     """The outcome of ``run_job``."""
 
     config_path: str | None
+    started_at: datetime
+    finished_at: datetime
+    seconds: float
     dry_run: bool = False
     target_language: str = "en"
     fingerprint: str = ""
-    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
-    finished_at: datetime | None = None
-    seconds: float = 0.0
     found: int = 0
     """Articles (and unreadable inputs) found."""
-    skipped: list[str] = field(default_factory=list)
+    skipped: tuple[str, ...] = ()
     """Keys already done with the same input and fingerprint."""
-    planned: list[str] = field(default_factory=list)
+    planned: tuple[str, ...] = ()
     """Keys this run set out to process."""
     deferred: int = 0
     """New articles left for later by ``--limit``."""
@@ -46,31 +37,12 @@ class JobReport:
     """Planned articles not finished because the run was stopped."""
     stopped: str | None = None
     """Why the run stopped early (signal, time budget), if it did."""
-    results: list[ArticleResult] = field(default_factory=list)
+    results: tuple[ArticleResult, ...] = ()
     """One result per processed article, in processing order."""
-    models: dict[str, ModelUsage] = field(default_factory=dict)
-    """Per task (``summarization``, ``translation``), when a model was loaded."""
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-    """Wall time per stage: read, load_models, summarise, translate, write."""
-    _clock: float = field(default_factory=time.perf_counter, repr=False)
-
-    def record_plan(self, plan: Plan) -> None:
-        """Take the counts of the plan."""
-        self.fingerprint = plan.fingerprint
-        self.found = plan.found
-        self.skipped = list(plan.skipped)
-        self.planned = [item.key for item in plan.todo]
-        self.deferred = plan.deferred
-
-    def add_stage_time(self, stage: str, seconds: float) -> None:
-        """Add wall time to a stage."""
-        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
-
-    def finish(self) -> JobReport:
-        """Stamp the end time; returns self."""
-        self.finished_at = datetime.now(timezone.utc)
-        self.seconds = time.perf_counter() - self._clock
-        return self
+    models: Mapping[str, ModelUsage] = field(default_factory=dict)
+    """Per configured model (``summarization.model``...), when a model was loaded."""
+    stage_seconds: Mapping[str, float] = field(default_factory=dict)
+    """Wall time per stage: read, load_models, summarise, translate, write (ray)."""
 
     @property
     def done(self) -> list[ArticleResult]:
@@ -141,7 +113,7 @@ class JobReport:
         return {
             "summarizer_version": __version__,
             "started_at": self.started_at.isoformat(timespec="seconds"),
-            "finished_at": self.finished_at.isoformat(timespec="seconds") if self.finished_at else None,
+            "finished_at": self.finished_at.isoformat(timespec="seconds"),
             "seconds": round(self.seconds, 3),
             "exit_code": exit_code,
             "config": {"path": self.config_path, "fingerprint": self.fingerprint},

@@ -13,18 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import quote
 
-FLAG_NOTES = {
-    "truncated_input": "the summariser saw only the start of the article",
-    "empty_output": "a model produced nothing for part of it",
-    "repetition": "a model output repeats itself (degenerate loop)",
-    "length_ratio": "part of the translation is much shorter or longer than the original",
-    "untranslated": "the translation is still in the original language",
-    "language_uncertain": "the article's language was hard to tell",
-    "encoding_fallback": "the file was not UTF-8 and was read as Windows-1252",
-    "already_target_language": "already in the target language: summarised, not translated",
-}
-#: Flags that say nothing against the text itself.
-INFORMATIVE_FLAGS = {"already_target_language"}
+from ..flags import informative, meaning, untrusted
 
 LANGUAGE_NAMES = {
     "fr": "French", "en": "English", "de": "German", "es": "Spanish", "it": "Italian",
@@ -54,7 +43,7 @@ def by_language(entries: list[dict[str, Any]]) -> list[tuple[str | None, list[di
 
 def warnings_of(entry: dict[str, Any]) -> list[str]:
     """The flags of an entry that an editor should check before using it."""
-    return [flag for flag in entry["flags"] if flag not in INFORMATIVE_FLAGS]
+    return untrusted(entry["flags"])
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 
@@ -103,7 +92,7 @@ def _md(text: str) -> str:
 
 
 def _notes(flags: list[str]) -> str:
-    return "; ".join(f"{flag}: {FLAG_NOTES.get(flag, flag)}" for flag in flags)
+    return "; ".join(f"{flag}: {meaning(flag)}" for flag in flags)
 
 
 def render_markdown(day: str, entries: list[dict[str, Any]], base: Path) -> str:
@@ -128,7 +117,7 @@ def render_markdown(day: str, entries: list[dict[str, Any]], base: Path) -> str:
                 lines += [f"*{_md(entry['title'])}*", ""]
             if warnings_of(entry):
                 lines += [f"**Check before use:** {_md(_notes(warnings_of(entry)))}", ""]
-            lines += [f"*{_md(FLAG_NOTES[f].capitalize())}.*" for f in entry["flags"] if f in INFORMATIVE_FLAGS]
+            lines += [f"*{_md(meaning(f).capitalize())}.*" for f in informative(entry["flags"])]
             target = language_label(entry.get("target_language", "en"))
             lines += [f"**Summary ({target}):** {_md(entry['summary_translation'])}", ""]
             if entry["summary"] != entry["summary_translation"]:
@@ -174,7 +163,7 @@ def render_html(day: str, entries: list[dict[str, Any]], base: Path) -> str:
             if warnings_of(entry):
                 parts.append(f'<p class="flags">Check before use: {esc(_notes(warnings_of(entry)))}</p>')
             parts += [
-                f"<p><em>{esc(FLAG_NOTES[f].capitalize())}.</em></p>" for f in entry["flags"] if f in INFORMATIVE_FLAGS
+                f"<p><em>{esc(meaning(f).capitalize())}.</em></p>" for f in informative(entry["flags"])
             ]
             target = language_label(entry.get("target_language", "en"))
             parts.append(f"<p><strong>Summary ({esc(target)}):</strong> {esc(entry['summary_translation'])}</p>")

@@ -12,10 +12,10 @@ from typing import Any
 
 from .._version import __version__
 from ..config import ReportsConfig
-from ..digest import day_articles, render_html, render_markdown
-from ..metrics import merge_metrics, previous_completed, render_metrics
-from ..report import JobReport
-from .writers import atomic_write_json, atomic_write_text
+from ..io.files import atomic_write_json, atomic_write_text
+from .digest import day_articles, render_html, render_markdown
+from .prometheus import merge_metrics, previous_completed, render_metrics
+from .report import JobReport
 
 logger = logging.getLogger(__name__)
 

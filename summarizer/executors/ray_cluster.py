@@ -9,8 +9,8 @@ import socket
 import threading
 from typing import Any
 
-from .config import JobConfig
-from .errors import ConfigError, ServiceUnavailableError
+from ..config import JobConfig
+from ..errors import ConfigError, ServiceUnavailableError
 
 logger = logging.getLogger(__name__)
 

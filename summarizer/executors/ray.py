@@ -5,9 +5,10 @@ discovery, skip rules and fingerprints, and it cleans and routes the articles
 itself. The articles that need a model become a Ray Dataset that flows through
 two ``map_batches`` stages, each served by a pool of actors that load their
 models once: summarise, then translate and assemble. Results stream back to the
-driver, which writes them with the same writers as a local run (text files
-first, meta last), so both executors write the same files and each skips what
-the other has done. Workers write nothing.
+driver, which writes them with the same writer as a local run, so both
+executors write the same files and each skips what the other has done. Workers
+write nothing. What each batch cost (``RunStats``) travels with its rows and is
+added up on the driver.
 
 A batch that raises is retried article by article, so one bad article is
 recorded as failed, as locally. A worker that crashes is restarted by Ray and
@@ -26,22 +27,20 @@ import pickle
 import queue
 import threading
 import time
-import uuid
 from typing import TYPE_CHECKING, Any, Iterable
 
-from .config import JobConfig
-from .errors import ConfigError, ModelLoadError, ServiceUnavailableError, SummarizerError, UsageError
+from ..config import JobConfig
+from ..errors import ConfigError, ModelLoadError, ServiceUnavailableError, SummarizerError, UsageError
+from ..options import RunOptions
+from ..planning import Fingerprints, Plan
+from ..processing import ArticleProcessor, ArticleWork
+from ..records import ArticleResult, RunStats
+from ..writing import ResultWriter, Written
+from . import Execution
 from .ray_cluster import RayConnection, first_line, require_ray, set_ray_data_console_level
-from .io.results import ResultWriter
-from .planning import Fingerprints, Plan
-from .processing import ArticleProcessor, ArticleWork
-from .records import ArticleResult, EngineStats
-from .report import JobReport, ModelUsage
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from .pipeline import RunOptions
 
 logger = logging.getLogger(__name__)
 
@@ -51,21 +50,14 @@ WORK, RESULT, FATAL = "work", "result", "fatal"
 FATAL_ERRORS: dict[str, type[SummarizerError]] = {"ModelLoadError": ModelLoadError, "ConfigError": ConfigError}
 """Errors on a worker that stop the run, as they would locally (exit 78)."""
 
-Usage = dict[tuple[str, str], tuple[dict[str, Any], EngineStats]]
-"""(actor id, config key) -> the latest description and statistics that actor sent."""
-
-
 class _Stage:
     """A Ray Data callable class: one ArticleProcessor per actor, models loaded once."""
 
     def __init__(self, config: JobConfig, fingerprints: Fingerprints) -> None:
-        from .pipeline import RunOptions
+        self.processor = ArticleProcessor(config, fingerprints, RunOptions())
 
-        self.actor_id = uuid.uuid4().hex
-        self.processor = ArticleProcessor(config, fingerprints, RunOptions(), JobReport(config_path=None))
-
-    def step(self, work: list[ArticleWork]) -> list[ArticleWork | ArticleResult]:
-        """This stage's work on some articles (in order)."""
+    def step(self, work: list[ArticleWork]) -> tuple[list[ArticleWork | ArticleResult], RunStats]:
+        """This stage's work on some articles (in order), and what it cost."""
         raise NotImplementedError
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -73,6 +65,7 @@ class _Stage:
 
         rows: list[tuple[str, str, Any]] = []
         work: list[ArticleWork] = []
+        stats = sum((pickle.loads(blob) for blob in batch["stats"] if blob), RunStats())  # earlier stages'
         for key, kind, payload in zip(batch["key"], batch["kind"], batch["payload"]):
             if kind != WORK:
                 rows.append((key, kind, payload))
@@ -85,64 +78,61 @@ class _Stage:
                     "install the same summarizer version on every node"
                 )
                 rows.append((key, FATAL, pickle.dumps(("ConfigError", message))))
-        for item, outcome in zip(work, self._guarded(work)):
+        outcomes, spent = self._guarded(work)
+        for item, outcome in zip(work, outcomes):
             if isinstance(outcome, tuple):
                 rows.append((item.article.key, FATAL, pickle.dumps(outcome)))
             else:
-                rows.append((item.article.key, WORK if isinstance(outcome, ArticleWork) else RESULT, pickle.dumps(outcome)))
-        usage: Usage = {}
-        _record_usage(usage, batch["stats"])  # the earlier stage's, passed along
-        usage.update(self.usage())
-        stats = pickle.dumps(usage)
+                kind = WORK if isinstance(outcome, ArticleWork) else RESULT
+                rows.append((item.article.key, kind, pickle.dumps(outcome)))
+        blobs = [pickle.dumps(stats + spent)] + [b""] * (len(rows) - 1)  # once per batch: sums stay exact
         return {
             "key": np.array([row[0] for row in rows], dtype=object),
             "kind": np.array([row[1] for row in rows], dtype=object),
             "payload": np.array([row[2] for row in rows], dtype=object),
-            "stats": np.array([stats] * len(rows), dtype=object),
+            "stats": np.array(blobs[: len(rows)], dtype=object),
         }
 
-    def _guarded(self, work: list[ArticleWork]) -> list[ArticleWork | ArticleResult | tuple[str, str]]:
+    def _guarded(
+        self, work: list[ArticleWork]
+    ) -> tuple[list[ArticleWork | ArticleResult | tuple[str, str]], RunStats]:
         """``step`` on the batch; if it raises, on each article alone, so that only
         the article at fault fails. A model that cannot load or a setting that cannot
         work stops the run: (error class name, message)."""
         if not work:
-            return []
+            return [], RunStats()
         try:
-            return list(self.step(work))
+            outcomes, stats = self.step(work)
+            return list(outcomes), stats
         except (ModelLoadError, ConfigError) as exc:
-            return [(type(exc).__name__, str(exc))] * len(work)
+            return [(type(exc).__name__, str(exc))] * len(work), RunStats()
         except Exception as exc:  # noqa: BLE001 - recorded in the article's meta
             if len(work) == 1:
                 logger.exception("failed on a Ray worker: %s", work[0].article.key)
-                return [self.processor.failed(work[0], f"{type(exc).__name__}: {exc}")]
-        outcomes: list[ArticleWork | ArticleResult | tuple[str, str]] = []
+                return [self.processor.failed(work[0], f"{type(exc).__name__}: {exc}")], RunStats()
+        found: list[ArticleWork | ArticleResult | tuple[str, str]] = []
+        total = RunStats()
         for item in work:
-            outcomes.extend(self._guarded([item]))
-        return outcomes
-
-    def usage(self) -> Usage:
-        """This actor's engines, with their statistics so far."""
-        return {
-            (self.actor_id, use.spec.config_key): (engine.describe(), dataclasses.replace(engine.stats))
-            for use, engine in self.processor.pool.engines.items()
-        }
+            outcomes, stats = self._guarded([item])
+            found += outcomes
+            total += stats
+        return found, total
 
 
 class SummariseStage(_Stage):
     """Summarises articles; holds the summarisation models."""
 
-    def step(self, work: list[ArticleWork]) -> list[ArticleWork | ArticleResult]:
-        self.processor.summarise(work)
-        return list(work)
+    def step(self, work: list[ArticleWork]) -> tuple[list[ArticleWork | ArticleResult], RunStats]:
+        return list(work), self.processor.summarise(work)
 
 
 class TranslateStage(_Stage):
     """Translates summarised articles and assembles their results; holds the translation models."""
 
-    def step(self, work: list[ArticleWork]) -> list[ArticleWork | ArticleResult]:
-        self.processor.translate(work)
+    def step(self, work: list[ArticleWork]) -> tuple[list[ArticleWork | ArticleResult], RunStats]:
+        stats = self.processor.translate(work)
         results = self.processor.assemble(work)
-        return [results[item.article.key] for item in work]
+        return [results[item.article.key] for item in work], stats
 
 
 def worker_config(config: JobConfig) -> JobConfig:
@@ -168,7 +158,7 @@ def build_dataset(
     from ray.data import ActorPoolStrategy
 
     settings = config.ray
-    ordered = sorted(work, key=lambda w: (w.summarizer.label(), w.translator.label() if w.translator else ""))
+    ordered = sorted(work, key=lambda w: w.route.model_group())
     rows = [{"key": w.article.key, "kind": WORK, "payload": pickle.dumps(w), "stats": b""} for w in ordered]
     blocks = max(1, -(-len(rows) // settings.batch_articles))
     dataset = ray.data.from_items(rows, override_num_blocks=blocks)
@@ -272,12 +262,10 @@ def process_on_ray(
     config: JobConfig,
     plan: Plan,
     options: RunOptions,
-    report: JobReport,
     writer: ResultWriter,
     stages: tuple[type[_Stage], type[_Stage]] = (SummariseStage, TranslateStage),
-) -> None:
-    """Do ``plan.todo`` on Ray and write every result here, as it arrives (results of
-    JSONL records in groups of ``runtime.wave_articles``: their file is rewritten whole).
+) -> Execution:
+    """Do ``plan.todo`` on Ray and write every result here, as it arrives.
 
     Raises ModelLoadError or ConfigError (a model or setting that does not work,
     here or on a worker: what was written stays), ServiceUnavailableError (no
@@ -286,42 +274,32 @@ def process_on_ray(
     """
     ray = require_ray(config)
     _check_settings(config, options)
-    processor = ArticleProcessor(config, plan.fingerprints, options, report)
+    processor = ArticleProcessor(config, plan.fingerprints, options)
     processor.check_models(plan.todo)
-    items = {item.key: item for item in plan.todo}
-    written: set[str] = set()
-    waiting: dict[str, ArticleResult] = {}
+    results: list[ArticleResult] = []
+    stats = RunStats()
 
-    def write(results: dict[str, ArticleResult], flush: bool = False) -> None:
-        fresh = {key: result for key, result in results.items() if key not in written and key not in waiting}
-        waiting.update({key: r for key, r in fresh.items() if items[key].source.kind == "jsonl"})
-        now = {key: r for key, r in fresh.items() if items[key].source.kind != "jsonl"}
-        if flush or len(waiting) >= max(config.runtime.wave_articles, 1):
-            now.update(waiting)
-            waiting.clear()
-        if now:
-            started = time.perf_counter()
-            writer.write([items[key] for key in now], now)
-            written.update(now)
-            report.add_stage_time("write", time.perf_counter() - started)
+    def keep(written: Written) -> None:
+        nonlocal stats
+        results.extend(written.results)
+        stats += written.stats
 
     ready, work = processor.prepare(plan.todo)
     if not work or options.stop.requested:
-        write(ready, flush=True)
-        report.left += len(work)
-        return
-    usage: Usage = {}
-    started, writing_before = time.perf_counter(), report.stage_seconds.get("write", 0.0)
+        keep(writer.write(ready.values()))
+        keep(writer.close())
+        return Execution(tuple(results), len(work), stats)
+    started = time.perf_counter()
     try:
         with RayConnection(ray, config, quiet=not logger.isEnabledFor(logging.DEBUG)):
-            write(ready)  # only now: a cluster that cannot be reached leaves nothing written
+            keep(writer.write(ready.values()))  # only now: a cluster that cannot be reached leaves nothing written
             _warn_if_too_small(ray, config)
             dataset = build_dataset(ray, config, plan.fingerprints, work, options, stages)
             try:
                 for batch in _batches(dataset, options.stop):
-                    _record_usage(usage, batch["stats"])
+                    stats += sum((pickle.loads(blob) for blob in batch["stats"] if blob), RunStats())
                     rows = list(zip(batch["key"], batch["kind"], batch["payload"]))
-                    write({key: pickle.loads(payload) for key, kind, payload in rows if kind == RESULT})
+                    keep(writer.write(pickle.loads(payload) for _, kind, payload in rows if kind == RESULT))
                     fatal = [pickle.loads(payload) for _, kind, payload in rows if kind == FATAL]
                     if fatal:
                         kind, message = fatal[0]
@@ -332,39 +310,21 @@ def process_on_ray(
                 if not type(exc).__module__.startswith("ray"):
                     raise
                 raise ServiceUnavailableError(
-                    f"the Ray job failed ({first_line(exc)}); {len(written)} finished articles are "
+                    f"the Ray job failed ({first_line(exc)}); {len(results)} finished articles are "
                     "written, the rest are left for the next run; details in the Ray logs"
                 ) from None
             finally:
-                write({}, flush=True)
+                keep(writer.close())
                 if options.stop.requested:
                     _abandon(dataset)
     finally:
-        writing = report.stage_seconds.get("write", 0.0) - writing_before
-        report.add_stage_time("ray", time.perf_counter() - started - writing)
-        _merge_usage(report, usage)
-    missing = [item for item in work if item.article.key not in written]
+        writing = stats.stage_seconds.get("write", 0.0)
+        stats += RunStats.stage("ray", time.perf_counter() - started - writing)
+    done = {result.key for result in results}
+    missing = [item for item in work if item.article.key not in done]
     if options.stop.requested:
-        report.left += len(missing)
-        return
+        return Execution(tuple(results), len(missing), stats)
     error = f"lost on a Ray worker (it crashed or failed {config.ray.max_retries + 1} times); see the Ray logs"
-    write({item.article.key: processor.failed(item, error) for item in missing}, flush=True)
-
-
-def _record_usage(usage: Usage, column: Iterable[bytes]) -> None:
-    """Keep the latest statistics of each actor's engines (they only grow)."""
-    for snapshot in {bytes(s) for s in column if s}:
-        received: Usage = pickle.loads(snapshot)
-        for key, (description, stats) in received.items():
-            previous = usage.get(key)
-            if previous is None or stats.segments >= previous[1].segments:
-                usage[key] = (description, stats)
-
-
-def _merge_usage(report: JobReport, usage: Usage) -> None:
-    """Each model's statistics summed over the actors that ran it (so its seconds
-    are worker-seconds, and its tokens/s the rate of one worker)."""
-    for (_, key), (description, stats) in usage.items():
-        total = report.models.setdefault(key, ModelUsage(description, EngineStats()))
-        for field in dataclasses.fields(EngineStats):
-            setattr(total.stats, field.name, getattr(total.stats, field.name) + getattr(stats, field.name))
+    keep(writer.write(processor.failed(item, error) for item in missing))
+    keep(writer.close())
+    return Execution(tuple(results), 0, stats)

@@ -1,0 +1,39 @@
+"""Executors: what does a plan's work. ``local`` (this process, in waves) and
+``ray`` (workers on a Ray cluster) write the same files through the same writer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ..config import JobConfig
+from ..options import RunOptions
+from ..planning import Plan
+from ..records import ArticleResult, RunStats
+from ..writing import ResultWriter
+
+
+@dataclass(frozen=True)
+class Execution:
+    """What an executor did."""
+
+    results: tuple[ArticleResult, ...]
+    """One result per article processed, as written."""
+    left: int
+    """Planned articles not finished because the run was stopped."""
+    stats: RunStats
+
+
+Executor = Callable[[JobConfig, Plan, RunOptions, ResultWriter], Execution]
+"""Does a plan's work and writes each result with the writer."""
+
+
+def configured_executor(config: JobConfig) -> Executor:
+    """The executor ``runtime.executor`` names (Ray is imported only when chosen)."""
+    if config.runtime.executor == "ray":
+        from .ray import process_on_ray
+
+        return process_on_ray
+    from .local import process_waves
+
+    return process_waves

@@ -1,0 +1,117 @@
+"""Where outputs go and what they are called: the one place output naming is decided.
+
+``NAME.summary.<lang>.txt``, ``NAME.translation.<lang>.txt``, ``NAME.meta.json``
+(the "done" marker) and ``NAME.results.jsonl`` (all results of a JSONL input),
+next to the input or mirrored under the output folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import OutputPathError
+from ..records import SourceFile
+from .files import unicode_problem, write_error
+
+_OUTPUT_NAME = re.compile(
+    r".+(?:\.(?:summary|translation)\.[A-Za-z]{2,3}(?:-[A-Za-z0-9]+)?\.txt"
+    r"|\.meta\.json|\.results\.jsonl)"
+)
+
+
+def is_output_file(name: str) -> bool:
+    """True for file names this job writes, so they are never read back as articles."""
+    return _OUTPUT_NAME.fullmatch(name) is not None
+
+
+@dataclass(frozen=True)
+class OutputLocation:
+    """The output files of one input file: ``FOLDER/NAME.<what>``."""
+
+    folder: Path
+    name: str
+    """The input file name without its extension."""
+    root: Path | None = None
+    """The folder ``folder`` lies in that the job may write into (the output folder
+    or the input folder); folders between the two are never symbolic links."""
+
+    def summary(self, language: str) -> Path:
+        """``NAME.summary.<language>.txt``."""
+        return self.folder / f"{self.name}.summary.{language}.txt"
+
+    def translation(self, language: str) -> Path:
+        """``NAME.translation.<language>.txt``."""
+        return self.folder / f"{self.name}.translation.{language}.txt"
+
+    @property
+    def meta(self) -> Path:
+        """``NAME.meta.json``: the done marker of a .txt/.md article."""
+        return self.folder / f"{self.name}.meta.json"
+
+    @property
+    def results(self) -> Path:
+        """``NAME.results.jsonl``: all results of a JSONL input."""
+        return self.folder / f"{self.name}.results.jsonl"
+
+
+def output_location(source: SourceFile, output_dir: Path | None) -> OutputLocation:
+    """Where the outputs of ``source`` go: next to it, or mirrored under ``output_dir``."""
+    folder = source.path.parent if output_dir is None else output_dir / source.relative.parent
+    stem = source.relative.name.rsplit(".", 1)[0]
+    return OutputLocation(folder=folder, name=stem, root=source.root if output_dir is None else output_dir)
+
+
+#: Longest language code an output name can hold (``xx-Yyyyyyyy``), for the name length check.
+_LONGEST_LANGUAGE = 12
+_NAME_MAX = 255
+
+
+def output_name_problem(source: SourceFile, location: OutputLocation) -> str | None:
+    """Why the outputs of ``source`` cannot be written under their names, or None:
+    a name that is not valid UTF-8, or one too long for the file system once the
+    output suffix is added."""
+    if unicode_problem(source.relative.as_posix()):
+        return "its name is not valid UTF-8; rename it"
+    longest = location.translation("x" * _LONGEST_LANGUAGE).name
+    size = len(longest.encode("utf-8"))
+    if size > _NAME_MAX:
+        return (
+            f"its name is too long: its output names would be {size} bytes, over the "
+            f"file system's {_NAME_MAX}; shorten it"
+        )
+    return None
+
+
+def expected_outputs(location: OutputLocation, language: str, target: str, translated: bool) -> list[Path]:
+    """The text files a finished .txt/.md/.html article has besides its meta file.
+
+    A translated article has its summary in ``language`` and in ``target`` and
+    its translation; one that is not (already in the target language) only its summary.
+    """
+    if not translated:
+        return [location.summary(target)]
+    return [location.summary(language), location.summary(target), location.translation(target)]
+
+
+def make_output_folder(location: OutputLocation) -> None:
+    """Create ``location.folder`` below its root, one folder at a time, refusing
+    any symbolic link on the way (OutputPathError); OutputWriteError otherwise."""
+    root = location.root or location.folder
+    current = root
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for part in location.folder.relative_to(root).parts:
+            current = current / part
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(current)
+            if os.path.islink(current) or not os.path.isdir(current):
+                raise OutputPathError(
+                    f"cannot write into {current}: it is a symbolic link or not a folder; "
+                    "summarizer does not follow links inside its output location"
+                )
+    except OSError as exc:
+        raise write_error(current, exc) from None
