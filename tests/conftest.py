@@ -62,6 +62,31 @@ def write_config(path: Path, body: str) -> Path:
     return path
 
 
+DELETE = object()
+"""In ``edit_config`` changes: remove this key."""
+
+
+def edit_config(path: Path, changes: dict, to: Path | None = None) -> Path:
+    """The config in ``path`` with ``changes`` merged in (mappings merge key by key;
+    a DELETE value removes the key), written to ``to`` (default: in place)."""
+    import yaml
+
+    def merge(base: dict, extra: dict) -> None:
+        for key, value in extra.items():
+            if value is DELETE:
+                base.pop(key, None)
+            elif isinstance(value, dict) and isinstance(base.get(key), dict):
+                merge(base[key], value)
+            else:
+                base[key] = value
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    merge(data, changes)
+    target = to or path
+    target.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return target
+
+
 @pytest.fixture
 def job_config(tmp_path: Path, tiny_models: dict[str, Path], articles: Path) -> Path:
     """A config running the tiny models over ``articles``."""
@@ -81,6 +106,44 @@ def job_config(tmp_path: Path, tiny_models: dict[str, Path], articles: Path) -> 
           generation: {{max_new_tokens: 12, min_new_tokens: 2}}
         """,
     )
+
+
+def many_articles(folder: Path, count: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for index in range(count):
+        (folder / f"a{index:02d}.txt").write_text(
+            ARTICLE_VELO.replace("Lyon", f"Lyon {index}"), encoding="utf-8"
+        )
+
+
+def operations_config(tmp_path: Path, tiny_models, extra: str = "") -> Path:
+    return write_config(
+        tmp_path / "job.yaml",
+        f"""\
+        inputs: {{paths: [articles]}}
+        reports: {{dir: reports}}
+        runtime: {{device: cpu, wave_articles: 2{extra}}}
+        summarization:
+          model: {tiny_models["summarizer"]}
+          generation: {{max_new_tokens: 8, min_new_tokens: 2}}
+        translation:
+          model: {tiny_models["translator"]}
+          generation: {{max_new_tokens: 8}}
+        """,
+    )
+
+
+def metas(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in folder.glob("*.meta.json")}
+
+
+def assert_complete(folder: Path) -> None:
+    """Every article with a meta file has all its outputs; no temporary files anywhere."""
+    for meta_file in folder.glob("*.meta.json"):
+        stem = meta_file.name[: -len(".meta.json")]
+        for suffix in ("summary.fr.txt", "summary.en.txt", "translation.en.txt"):
+            assert (folder / f"{stem}.{suffix}").read_text(encoding="utf-8").endswith("\n")
+    assert not [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
 
 
 def _hypothesis_profiles() -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_config
+from conftest import edit_config
 from summarizer.cli import main
-from summarizer.evaluation.metrics import (
+from summarizer.evaluation.scores import (
     CorpusMetric,
     FrenchAwareTokenizer,
     bleu,
@@ -103,9 +103,8 @@ def references(tmp_path: Path) -> Path:
 
 
 def test_eval_compares_configs_without_writing_outputs(job_config, references, tmp_path, capsys) -> None:
-    other = write_config(
-        tmp_path / "other.yaml",
-        job_config.read_text().replace("max_new_tokens: 12, min_new_tokens: 4", "max_new_tokens: 6, min_new_tokens: 2"),
+    other = edit_config(
+        job_config, {"summarization": {"generation": {"max_new_tokens": 6, "min_new_tokens": 2}}}, tmp_path / "other.yaml"
     )
     before = sorted(p.name for p in tmp_path.iterdir())
     assert main(["eval", "-c", str(job_config), "-c", str(other), "--refs", str(references),

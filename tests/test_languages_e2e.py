@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ARTICLE_VELO, write_config
+from conftest import ARTICLE_VELO, DELETE, edit_config, write_config
 from summarizer.cli import main
 
 GERMAN = """\
@@ -144,11 +144,7 @@ def test_a_mixed_feed_is_routed_by_language(multilingual, capsys) -> None:
 def test_adding_a_model_for_one_language_redoes_only_that_language(multilingual, capsys) -> None:
     config, feed = multilingual
     assert main(["run", "-c", str(config)]) == 0
-    text = config.read_text().replace(
-        "models: {fr: ./models/marian-fr, de: ./models/marian-de}",
-        "models: {fr: ./models/marian-fr, de: ./models/marian-de, it: ./models/marian-de}",
-    )
-    config.write_text(text)
+    edit_config(config, {"translation": {"models": {"it": "./models/marian-de"}}})
     capsys.readouterr()
     assert main(["run", "-c", str(config)]) == 0
     assert "1 done, 4 skipped" in capsys.readouterr().err
@@ -257,9 +253,7 @@ def test_a_page_with_only_menus_is_not_an_article(tmp_path) -> None:
 
 def test_the_digest_names_the_target_language(multilingual) -> None:
     config, feed = multilingual
-    config.write_text(config.read_text().replace("target: en", "target: de").replace(
-        "models: {fr: ./models/marian-fr, de: ./models/marian-de}", "models: {fr: ./models/marian-fr}"
-    ))
+    edit_config(config, {"translation": {"target": "de", "models": {"de": DELETE}}})
     assert main(["run", "-c", str(config)]) == 0
     assert meta(feed / "bahn.meta.json")["outputs"] == ["bahn.summary.de.txt"]
     digest = next((config.parent / "reports").glob("digest-*.md")).read_text(encoding="utf-8")

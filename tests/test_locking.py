@@ -7,8 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-
-from conftest import ARTICLE_VELO, write_config
+from conftest import ARTICLE_VELO, many_articles, operations_config, write_config
 from summarizer.cli import main
 from summarizer.errors import LockHeldError, OutputWriteError
 from summarizer.locking import LOCK_NAME, RunLock, lock_roots
@@ -96,3 +95,23 @@ def test_a_file_that_is_not_an_article_exits_66_and_creates_nothing(tmp_path: Pa
     assert "passwd: not an article file" in capsys.readouterr().err
     assert sorted(p.name for p in system.iterdir()) == before
     assert not (tmp_path / "in" / LOCK_NAME).exists()
+
+
+def test_a_second_run_exits_75_while_the_first_holds_the_lock(tmp_path, tiny_models, capsys) -> None:
+    many_articles(tmp_path / "articles", 1)
+    config = operations_config(tmp_path, tiny_models)
+    with RunLock([tmp_path / "articles"]):
+        assert main(["run", "-c", str(config)]) == 75
+    err = capsys.readouterr().err
+    lock = tmp_path / "articles" / ".summarizer.lock"
+    assert f"another summarizer run (pid {os.getpid()}) holds the lock {lock}; exiting" in err
+    assert not list((tmp_path / "articles").glob("*.meta.json"))
+    assert main(["run", "-c", str(config)]) == 0  # released: no stale lock
+    assert lock.read_text() == ""
+
+
+def test_dry_run_does_not_take_the_lock(tmp_path, tiny_models) -> None:
+    many_articles(tmp_path / "articles", 1)
+    config = operations_config(tmp_path, tiny_models)
+    with RunLock([tmp_path / "articles"]):
+        assert main(["run", "-c", str(config), "--dry-run"]) == 0

@@ -20,7 +20,7 @@ import pytest
 ray = pytest.importorskip("ray")
 pytest.importorskip("ray.data")
 
-from conftest import write_config  # noqa: E402
+from conftest import edit_config  # noqa: E402
 from summarizer import RunOptions, load_config, run_job  # noqa: E402
 from summarizer.cli import main  # noqa: E402
 from summarizer.errors import ModelLoadError  # noqa: E402
@@ -66,10 +66,8 @@ def feed(tmp_path: Path, articles: Path) -> Path:
 
 
 def ray_config(job_config: Path, **ray_settings: object) -> Path:
-    settings = {"batch_articles": 2, **ray_settings}
-    text = job_config.read_text() + "ray: " + json.dumps(settings) + "\n"
-    text = text.replace("  batch_tokens: 2048", "  batch_tokens: 2048\n  executor: ray")
-    return write_config(job_config.with_name("ray.yaml"), text)
+    changes = {"runtime": {"executor": "ray"}, "ray": {"batch_articles": 2, **ray_settings}}
+    return edit_config(job_config, changes, job_config.with_name("ray.yaml"))
 
 
 def tree(folder: Path) -> dict[str, object]:
@@ -297,7 +295,7 @@ def test_settings_that_cannot_work_on_ray_are_refused_before_anything_runs(job_c
     out = tmp_path / "out"
     with pytest.raises(UsageError, match="--download does not work with --executor ray"):
         run_job(load_config(ray_config(job_config)).with_overrides(output_dir=out), RunOptions(allow_download=True))
-    cuda = write_config(tmp_path / "cuda.yaml", ray_config(job_config).read_text().replace("device: cpu", "device: cuda"))
+    cuda = edit_config(ray_config(job_config), {"runtime": {"device": "cuda"}}, tmp_path / "cuda.yaml")
     with pytest.raises(ConfigError, match="ray.gpus_per_actor: runtime.device is cuda but the workers reserve no GPU"):
         run_job(load_config(cuda).with_overrides(output_dir=out), RunOptions())
     assert not out.exists() or not any(p.name != ".summarizer.lock" for p in out.rglob("*") if p.is_file())

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import edit_config
 from summarizer.config import RuntimeConfig
 from summarizer.models.loading import ModelSpec
 from summarizer.models.seq2seq import Seq2SeqEngine
@@ -106,9 +107,7 @@ def test_the_ctranslate2_engine_runs_the_whole_job(job_config, articles, tmp_pat
     from summarizer.cli import main
 
     monkeypatch.setenv("SUMMARIZER_CT2_CACHE", str(tmp_path / "ct2"))
-    job_config.write_text(
-        job_config.read_text().replace("  device: cpu\n", "  device: cpu\n  engine: ctranslate2\n  quantize: int8\n")
-    )
+    edit_config(job_config, {"runtime": {"engine": "ctranslate2", "quantize": "int8"}})
     assert main(["run", "-c", str(job_config)]) == 0
     meta = json.loads((articles / "eau.meta.json").read_text())
     assert meta["models"]["translation"]["engine"] == "ctranslate2"

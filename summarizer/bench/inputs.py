@@ -8,8 +8,9 @@ from typing import Any, Sequence
 from ..config import JobConfig
 from ..io.readers import discover, read_source
 from ..records import Article
-from ..text.clean import LineFilter, clean_article
-from ..text.segment import SentenceSplitter, chunk_paragraphs
+from ..tasks import Document, TranslationSettings, plan_summary, plan_translation
+from ..text.clean import LineFilter, clean_input
+from ..text.segment import SentenceSplitter
 from .corpus import synthetic_sentences
 
 
@@ -20,7 +21,8 @@ def bench_segments(
     config: JobConfig,
     inputs: Sequence[Path] = (),
 ) -> list[str]:
-    """``count`` model inputs, cut the way the job cuts them for ``task``.
+    """``count`` model inputs, cut the way the job cuts them for ``task``
+    (``tasks.plan_translation``, or the chunks of ``tasks.plan_summary``).
 
     From ``inputs`` (article files/folders) when given, else from the synthetic
     corpus; repeated if there are too few.
@@ -32,22 +34,20 @@ def bench_segments(
         for source in discover(inputs, config.inputs.extensions):
             for item in read_source(source):
                 if isinstance(item, Article):
-                    clean = clean_article(item.title, item.text, line_filter)
+                    clean = clean_input(item, line_filter)
                     documents.append(([clean.title] if clean.title else []) + list(clean.paragraphs))
     else:
         sentences = synthetic_sentences(max(count * 8, 64))
         size = 1 if task == "translation" else 8
         documents = [sentences[i : i + size] for i in range(0, len(sentences), size)]
-    limit = engine.max_input_tokens
+    settings = TranslationSettings(config.translation.max_input_tokens, config.translation.pack_tokens)
     segments: list[str] = []
     for paragraphs in documents:
+        document = Document(tuple(paragraphs), splitter)
         if task == "translation":
-            budget = min(config.translation.max_input_tokens, limit)
-            pack = min(config.translation.pack_tokens, budget)
-            for paragraph in paragraphs:
-                segments += chunk_paragraphs([paragraph], splitter, engine.count_tokens, budget, pack)
+            segments += [chunk for chunks in plan_translation(document, engine, settings) for chunk in chunks]
         else:
-            segments += chunk_paragraphs(paragraphs, splitter, engine.count_tokens, limit)
+            segments += plan_summary(document, engine, "chunk").chunks
     if not segments:
         raise ValueError("no text found in the benchmark inputs")
     while len(segments) < count:

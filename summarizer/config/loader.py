@@ -20,20 +20,12 @@ from dataclasses import MISSING, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Literal, Union
 
-import yaml
-
 from ..errors import ConfigError
-from ..io.files import printable, read_regular_file, unicode_problem
+from ..io.files import unicode_problem
 from .defaults import GENERATION_MAXIMA
+from .parsing import parse_yaml, read_config_text, short_text
 from .sections import JobConfig, is_local_model
 
-#: A job config is a few kilobytes; the limit keeps loading under a second
-#: (PyYAML reads about 60 KB per second at worst).
-MAX_CONFIG_BYTES = 32 * 1024
-#: Deepest ``[``/``{`` nesting accepted: a config needs 3; PyYAML slows down
-#: quadratically with it.
-MAX_FLOW_DEPTH = 64
-_SHOWN_CHARS = 80
 
 
 def kind_of(value: Any) -> str:
@@ -46,13 +38,7 @@ def shown(value: Any) -> str:
     is a small document whose lists, printed, would fill the memory)."""
     if isinstance(value, (dict, list, tuple, set)):
         return kind_of(value)
-    text = printable(repr(value))
-    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
-
-
-def _key_text(key: Any) -> str:
-    text = printable(str(key))
-    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
+    return short_text(repr(value))
 
 
 class StrictLoader:
@@ -73,7 +59,7 @@ class StrictLoader:
         hints = typing.get_type_hints(cls)
         values: dict[str, Any] = {}
         for key, value in data.items():
-            name = f"{prefix}{_key_text(key)}"
+            name = f"{prefix}{short_text(key)}"
             if key in self.forbidden:
                 raise self.fail(name, self.forbidden[key])
             if key not in known:
@@ -233,64 +219,6 @@ FORBIDDEN_KEYS = {
 }
 
 
-class _YamlLoader(yaml.SafeLoader):
-    """``yaml.safe_load``'s loader, refusing a key given twice in one mapping (the
-    second would silently replace the first)."""
-
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=True)
-            try:
-                duplicate = key in seen
-                seen.add(key)
-            except TypeError:  # unhashable: the base class says so
-                continue
-            if duplicate:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {_key_text(key)!r} is given twice", key_node.start_mark
-                )
-        return super().construct_mapping(node, deep=deep)
-
-
-def _read_text(path: Path) -> str:
-    if unicode_problem(str(path)):
-        raise ConfigError(f"{printable(str(path))}: the config path is not valid UTF-8; rename it")
-    if not os.path.lexists(path):
-        raise ConfigError(f"{path}: config file not found")
-    try:
-        return read_regular_file(path, MAX_CONFIG_BYTES, "the size of a config file").decode("utf-8")
-    except ValueError as exc:  # UnicodeDecodeError too
-        raise ConfigError(f"{path}: cannot read config file ({exc})") from None
-
-
-def _flow_depth(text: str) -> int:
-    """Deepest nesting of ``[`` and ``{`` (brackets in quoted strings count too: a
-    config has no reason to hold dozens of unbalanced ones)."""
-    depth = deepest = 0
-    for match in re.finditer(r"[\[\]{}]", text):
-        depth = depth + 1 if match.group() in "[{" else max(depth - 1, 0)
-        deepest = max(deepest, depth)
-    return deepest
-
-
-def _parse_yaml(path: Path, text: str) -> Any:
-    if _flow_depth(text) > MAX_FLOW_DEPTH:
-        raise ConfigError(f"{path}: invalid YAML (nested more than {MAX_FLOW_DEPTH} levels deep)")
-    try:
-        return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        hint = "; only plain YAML is accepted, no Python tags" if "tag" in problem else ""
-        raise ConfigError(f"{path}:{where}: invalid YAML ({_key_text(problem)}){hint}") from None
-    except RecursionError:
-        raise ConfigError(f"{path}: invalid YAML (nested too deeply)") from None
-
-
 def load_config(path: str | Path) -> JobConfig:
     """Read, validate and return the job configuration in ``path``.
 
@@ -299,7 +227,7 @@ def load_config(path: str | Path) -> JobConfig:
     and impossible values, quickly whatever the document holds.
     """
     path = Path(path)
-    data = _parse_yaml(path, _read_text(path))
+    data = parse_yaml(path, read_config_text(path))
     if data is None:
         data = {}
     if not isinstance(data, dict):

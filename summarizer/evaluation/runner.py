@@ -23,7 +23,7 @@ from ..planning import Fingerprints, assign_languages
 from ..flags import untrusted
 from ..records import Article, ArticleResult
 from ..routing import route
-from .metrics import (
+from .scores import (
     ROUGE_TYPES,
     CorpusMetric,
     Difference,

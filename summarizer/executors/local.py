@@ -8,7 +8,7 @@ from ..planning import Plan
 from ..processing import ArticleProcessor
 from ..records import ArticleResult, RunStats
 from ..writing import ResultWriter, Written
-from . import Execution
+from .execution import Execution
 
 
 def process_waves(config: JobConfig, plan: Plan, options: RunOptions, writer: ResultWriter) -> Execution:

@@ -36,7 +36,7 @@ from ..planning import Fingerprints, Plan
 from ..processing import ArticleProcessor, ArticleWork
 from ..records import ArticleResult, RunStats
 from ..writing import ResultWriter, Written
-from . import Execution
+from .execution import Execution
 from .ray_cluster import RayConnection, first_line, require_ray, set_ray_data_console_level
 
 if TYPE_CHECKING:
