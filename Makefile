@@ -15,7 +15,7 @@ EXTRAS ?= test,ctranslate2,ray
 CONFIG ?= configs/default.yaml
 BIN := $(VENV)/bin
 
-.PHONY: run test install clean
+.PHONY: run test install clean docs
 
 run: install
 	$(BIN)/summarizer fetch -c $(CONFIG)
@@ -23,6 +23,10 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+docs:
+	$(BIN)/python -m summarizer.config.reference > docs/configuration.md.tmp
+	mv docs/configuration.md.tmp docs/configuration.md
 
 install: $(VENV)/.installed
 

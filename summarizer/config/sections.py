@@ -76,7 +76,7 @@ class OutputsConfig:
 
 @dataclass(frozen=True)
 class ReportsConfig:
-    """What the run leaves for people and monitoring (see README, "Operating it")."""
+    """What the run leaves for people and monitoring (see docs/operations.md)."""
 
     dir: Path | None = None
     """Folder for each run's ``report.json`` and the daily digests; empty: none written."""
