@@ -1,7 +1,9 @@
-# Two entry points, each doing its own set-up on a fresh Linux machine (Python 3.10+):
+# Entry points, each doing its own set-up on a fresh Linux machine (Python 3.10+):
 #   make run    download the models (summarizer fetch), then run the job on the
 #               sample articles in examples/ with configs/default.yaml
+#   make demo   no network needed: small random-weight models, the job on examples/
 #   make test   run the test suite (this is what CI runs, through .ci/run)
+#   make docs   regenerate docs/configuration.md from the config dataclasses
 # torch is installed before the package: a bare "torch" requirement would pull a
 # multi-GB CUDA build. On a CPU-only machine without a local torch wheel, use
 #   make run TORCH_INDEX=https://download.pytorch.org/whl/cpu
@@ -10,17 +12,25 @@ PYTHON ?= python3
 VENV ?= .venv
 TORCH ?= torch==2.13.0
 TORCH_INDEX ?=
-# Optional extras installed with the package; `make install EXTRAS=test` for a lean deployment.
-EXTRAS ?= test,ctranslate2,ray
+# Optional extras installed with the package: running needs none; the tests also
+# run the CTranslate2 and Ray code, so `make test` installs those extras.
+RUN_EXTRAS ?=
+TEST_EXTRAS ?= test,ctranslate2,ray
 CONFIG ?= configs/default.yaml
 BIN := $(VENV)/bin
 
-.PHONY: run test install clean docs
+.PHONY: run demo test install clean docs
 
+run: EXTRAS = $(RUN_EXTRAS)
 run: install
 	$(BIN)/summarizer fetch -c $(CONFIG)
 	$(BIN)/summarizer run -c $(CONFIG)
 
+demo: EXTRAS = $(RUN_EXTRAS)
+demo: install
+	$(BIN)/summarizer demo
+
+test: EXTRAS = $(TEST_EXTRAS)
 test: install
 	$(BIN)/python -m pytest
 
@@ -28,15 +38,23 @@ docs:
 	$(BIN)/python -m summarizer.config.reference > docs/configuration.md.tmp
 	mv docs/configuration.md.tmp docs/configuration.md
 
-install: $(VENV)/.installed
+# The venv and torch once; then the package with the extras this target needs
+# (reinstalled when pyproject.toml changes or other extras are asked for).
+install: $(VENV)/.base
+	@stamp="$(VENV)/.installed-$(subst $(comma),-,$(or $(EXTRAS),none))"; \
+	if [ ! -f "$$stamp" ] || [ pyproject.toml -nt "$$stamp" ]; then \
+		echo "$(BIN)/python -m pip install --quiet -e .$(if $(EXTRAS),[$(EXTRAS)])"; \
+		$(BIN)/python -m pip install --quiet -e ".$(if $(EXTRAS),[$(EXTRAS)])" && touch "$$stamp"; \
+	fi
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.base:
 	@$(PYTHON) -c 'import sys; sys.exit("summarizer needs Python 3.10 or newer" if sys.version_info < (3, 10) else 0)'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 	touch $@
+
+comma := ,
 
 clean:
 	rm -rf $(VENV) build *.egg-info

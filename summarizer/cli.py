@@ -167,6 +167,30 @@ def build_parser() -> argparse.ArgumentParser:
         "at their pinned revisions and print the resolved commit hashes.",
     )
     fetch.set_defaults(handler=commands.fetch_command)
+    status = sub.add_parser(
+        "status",
+        parents=[common],
+        help="how the last run ended (for people and monitoring checks)",
+        description="Read the last run's report: when it ended, how, what failed, what was "
+        "flagged, what waits. Exit 0: the last run ended 0; 1: it had failed articles; 2: it did "
+        "not complete, or no run ended in the last --max-age hours.",
+    )
+    status.add_argument("--max-age", type=float, default=26.0, metavar="HOURS",
+                        help="a last run older than this is a missing night (default 26)")
+    status.set_defaults(handler=commands.status_command)
+    demo = sub.add_parser(
+        "demo",
+        help="see the job work without a network, with small random-weight models",
+        description="Build two small random-weight models, write a config that points at them "
+        "and run the job on the sample articles; everything goes into DIR. The text is "
+        "gibberish (random weights), the files are what a real night writes.",
+    )
+    demo.add_argument("--dir", type=Path, default=Path("demo"), help="where models, config and outputs go (default: demo)")
+    demo.add_argument("--input", nargs="+", action="extend", type=Path, metavar="PATH",
+                      help="articles to run on (default: examples)")
+    demo.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    demo.add_argument("-q", "--quiet", action="store_true", help="print only the demo's own lines")
+    demo.set_defaults(handler=commands.demo_command, log_format="text")
     return parser
 
 

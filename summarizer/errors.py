@@ -67,6 +67,28 @@ class ServiceUnavailableError(SummarizerError):
     """A service the run needs cannot be reached or failed (a Ray cluster)."""
 
 
+#: What each exit code means, in a few words (README, "Exit codes", says more).
+EXIT_MEANINGS: dict[int, str] = {
+    EXIT_OK: "all done, or nothing to do",
+    EXIT_ARTICLES_FAILED: "finished, but some articles failed",
+    EXIT_USAGE: "bad command line",
+    EXIT_NO_INPUT: "an input path cannot be read",
+    EXIT_UNAVAILABLE: "a service cannot be reached",
+    EXIT_BUG: "internal error (a bug)",
+    EXIT_TEMPFAIL: "stopped or could not go on; the rest waits for the next run",
+    EXIT_CONFIG: "bad config, or a model not available",
+    EXIT_INTERRUPTED: "stopped by SIGINT",
+    EXIT_TERMINATED: "stopped by SIGTERM",
+}
+
+
+def exit_meaning(code: int | None) -> str:
+    """What exit ``code`` means."""
+    if code is None:
+        return "did not finish"
+    return EXIT_MEANINGS.get(code, f"stopped by signal {code - 128}" if code > 128 else "unknown")
+
+
 #: Exit code for each kind of error that stops a command (first match wins).
 EXIT_CODES: tuple[tuple[type[SummarizerError], int], ...] = (
     (ConfigError, EXIT_CONFIG),

@@ -1,22 +1,29 @@
-"""``summarizer fetch``: download the configured models for offline runs.
+"""``summarizer fetch``: get the configured models for offline runs, whatever state the hub is in.
 
-Only safetensors weights, tokenizer and config files are downloaded, at the
-configured revision, into the Hugging Face cache (or ``hub.cache_dir``). When a
-revision holds only pickle weights, the hub's safetensors conversion (an open
-pull request by the conversion bot) is looked up and the revision to pin is
-printed. The hub is reached through a small client interface so tests can use
-a fake one.
+Only safetensors weights, tokenizer and config files are downloaded, into the
+Hugging Face cache (or ``hub.cache_dir``). The configured revision is tried
+first; when the hub says it does not exist, or it holds only pickle weights,
+``fetch`` says so and falls back, in order, to: the open safetensors conversion
+pull request; the main branch, if it now has safetensors; a local conversion of
+the pickle weights (only when ``convert_pickle_weights`` allows it). What it
+used is recorded (``models.resolution``) so that runs use it too, and the line
+to pin in the config is printed. The hub is reached through a small client
+interface so tests can use a fake one.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable, Protocol
 from urllib.parse import urlparse
 
 from .config import JobConfig
+from .models.conversion import convert_pickle_weights, converted_folder
+from .models.loading import ModelSpec
+from .models.resolution import Resolution, record_resolution, resolution_key, summarizer_cache
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +31,7 @@ SAFETENSORS_PATTERNS = ["*.safetensors", "*.safetensors.index.json"]
 PICKLE_PATTERNS = ["pytorch_model*.bin", "pytorch_model.bin.index.json"]
 SUPPORT_PATTERNS = ["*.json", "*.model", "*.spm", "*.txt", "*.tiktoken"]
 """Config, generation config and tokenizer files (vocab, merges, sentencepiece)."""
+
 
 class HubClient(Protocol):
     """The part of ``huggingface_hub.HfApi`` that ``fetch`` uses."""
@@ -46,10 +54,17 @@ class FetchResult:
     config_key: str
     model: str
     revision: str | None
+    """The configured revision."""
     commit: str | None = None
-    """The commit the revision resolved to."""
+    """The commit whose files were used."""
     path: str | None = None
-    """Where the files are (cache snapshot folder or local folder)."""
+    """Where the files are (cache snapshot, converted folder, or local folder)."""
+    used: str | None = None
+    """What was used, in words."""
+    pin: str | None = None
+    """The config line that makes the config name what was used, when it does not yet."""
+    notes: list[str] = field(default_factory=list)
+    """Why the configured revision could not be used as it is."""
     problem: str | None = None
     """Why the model could not be fetched."""
     unreachable: bool = False
@@ -81,73 +96,139 @@ def default_client() -> HubClient:
 
 
 def fetch_models(config: JobConfig, client: HubClient | None = None) -> list[FetchResult]:
-    """Download every configured hub model; local folders are only reported."""
+    """Get every configured hub model (as configured, not as an earlier fetch resolved
+    it); local folders are only reported."""
     from .routing import configured_uses
 
     results = []
-    for key, use in configured_uses(config):
+    for key, use in configured_uses(config, resolved=False):
         spec = use.spec
         if spec.is_local:
-            results.append(FetchResult(key, spec.name, None, path=spec.name))
+            results.append(FetchResult(key, spec.name, None, path=spec.name, used="a local folder"))
             continue
         try:
             client = client or default_client()
         except HubUnreachable as exc:
-            problem = f"cannot reach the hub: {exc}"
+            problem = unreachable_message(key, str(exc))
             results.append(FetchResult(key, spec.name, spec.revision, problem=problem, unreachable=True))
             continue
-        results.append(_fetch_one(client, key, spec, config))
+        results.append(_fetch_one(client, key, spec))
     return results
 
 
-def _fetch_one(client: HubClient, key: str, spec: Any, config: JobConfig) -> FetchResult:
-    model, revision = spec.name, spec.revision
-    result = FetchResult(key, model, revision)
+def unreachable_message(key: str, detail: str) -> str:
+    """Why a model cannot be fetched when the hub cannot be reached, and both ways forward."""
+    return (
+        f"cannot reach the hub ({detail}). Either connect this machine and run `summarizer fetch` "
+        f"again, or point {key} at a local folder holding the model (`make demo` shows the job "
+        "working with small local models, no network needed)"
+    )
+
+
+def _fetch_one(client: HubClient, key: str, spec: ModelSpec) -> FetchResult:
+    result = FetchResult(key, spec.name, spec.revision)
+    root = summarizer_cache(spec.cache_dir)
     try:
-        files = client.list_repo_files(model, revision=revision)
-        patterns = SUPPORT_PATTERNS + SAFETENSORS_PATTERNS
-        if not any(name.endswith(".safetensors") for name in files):
-            has_pickle = any(name.endswith(".bin") for name in files)
-            if not (has_pickle and spec.allow_pickle):
-                result.problem = _no_safetensors_message(client, key, model, revision)
-                return result
-            patterns = SUPPORT_PATTERNS + PICKLE_PATTERNS
-        result.commit = client.model_info(model, revision=revision).sha
-        result.path = client.snapshot_download(
-            model,
-            revision=revision,
-            allow_patterns=patterns,
-            cache_dir=str(config.hub.cache_dir) if config.hub.cache_dir else None,
-        )
+        resolution = _resolve(client, spec, result)
     except Exception as exc:  # noqa: BLE001 - hub and network errors, reported per model
-        result.problem, result.unreachable = _describe_hub_error(exc)
+        result.problem, result.unreachable = _describe_hub_error(key, exc)
+        return result
+    if result.ok:
+        record_resolution(root, resolution_key(spec.name, spec.revision), resolution)
     return result
+
+
+def _files(client: HubClient, model: str, revision: str | None) -> list[str] | None:
+    """The files at ``revision``; None when the hub says the revision does not exist."""
+    try:
+        return list(client.list_repo_files(model, revision=revision))
+    except Exception as exc:
+        if type(exc).__name__ == "RevisionNotFoundError":
+            return None
+        raise
+
+
+def _has(files: Iterable[str] | None, suffix: str) -> bool:
+    return any(name.endswith(suffix) for name in files or ())
+
+
+def _download(client: HubClient, spec: ModelSpec, revision: str | None, patterns: list[str]) -> tuple[str, str]:
+    """(commit, snapshot folder) of ``revision``'s files matching ``patterns`` (downloaded
+    by the revision's name, so that the cache knows the name too)."""
+    commit = client.model_info(spec.name, revision=revision).sha
+    path = client.snapshot_download(
+        spec.name, revision=revision, allow_patterns=SUPPORT_PATTERNS + patterns, cache_dir=spec.cache_dir
+    )
+    return commit, path
+
+
+def _resolve(client: HubClient, spec: ModelSpec, result: FetchResult) -> Resolution | None:
+    """Fill ``result``; the Resolution runs must use instead of the configured revision, if any."""
+    model, revision, where = spec.name, spec.revision, spec.revision or "main"
+    files = _files(client, model, revision)
+    if _has(files, ".safetensors") or (_has(files, ".bin") and spec.allow_pickle):
+        patterns = SAFETENSORS_PATTERNS if _has(files, ".safetensors") else PICKLE_PATTERNS
+        result.commit, result.path = _download(client, spec, revision, patterns)
+        result.used = f"the configured revision {where}"
+        if revision != result.commit:
+            result.pin = f"{revision_key(result.config_key)}: {result.commit}"
+        return None
+    if files is None:
+        result.notes.append(f"revision {where} does not exist on the hub")
+    else:
+        result.notes.append(f"{model}@{where} has only pickle weights (.bin), which runs never load")
+    found = find_safetensors_conversion(client, model)
+    if found is not None:
+        number, commit = found
+        result.commit, result.path = _download(client, spec, commit, SAFETENSORS_PATTERNS)
+        result.used = f"the hub's safetensors conversion, pull request #{number} (refs/pr/{number})"
+    else:
+        main = files if where == "main" else _files(client, model, "main")
+        if where != "main" and _has(main, ".safetensors"):
+            result.commit, result.path = _download(client, spec, "main", SAFETENSORS_PATTERNS)
+            result.used = "the main branch, which has safetensors weights"
+        else:
+            source = revision if _has(files, ".bin") else "main"
+            if not _has(files if source == revision else main, ".bin"):
+                result.problem = f"{model} has no safetensors or pickle weights on the hub ({where} nor main)"
+                return None
+            if not spec.convert_pickle:
+                result.problem = _conversion_refused(result.config_key, model)
+                return None
+            return _converted(client, spec, source, result)
+    result.pin = f"{revision_key(result.config_key)}: {result.commit}"
+    return Resolution(f"{result.used} = commit {result.commit}", revision=result.commit)
+
+
+def _converted(client: HubClient, spec: ModelSpec, source: str | None, result: FetchResult) -> Resolution:
+    commit = client.model_info(spec.name, revision=source).sha
+    _, snapshot = _download(client, spec, commit, PICKLE_PATTERNS)
+    target = converted_folder(summarizer_cache(spec.cache_dir), spec.name, commit)
+    folder = convert_pickle_weights(Path(snapshot), target, spec.name, commit)
+    result.commit, result.path = commit, str(folder)
+    result.used = f"its pickle weights at commit {commit}, converted to safetensors here"
+    result.pin = f"{result.config_key}: {folder}"
+    return Resolution(f"converted from the pickle weights of {spec.name}@{commit}", folder=str(folder))
+
+
+def _conversion_refused(key: str, model: str) -> str:
+    return (
+        f"{model}: the hub has no safetensors weights for it (no conversion pull request, none on "
+        f"the main branch), only pickle weights. Set {_setting_key(key, 'convert_pickle_weights')}: "
+        "true to let fetch convert them (they are read with torch's restricted loader, which runs "
+        "no code), or convert them yourself and point the config at that local folder"
+    )
 
 
 def revision_key(model_key: str) -> str:
     """``summarization.model`` -> ``summarization.revision``; ``translation.models.de`` ->
     ``translation.models.de.revision``."""
-    return model_key[: -len(".model")] + ".revision" if model_key.endswith(".model") else f"{model_key}.revision"
+    return _setting_key(model_key, "revision")
 
 
-def _allow_pickle_key(model_key: str) -> str:
-    return revision_key(model_key)[: -len("revision")] + "allow_pickle_weights"
-
-
-def _no_safetensors_message(client: HubClient, key: str, model: str, revision: str | None) -> str:
-    where = revision or "main"
-    found = find_safetensors_conversion(client, model)
-    if found is None:
-        return (
-            f"{model}@{where} has only pickle weights (.bin) and no safetensors conversion was "
-            f"found on the hub; convert the weights yourself and use a local folder, or set "
-            f"{_allow_pickle_key(key)}: true if you trust this model"
-        )
-    number, commit = found
-    return (
-        f"{model}@{where} has only pickle weights (.bin); the hub's safetensors conversion is "
-        f"pull request #{number}: set {revision_key(key)}: {commit}  (refs/pr/{number})"
-    )
+def _setting_key(model_key: str, name: str) -> str:
+    prefix = model_key[: -len("model")] if model_key.endswith(".model") else f"{model_key}."
+    return prefix + name
 
 
 def find_safetensors_conversion(client: HubClient, model: str) -> tuple[int, str] | None:
@@ -159,18 +240,18 @@ def find_safetensors_conversion(client: HubClient, model: str) -> tuple[int, str
         if "safetensors" not in discussion.title.lower():
             continue
         ref = f"refs/pr/{discussion.num}"
-        if any(name.endswith(".safetensors") for name in client.list_repo_files(model, revision=ref)):
+        if _has(_files(client, model, ref), ".safetensors"):
             return discussion.num, client.model_info(model, revision=ref).sha
     return None
 
 
-def _describe_hub_error(exc: Exception) -> tuple[str, bool]:
+def _describe_hub_error(key: str, exc: Exception) -> tuple[str, bool]:
     name = type(exc).__name__
     detail = " ".join(str(exc).split())[:200]
+    if name == "ModelLoadError":
+        return detail, False
     if name == "RepositoryNotFoundError":
         return "no such model on the hub (check the name, or log in for a private model)", False
-    if name == "RevisionNotFoundError":
-        return "this revision does not exist on the hub", False
     if name == "GatedRepoError":
         return "the model is gated: accept its terms on the hub and log in", False
-    return f"cannot reach the hub ({name}: {detail})", True
+    return unreachable_message(key, f"{name}: {detail}"), True

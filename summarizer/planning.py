@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Union
 
 from ._version import __version__
-from .config import JobConfig, is_local_model
+from .config import JobConfig
+from .models.loading import ModelSpec
 from .routing import route, routed_languages
 from .io.readers import ReadLimits, discover, read_source
 from .io.files import printable
@@ -46,7 +47,7 @@ def output_settings(config: JobConfig, language: str) -> dict[str, Any]:
         "summarization": None
         if summarizer is None
         else {
-            "model": model_identity(summarizer.spec.name, summarizer.spec.revision),
+            "model": model_identity(summarizer.spec),
             "generation": dict(summarizer.generation),
             "max_input_tokens": summ.max_input_tokens,
             "long_input": summ.long_input,
@@ -54,7 +55,7 @@ def output_settings(config: JobConfig, language: str) -> dict[str, Any]:
         "translation": None
         if translator is None
         else {
-            "model": model_identity(translator.spec.name, translator.spec.revision),
+            "model": model_identity(translator.spec),
             "generation": dict(translator.generation),
             "max_input_tokens": tr.max_input_tokens,
             "pack_tokens": tr.pack_tokens,
@@ -64,17 +65,22 @@ def output_settings(config: JobConfig, language: str) -> dict[str, Any]:
     }
 
 
-def model_identity(model: str, revision: str | None) -> dict[str, Any]:
-    """A hub model is its id and revision; a local folder is its files' names, sizes and times."""
-    if not is_local_model(model):
-        return {"name": model, "revision": revision}
-    files = {}
-    with os.scandir(model) as entries:
-        for entry in sorted(entries, key=lambda e: e.name):
-            if entry.is_file() and not entry.name.startswith("."):
-                stat = entry.stat()
-                files[entry.name] = [stat.st_size, stat.st_mtime_ns]
-    return {"local_files": files}
+def model_identity(spec: ModelSpec) -> dict[str, Any]:
+    """A hub model is its id and revision; a local folder is its files' names, sizes and
+    times; weights ``fetch`` had to fall back to also name where they came from."""
+    if not spec.is_local:
+        identity: dict[str, Any] = {"name": spec.name, "revision": spec.revision}
+    else:
+        files = {}
+        with os.scandir(spec.name) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.is_file() and not entry.name.startswith("."):
+                    stat = entry.stat()
+                    files[entry.name] = [stat.st_size, stat.st_mtime_ns]
+        identity = {"local_files": files}
+    if spec.origin:
+        identity["origin"] = spec.origin
+    return identity
 
 
 def _digest(data: Any) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .config import JobConfig, ModelChoice
 from .models.loading import ModelSpec, ModelUse, Role
+from .models.resolution import effective_spec
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Route:
         )
 
 
-def _use(config: JobConfig, role: Role, entry: str, choice: ModelChoice) -> ModelUse:
+def _use(config: JobConfig, role: Role, entry: str, choice: ModelChoice, resolved: bool = True) -> ModelUse:
     section = getattr(config, role)
     key = f"{role}.models.{entry}" if section.models else f"{role}.model"
     spec = ModelSpec(
@@ -50,8 +51,11 @@ def _use(config: JobConfig, role: Role, entry: str, choice: ModelChoice) -> Mode
         max_input_tokens=config.summarization.max_input_tokens if role == "summarization" else None,
         config_key=key,
         allow_pickle=choice.allow_pickle_weights,
+        convert_pickle=bool(choice.convert_pickle_weights),
         cache_dir=str(config.hub.cache_dir) if config.hub.cache_dir else None,
     )
+    if resolved:
+        spec = effective_spec(spec)  # what fetch used, if it had to fall back
     generation = {**section.generation, **choice.generation}
     return ModelUse(role, spec, tuple(sorted(generation.items())))
 
@@ -78,14 +82,15 @@ def route(config: JobConfig, language: str) -> Route:
     return Route(language, summarizer, translator, in_target, reason)
 
 
-def configured_uses(config: JobConfig) -> list[tuple[str, ModelUse]]:
-    """Every configured model with the config entry naming it (``summarization.models.fr``)."""
+def configured_uses(config: JobConfig, resolved: bool = True) -> list[tuple[str, ModelUse]]:
+    """Every configured model with the config entry naming it (``summarization.models.fr``);
+    ``resolved=False``: as configured, ignoring what ``fetch`` had to use instead."""
     uses = []
     for entry, choice in config.summarizers().items():
-        use = _use(config, "summarization", entry, choice)
+        use = _use(config, "summarization", entry, choice, resolved)
         uses.append((use.spec.config_key, use))
     for entry, choice in config.translators().items():
-        use = _use(config, "translation", entry, choice)
+        use = _use(config, "translation", entry, choice, resolved)
         uses.append((use.spec.config_key, use))
     return uses
 

@@ -37,7 +37,7 @@ Plusieurs communes maintiennent des restrictions d’usage de l’eau ; les agri
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Paths of a tiny T5 summariser and a tiny Marian translator, built once per session."""
-    from tiny_models import build_tiny_marian, build_tiny_t5
+    from summarizer.models.tiny import build_tiny_marian, build_tiny_t5
 
     root = tmp_path_factory.mktemp("models")
     return {

@@ -10,6 +10,7 @@ def test_check_prints_the_plan_and_generates_nothing(job_config, articles, capsy
     assert main(["check", "-c", str(job_config)]) == 0
     out = capsys.readouterr().out
     assert "articles        2 found, 2 new or changed, 0 already done" in out
+    assert "model cache     " in out and "(hub.cache_dir; runs never download)" in out
     assert "(local folder)" in out and "device          cpu (float32)" in out
     assert not list(articles.rglob("*.meta.json"))
 

@@ -214,7 +214,7 @@ def test_jsonl_gets_one_results_file_with_a_record_per_input_record(job_config, 
 
 
 def test_a_20000_character_article_is_translated_completely(job_config, articles) -> None:
-    from tiny_models import FRENCH
+    from summarizer.models.tiny import FRENCH
 
     paragraphs = []
     while sum(len(p) + 1 for p in paragraphs) < 20_000:
@@ -358,7 +358,7 @@ def test_outputs_are_readable_by_others(job_config, articles) -> None:
 
 
 def test_a_one_line_article_is_summarised(job_config, articles) -> None:
-    from tiny_models import FRENCH
+    from summarizer.models.tiny import FRENCH
 
     (articles / "ligne.txt").write_text(" ".join(FRENCH), encoding="utf-8")
     assert main(["run", "-c", str(job_config)]) == 0

@@ -1,12 +1,36 @@
-"""What people and monitoring read in the morning: report.json, the digest, metrics."""
+"""What people and monitoring read in the morning: report.json, the digest, metrics, and
+`summarizer status`, which tell how the night ended whatever happened."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import time
+from pathlib import Path
 
 from conftest import ARTICLE_VELO, edit_config, many_articles, operations_config
 from summarizer.cli import main
+
+
+def metric(path: Path, name: str, **labels: str) -> float:
+    """The value of one sample of a Prometheus textfile."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(path.read_text(encoding="utf-8")):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return sample.value
+    raise AssertionError(f"{name} {labels} not in {path}")
+
+
+def reports_of(tmp_path: Path) -> list[dict]:
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted((tmp_path / "reports").glob("*/report.json"))]
+
+
+def digest_first_line(tmp_path: Path) -> str:
+    return next((tmp_path / "reports").glob("digest-*.md")).read_text(encoding="utf-8").splitlines()[0]
 
 
 def test_reports_digest_and_metrics(tmp_path, tiny_models) -> None:
@@ -50,10 +74,10 @@ def test_reports_digest_and_metrics(tmp_path, tiny_models) -> None:
     assert "2 articles done (" in markdown and "), 1 failed." in markdown
     assert "## French (fr)" in markdown
 
-    prom = (reports / "summarizer.prom").read_text(encoding="utf-8")
-    assert 'summarizer_last_run_exit_code{config="job"} 1' in prom
-    assert 'summarizer_last_run_articles{config="job",status="done"} 2' in prom
-    assert 'summarizer_last_completed_timestamp_seconds{config="job"}' in prom
+    prom = reports / "summarizer-job.prom"
+    assert metric(prom, "summarizer_last_run_exit_code", config="job") == 1
+    assert metric(prom, "summarizer_last_run_articles", config="job", status="done") == 2
+    assert metric(prom, "summarizer_last_completed_timestamp_seconds", config="job") > 0
 
     # A later run the same day: the day's digest still lists everything.
     (articles / "vide.txt").write_text("Titre\nMaintenant il y a un texte.\n", encoding="utf-8")
@@ -61,49 +85,100 @@ def test_reports_digest_and_metrics(tmp_path, tiny_models) -> None:
     assert len([p for p in reports.iterdir() if p.is_dir()]) == 2
     markdown = (reports / f"digest-{day}.md").read_text(encoding="utf-8")
     assert "3 articles done (" in markdown or day != time.strftime("%Y-%m-%d")
-    prom = (reports / "summarizer.prom").read_text(encoding="utf-8")
-    assert 'summarizer_last_run_exit_code{config="job"} 0' in prom
+    assert metric(prom, "summarizer_last_run_exit_code", config="job") == 0
 
 
-def test_a_model_that_cannot_load_is_a_failed_night_in_the_metrics(tmp_path, tiny_models) -> None:
+def test_a_night_that_failed_with_78_says_so_everywhere(tmp_path, tiny_models, capsys) -> None:
     many_articles(tmp_path / "articles", 1)
     config = operations_config(tmp_path, tiny_models)
     edit_config(config, {"translation": {"model": "example-org/missing"}})
     assert main(["run", "-c", str(config)]) == 78
-    prom = (tmp_path / "reports" / "summarizer.prom").read_text()
-    assert 'summarizer_last_run_exit_code{config="job"} 78' in prom
-    (report,) = (tmp_path / "reports").glob("*/report.json")
-    assert "Run `summarizer fetch -c CONFIG`" in json.loads(report.read_text())["error"]
+    prom = tmp_path / "reports" / "summarizer-job.prom"
+    assert metric(prom, "summarizer_last_run_exit_code", config="job") == 78
+    assert metric(prom, "summarizer_last_completed_timestamp_seconds", config="job") == 0  # never, from day one
+    (report,) = reports_of(tmp_path)
+    assert "Run `summarizer fetch -c CONFIG`" in report["error"]
+    assert report["outcome"].startswith("exit 78 (bad config, or a model not available): translation.model: ")
+    first = digest_first_line(tmp_path)
+    assert "exit 78 (bad config, or a model not available)" in first and "example-org/missing" in first
+    capsys.readouterr()
+    assert main(["status", "-c", str(config)]) == 2
+    out = capsys.readouterr().out
+    assert "outcome         exit 78 (bad config, or a model not available): translation.model" in out
 
 
-def test_old_run_reports_are_pruned(tmp_path, tiny_models) -> None:
+def test_a_night_stopped_by_sigterm_says_what_it_left(tmp_path, tiny_models, capsys) -> None:
+    from test_stopping import slow_run_script
+
+    articles = tmp_path / "articles"
+    many_articles(articles, 12)
+    config = operations_config(tmp_path, tiny_models)
+    process = subprocess.Popen(slow_run_script(config, 0.15), stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(articles.glob("*.meta.json")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=60)
+    assert process.returncode == 143
+    (report,) = reports_of(tmp_path)
+    left = report["counts"]["left"]
+    assert left > 0 and report["stopped"] == "received SIGTERM"
+    assert report["outcome"].startswith(f"exit 143 (stopped by SIGTERM): stopped: {left} left for the next run")
+    assert f"stopped: {left} left for the next run" in digest_first_line(tmp_path)
+    assert main(["status", "-c", str(config)]) == 2
+    out = capsys.readouterr().out
+    assert f"waiting         {left} left by a stop" in out
+
+
+def test_a_night_with_failed_articles_is_a_warning(tmp_path, tiny_models, capsys) -> None:
+    many_articles(tmp_path / "articles", 1)
+    (tmp_path / "articles" / "vide.txt").write_text("", encoding="utf-8")
+    config = operations_config(tmp_path, tiny_models)
+    assert main(["run", "-c", str(config)]) == 1
+    assert digest_first_line(tmp_path).endswith("exit 1 (finished, but some articles failed): 1 done, 1 failed**")
+    capsys.readouterr()
+    assert main(["status", "-c", str(config)]) == 1
+    out = capsys.readouterr().out
+    assert "failed          vide.txt: file is empty" in out
+    assert "outcome         exit 1 (finished, but some articles failed): 1 done, 1 failed" in out
+
+
+def test_a_night_with_nothing_to_do_is_recorded_without_pushing_work_out(tmp_path, tiny_models, capsys) -> None:
     many_articles(tmp_path / "articles", 1)
     config = operations_config(tmp_path, tiny_models)
     edit_config(config, {"reports": {"keep_runs": 2}})
-    for _ in range(4):
-        assert main(["run", "-c", str(config)]) == 0
-    assert len([p for p in (tmp_path / "reports").iterdir() if p.is_dir()]) == 2
+    assert main(["run", "-c", str(config)]) == 0  # the run with real work
+    for _ in range(3):
+        assert main(["run", "-c", str(config)]) == 0  # nothing new
+    kept = reports_of(tmp_path)
+    assert [r["idle"] for r in kept] == [False, True, True]
+    assert kept[0]["counts"]["done"] == 1
+    assert kept[-1]["outcome"] == "exit 0 (all done, or nothing to do): nothing new to do (1 already done)"
+    assert "nothing new to do" in digest_first_line(tmp_path)
+    capsys.readouterr()
+    assert main(["status", "-c", str(config)]) == 0
+    assert main(["status", "-c", str(config), "--max-age", "0"]) == 2  # a missing night, for a monitor
 
 
-def test_metrics_keep_timestamps_exact_and_carry_the_last_completed_run() -> None:
-    from summarizer.reporting.prometheus import previous_completed, render_metrics
-
-    text = render_metrics(
-        config_name='news "fr"',
-        finished_at=1795921234.5678,
-        duration_seconds=12.0,
-        exit_code=78,
-        articles={"done": 0},
-        tokens_per_second=0.0,
-        last_completed=1795900000.25,
-    )
-    assert 'summarizer_last_run_timestamp_seconds{config="news \\"fr\\""} 1795921234.568' in text
-    assert 'summarizer_last_run_exit_code{config="news \\"fr\\""} 78' in text
-    assert previous_completed(text, 'news "fr"') == 1795900000.25
-    assert previous_completed(text, "other") is None
+def test_status_without_any_run_is_critical(tmp_path, tiny_models, capsys) -> None:
+    config = operations_config(tmp_path, tiny_models)
+    assert main(["status", "-c", str(config)]) == 2
+    assert "last run        none recorded in" in capsys.readouterr().out
 
 
-def test_jobs_sharing_a_metrics_file_keep_each_others_series(tmp_path, tiny_models) -> None:
+def test_metrics_keep_timestamps_exact_and_carry_the_last_completed_run(tmp_path) -> None:
+    from summarizer.reporting.prometheus import write_metrics
+
+    path = tmp_path / "job.prom"
+    common = {"config_name": 'news "fr"', "duration_seconds": 12.0, "articles": {"done": 0}, "tokens_per_second": 0.0}
+    write_metrics(path, finished_at=1795900000.25, exit_code=0, completed=True, **common)
+    write_metrics(path, finished_at=1795921234.5678, exit_code=78, completed=False, **common)
+    assert metric(path, "summarizer_last_run_timestamp_seconds", config='news "fr"') == 1795921234.5678
+    assert metric(path, "summarizer_last_run_exit_code", config='news "fr"') == 78
+    assert metric(path, "summarizer_last_completed_timestamp_seconds", config='news "fr"') == 1795900000.25
+
+
+def test_each_config_has_its_own_metrics_file_and_no_series_outlives_its_run(tmp_path, tiny_models) -> None:
     many_articles(tmp_path / "articles", 1)
     first = operations_config(tmp_path, tiny_models)
     second = edit_config(first, {"inputs": {"paths": ["more"]}}, tmp_path / "other.yaml")
@@ -111,11 +186,14 @@ def test_jobs_sharing_a_metrics_file_keep_each_others_series(tmp_path, tiny_mode
     (tmp_path / "more" / "vide.txt").write_text("")
     assert main(["run", "-c", str(first)]) == 0
     assert main(["run", "-c", str(second)]) == 1
-    prom = (tmp_path / "reports" / "summarizer.prom").read_text()
-    assert 'summarizer_last_run_exit_code{config="job"} 0' in prom
-    assert 'summarizer_last_run_exit_code{config="other"} 1' in prom
-    assert prom.count("# TYPE summarizer_last_run_exit_code gauge") == 1
-    assert 'summarizer_last_run_articles{config="other",status="unsupported"} 0' in prom
+    reports = tmp_path / "reports"
+    assert metric(reports / "summarizer-job.prom", "summarizer_last_run_exit_code", config="job") == 0
+    assert metric(reports / "summarizer-other.prom", "summarizer_last_run_exit_code", config="other") == 1
+    assert 'config="other"' not in (reports / "summarizer-job.prom").read_text()
+    os.remove(tmp_path / "more" / "vide.txt")
+    assert main(["run", "-c", str(second)]) == 0
+    text = (reports / "summarizer-other.prom").read_text()
+    assert 'status="failed"} 0.0' in text and text.count("summarizer_last_run_exit_code{") == 1
 
 
 def test_the_digest_keeps_articles_that_share_a_relative_path(tmp_path, tiny_models) -> None:
@@ -126,3 +204,17 @@ def test_the_digest_keeps_articles_that_share_a_relative_path(tmp_path, tiny_mod
     assert main(["run", "-c", str(config), "--input", str(tmp_path / "in2")]) == 0
     digest = next((tmp_path / "reports").glob("digest-*.md")).read_text(encoding="utf-8")
     assert digest.count("`a00.txt`") == 2
+
+
+def test_pruning_keeps_the_latest_busy_runs_and_the_latest_idle_ones(tmp_path) -> None:
+    from summarizer.reporting.publish import _prune
+
+    reports = tmp_path / "reports"
+    idle_flags = [False, True, False, True, True, False, True]
+    for number, idle in enumerate(idle_flags):
+        folder = reports / f"2026-11-{number + 10:02d}T02-30-00Z"
+        folder.mkdir(parents=True)
+        (folder / "report.json").write_text(json.dumps({"idle": idle}), encoding="utf-8")
+    _prune(reports, keep=2)
+    kept = sorted(p.name[8:10] for p in reports.iterdir())
+    assert kept == ["12", "14", "15", "16"]  # busy: 12, 15 (not 10); idle: 14, 16 (not 11, 13)

@@ -65,3 +65,7 @@ DEFAULT_RETRY_GENERATION: dict[str, Any] = {
 
 DEFAULT_SUMMARIZER = "moussaKam/barthez-orangesum-abstract"
 DEFAULT_TRANSLATOR = "Helsinki-NLP/opus-mt-fr-en"
+
+#: Models whose pickle weights ``fetch`` may convert to safetensors unless the config
+#: says otherwise (``convert_pickle_weights``): the two default models.
+CONVERTIBLE_BY_DEFAULT = frozenset({DEFAULT_SUMMARIZER, DEFAULT_TRANSLATOR})

@@ -271,7 +271,10 @@ def _check_consistency(config: JobConfig, path: Path, raw: dict[str, Any]) -> No
     for section in ("summarization", "translation"):
         settings = getattr(config, section)
         if settings.models and (
-            settings.model is not None or settings.revision is not None or settings.allow_pickle_weights
+            settings.model is not None
+            or settings.revision is not None
+            or settings.allow_pickle_weights
+            or settings.convert_pickle_weights is not None
         ):
             raise ConfigError(
                 f"{path}: {section}.models: give either {section}.model (one model) or "

@@ -23,6 +23,7 @@ from .defaults import (
     DEFAULT_RETRY_GENERATION,
     DEFAULT_SUMMARIZER,
     DEFAULT_TRANSLATOR,
+    CONVERTIBLE_BY_DEFAULT,
     GENERATION_KEYS,
     KNOWN_SAFETENSORS_REVISIONS,
 )
@@ -82,11 +83,13 @@ class ReportsConfig:
     """Folder for each run's ``report.json`` and the daily digests; empty: none written."""
 
     keep_runs: int = field(default=90, metadata=_check(_positive, _at_most(100_000)))
-    """Run folders kept under ``dir``; older ones are deleted."""
+    """Run folders kept under ``dir``: the latest this many runs that did something, and
+    the latest this many that found nothing to do; older ones are deleted."""
 
     prometheus_file: Path | None = None
     """Prometheus textfile (e.g. in node_exporter's textfile folder); empty:
-    ``summarizer.prom`` in ``dir`` when ``dir`` is set."""
+    ``summarizer-<config file name>.prom`` in ``dir`` when ``dir`` is set. One file per
+    config: give two configs two different files."""
 
 
 @dataclass(frozen=True)
@@ -226,12 +229,21 @@ class ModelChoice:
     """Allow pickle weights (``pytorch_model.bin``) when a model has no
     safetensors. Pickle files can run code when loaded: only for models you trust."""
 
+    convert_pickle_weights: bool | None = None
+    """Let ``fetch`` convert the model's pickle weights to safetensors when the hub
+    offers no safetensors for it (the configured revision gone, no conversion pull
+    request, none on the main branch). The pickle is loaded with torch's restricted
+    loader (``weights_only``), which runs no code; only the converted safetensors are
+    ever loaded by a run. Empty: on for the two default models, off for others."""
+
     generation: dict[str, Any] = field(default_factory=dict, metadata={"settings": GENERATION_KEYS})
     """Generation overrides for this model, on top of the section's ``generation``."""
 
     def __post_init__(self) -> None:
         if self.revision is None and self.model in KNOWN_SAFETENSORS_REVISIONS:
             object.__setattr__(self, "revision", KNOWN_SAFETENSORS_REVISIONS[self.model])
+        if self.convert_pickle_weights is None:
+            object.__setattr__(self, "convert_pickle_weights", self.model in CONVERTIBLE_BY_DEFAULT)
 
 
 @dataclass(frozen=True)
@@ -247,11 +259,14 @@ class _ModelSection:
     allow_pickle_weights: bool = False
     """For ``model``; see ModelChoice.allow_pickle_weights."""
 
+    convert_pickle_weights: bool | None = None
+    """For ``model``; see ModelChoice.convert_pickle_weights."""
+
     models: dict[str, ModelChoice] = field(
         default_factory=dict, metadata={"choices": ModelChoice, "key_check": _language_key}
     )
     """Language code -> model (a hub id/folder, or a mapping with ``model``,
-    ``revision``, ``allow_pickle_weights``, ``generation``)."""
+    ``revision``, ``allow_pickle_weights``, ``convert_pickle_weights``, ``generation``)."""
 
     generation: dict[str, Any] = field(
         default_factory=dict, metadata={"settings": GENERATION_KEYS}
@@ -262,7 +277,9 @@ class _ModelSection:
         """Language -> model: ``models``, else ``model`` (or the default) for ``language``."""
         if self.models:
             return dict(self.models)
-        choice = ModelChoice(self.model or default_model, self.revision, self.allow_pickle_weights)
+        choice = ModelChoice(
+            self.model or default_model, self.revision, self.allow_pickle_weights, self.convert_pickle_weights
+        )
         return {language: choice}
 
 

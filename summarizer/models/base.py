@@ -150,6 +150,18 @@ class BaseEngine:
         """Model identity and placement, for meta files and reports."""
         raise NotImplementedError
 
+    def _described(self, *, device: str | None, dtype: str | None) -> dict[str, Any]:
+        described = {
+            "name": self.spec.name,
+            "revision": None if self.spec.is_local else self.spec.revision,
+            "engine": self.backend,
+            "device": device,
+            "dtype": dtype,
+        }
+        if self.spec.origin:
+            described["origin"] = self.spec.origin
+        return described
+
     @property
     def batch_tokens(self) -> int:
         """The budget of padded tokens per batch, beams included."""

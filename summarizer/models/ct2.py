@@ -174,13 +174,7 @@ class CTranslate2Engine(BaseEngine):
         self._translator = None
 
     def describe(self) -> dict[str, Any]:
-        return {
-            "name": self.spec.name,
-            "revision": None if self.spec.is_local else self.spec.revision,
-            "engine": self.backend,
-            "device": self.device,
-            "dtype": self.compute_type,
-        }
+        return self._described(device=self.device, dtype=self.compute_type)
 
     def _beams(self, settings: dict[str, Any]) -> int:
         return int(settings.get("beam_size", 1))

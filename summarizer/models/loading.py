@@ -26,8 +26,13 @@ class ModelSpec:
     """Dotted config key, e.g. ``translation.model``, used in error messages."""
     allow_pickle: bool = False
     """Accept pickle weights when there are no safetensors."""
+    convert_pickle: bool = False
+    """``fetch`` may convert pickle weights to safetensors when the hub has none."""
     cache_dir: str | None = None
     """Hub cache folder; None: the Hugging Face default."""
+    origin: str | None = None
+    """Where the weights come from when ``fetch`` had to fall back from the configured
+    revision (a conversion pull request, the main branch, a local conversion)."""
 
     @property
     def is_local(self) -> bool:

@@ -168,13 +168,10 @@ class Seq2SeqEngine(BaseEngine):
 
     def describe(self) -> dict[str, Any]:
         dtype = str(self.dtype).replace("torch.", "") if self.dtype is not None else None
-        return {
-            "name": self.spec.name,
-            "revision": None if self.spec.is_local else self.spec.revision,
-            "engine": self.backend,
-            "device": str(self.device) if self.device is not None else None,
-            "dtype": f"{dtype}+int8" if self.quantized else dtype,
-        }
+        return self._described(
+            device=str(self.device) if self.device is not None else None,
+            dtype=f"{dtype}+int8" if self.quantized else dtype,
+        )
 
     def _settings(self, overrides: Mapping[str, Any] | None) -> Any:
         if not overrides:

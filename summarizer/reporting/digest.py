@@ -95,13 +95,17 @@ def _notes(flags: list[str]) -> str:
     return "; ".join(f"{flag}: {meaning(flag)}" for flag in flags)
 
 
-def render_markdown(day: str, entries: list[dict[str, Any]], base: Path) -> str:
-    """The digest as Markdown, grouped by language; links are relative to ``base``."""
+def render_markdown(day: str, last_run: str, entries: list[dict[str, Any]], base: Path) -> str:
+    """The digest as Markdown, grouped by language; links are relative to ``base``.
+
+    Its first line is ``last_run``: how the night ended."""
     done = [e for e in entries if e["status"] == "ok"]
     failed = [e for e in entries if e["status"] == "failed"]
     skipped = [e for e in entries if e["status"] == "skipped"]
     flagged = sum(1 for e in done if warnings_of(e))
     lines = [
+        f"**{_md(last_run)}**",
+        "",
         f"# Digest {day}",
         "",
         f"{len(done)} articles done ({flagged} flagged: check before use), {len(failed)} failed.",
@@ -135,8 +139,9 @@ def render_markdown(day: str, entries: list[dict[str, Any]], base: Path) -> str:
     return "\n".join(lines)
 
 
-def render_html(day: str, entries: list[dict[str, Any]], base: Path) -> str:
-    """The digest as one plain, self-contained HTML page, grouped by language."""
+def render_html(day: str, last_run: str, entries: list[dict[str, Any]], base: Path) -> str:
+    """The digest as one plain, self-contained HTML page, grouped by language; the
+    first thing on the page is ``last_run``: how the night ended."""
     esc = html.escape
     done = [e for e in entries if e["status"] == "ok"]
     failed = [e for e in entries if e["status"] == "failed"]
@@ -149,6 +154,7 @@ def render_html(day: str, entries: list[dict[str, Any]], base: Path) -> str:
         "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto;line-height:1.5}"
         "article{border-top:1px solid #ccc;padding:.5em 0}.flags{background:#fff3cd;padding:.3em}"
         ".key{color:#666;font-size:.9em}</style></head><body>",
+        f'<p class="last"><strong>{esc(last_run)}</strong></p>',
         f"<h1>Digest {esc(day)}</h1>",
         f"<p>{len(done)} articles done ({flagged} flagged: check before use), {len(failed)} failed.</p>",
     ]

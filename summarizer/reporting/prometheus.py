@@ -1,42 +1,49 @@
 """Prometheus textfile metrics, for node_exporter's textfile collector.
 
-Alert on ``summarizer_last_run_exit_code != 0`` (a failed night) and on
-``time() - summarizer_last_completed_timestamp_seconds > 26*3600`` (a missing night).
+One file per config, written whole (and atomically) by ``prometheus_client``
+after every run, so no series outlives the run that wrote it. Alert on
+``summarizer_last_run_exit_code != 0`` (a failed night) and on
+``time() - summarizer_last_completed_timestamp_seconds > 26*3600`` (a missing
+night): the last-completed time is always there, 0 until a run completes.
 """
 
 from __future__ import annotations
 
-import re
+from pathlib import Path
 from typing import Mapping
 
-_COMPLETED = re.compile(
-    r'^summarizer_last_completed_timestamp_seconds\{config="(?P<config>(?:[^"\\]|\\.)*)"\} (?P<value>\S+)$',
-    re.MULTILINE,
-)
+from ..config import ReportsConfig
+from ..io.files import read_regular_file
+
+LAST_COMPLETED = "summarizer_last_completed_timestamp_seconds"
+_MAX_BYTES = 1024 * 1024
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+def metrics_path(reports: ReportsConfig, config_name: str) -> Path | None:
+    """Where this config's textfile goes: ``reports.prometheus_file``, else
+    ``summarizer-<config>.prom`` in ``reports.dir``; None when neither is set."""
+    if reports.prometheus_file is not None:
+        return reports.prometheus_file
+    return reports.dir / f"summarizer-{config_name}.prom" if reports.dir is not None else None
 
 
-def _number(value: float) -> str:
-    """Full precision (timestamps need it), no exponent, no needless decimals."""
-    value = round(float(value), 3)
-    return str(int(value)) if value.is_integer() else repr(value)
+def previous_completed(path: Path, config_name: str) -> float:
+    """The last-completed time the file holds for ``config_name`` (0 when none)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    try:
+        text = read_regular_file(path, _MAX_BYTES).decode("utf-8")
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == LAST_COMPLETED and sample.labels.get("config") == config_name:
+                    return float(sample.value)
+    except ValueError:  # missing, unreadable or not a metrics file: start again from 0
+        return 0.0
+    return 0.0
 
 
-def previous_completed(text: str, config_name: str) -> float | None:
-    """The last-completed timestamp stored in an earlier metrics file, if any."""
-    for match in _COMPLETED.finditer(text):
-        if match["config"] == _escape(config_name):
-            try:
-                return float(match["value"])
-            except ValueError:
-                return None
-    return None
-
-
-def render_metrics(
+def write_metrics(
+    path: Path,
     *,
     config_name: str,
     finished_at: float,
@@ -44,59 +51,31 @@ def render_metrics(
     exit_code: int,
     articles: Mapping[str, int],
     tokens_per_second: float,
-    last_completed: float | None,
-) -> str:
-    """The metrics file. ``last_completed``: when a run last ran to its end (exit 0 or 1)."""
-    label = f'config="{_escape(config_name)}"'
-    rows = [
-        ("summarizer_last_run_timestamp_seconds", "Unix time the last run ended.", [(label, finished_at)]),
-        ("summarizer_last_run_duration_seconds", "Duration of the last run.", [(label, duration_seconds)]),
-        ("summarizer_last_run_exit_code", "Exit code of the last run (0 = all good).", [(label, exit_code)]),
-        (
-            "summarizer_last_run_articles",
-            "Articles of the last run by status.",
-            [(f'{label},status="{status}"', count) for status, count in sorted(articles.items())],
-        ),
-        (
-            "summarizer_last_run_generated_tokens_per_second",
-            "Generated tokens per second of generation in the last run.",
-            [(label, tokens_per_second)],
-        ),
-    ]
-    if last_completed is not None:
-        rows.append(
-            (
-                "summarizer_last_completed_timestamp_seconds",
-                "Unix time a run last ran to its end (exit code 0 or 1).",
-                [(label, last_completed)],
-            )
-        )
-    lines = []
-    for name, help_text, samples in rows:
-        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
-        lines += [f"{name}{{{labels}}} {_number(value)}" for labels, value in samples]
-    return "\n".join(lines) + "\n"
+    completed: bool,
+) -> None:
+    """Write the textfile. ``completed``: the run ran to its end (exit 0 or 1)."""
+    from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
 
+    registry = CollectorRegistry()
 
-_SAMPLE = re.compile(r'^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)\{config="(?P<config>(?:[^"\\]|\\.)*)"')
+    def gauge(name: str, documentation: str, value: float, **labels: str) -> None:
+        metric = Gauge(name, documentation, ["config", *labels], registry=registry)
+        metric.labels(config=config_name, **labels).set(value)
 
-
-def merge_metrics(existing: str, rendered: str, config_name: str) -> str:
-    """``rendered`` plus the other configs' samples from ``existing``, so that several
-    jobs can share one textfile without erasing each other's series."""
-    own = _escape(config_name)
-    others: dict[str, list[str]] = {}
-    for line in existing.splitlines():
-        match = _SAMPLE.match(line)
-        if match and match["config"] != own:
-            others.setdefault(match["name"], []).append(line)
-    if not others:
-        return rendered
-    merged: list[str] = []
-    for line in rendered.splitlines():
-        merged.append(line)
-        if line.startswith("# TYPE "):
-            merged.extend(others.pop(line.split()[2], []))
-    for lines in others.values():  # metrics this version no longer writes
-        merged.extend(lines)
-    return "\n".join(merged) + "\n"
+    last_completed = finished_at if completed else previous_completed(path, config_name)
+    gauge("summarizer_last_run_timestamp_seconds", "Unix time the last run ended.", finished_at)
+    gauge("summarizer_last_run_duration_seconds", "Duration of the last run.", duration_seconds)
+    gauge("summarizer_last_run_exit_code", "Exit code of the last run (0 = all good).", exit_code)
+    articles_gauge = Gauge(
+        "summarizer_last_run_articles", "Articles of the last run by status.", ["config", "status"], registry=registry
+    )
+    for status, count in sorted(articles.items()):
+        articles_gauge.labels(config=config_name, status=status).set(count)
+    gauge(
+        "summarizer_last_run_generated_tokens_per_second",
+        "Generated tokens per second of generation in the last run.",
+        tokens_per_second,
+    )
+    gauge(LAST_COMPLETED, "Unix time a run last ran to its end (exit code 0 or 1); 0: never.", last_completed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_to_textfile(str(path), registry)

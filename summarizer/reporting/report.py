@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from .._version import __version__
+from ..errors import exit_meaning
 from ..records import ArticleResult, ModelUsage
 
 
@@ -165,3 +166,33 @@ def _article_entry(result: ArticleResult) -> dict[str, Any]:
     if result.reason:
         entry["reason"] = result.reason
     return entry
+
+
+def outcome(data: Mapping[str, Any]) -> str:
+    """How a run ended, in one line, from its report.json content: the exit code and
+    its meaning, then the error of a run that failed as a whole, what a stop left
+    for the next run, or what was done."""
+    code = data.get("exit_code")
+    head = f"exit {code} ({exit_meaning(code)})"
+    counts = data.get("counts") or {}
+    if data.get("error"):
+        return f"{head}: {data['error']}"
+    if data.get("stopped"):
+        return (
+            f"{head}: stopped: {counts.get('left', 0)} left for the next run "
+            f"({data['stopped']}); {counts.get('done', 0)} done, {counts.get('failed', 0)} failed"
+        )
+    if is_idle(data):
+        return f"{head}: nothing new to do ({counts.get('skipped', 0)} already done)"
+    parts = [f"{counts.get('done', 0)} done", f"{counts.get('failed', 0)} failed"]
+    if counts.get("unsupported"):
+        parts.append(f"{counts['unsupported']} in a language without models")
+    if counts.get("deferred"):
+        parts.append(f"{counts['deferred']} left for the next run (--limit)")
+    return f"{head}: {', '.join(parts)}"
+
+
+def is_idle(data: Mapping[str, Any]) -> bool:
+    """The run found nothing to do (and did not fail): it records the night, no more."""
+    counts = data.get("counts") or {}
+    return data.get("exit_code") == 0 and not data.get("error") and not counts.get("new") and not data.get("stopped")

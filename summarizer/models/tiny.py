@@ -1,9 +1,10 @@
-"""Tiny random-weight models built on the spot, so tests never need the model hub.
+"""Tiny random-weight models built on the spot: the tests and ``summarizer demo`` need no hub.
 
 A sentencepiece model is trained on a few French and English sentences written
-for these tests; a Marian translation model and a T5 summariser of a few
+for this purpose; a Marian translation model and a T5 summariser of a few
 thousand parameters are saved (safetensors) into a folder and then loaded by
-path through the project's own engine, exactly like a real local model.
+path through the project's own engine, exactly like a real local model. Their
+weights are random: what they write is gibberish.
 """
 
 from __future__ import annotations

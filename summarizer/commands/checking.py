@@ -1,0 +1,107 @@
+"""``summarizer check``: validate, find every model locally, print the plan."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from ..config import JobConfig, revision_warnings
+from ..errors import EXIT_CONFIG, EXIT_OK, ConfigError, ModelLoadError
+from ..io.readers import reader_library_problems, require_input_paths
+from ..models.loading import ModelSpec, from_pretrained, locate_model
+from ..models.resolution import hub_cache
+from ..planning import make_plan
+from ..routing import configured_uses
+from .common import load_job_config, offline, require_inputs
+
+logger = logging.getLogger("summarizer")
+
+
+def check_command(args: argparse.Namespace) -> int:
+    """``summarizer check``: validate, resolve models locally, print the plan."""
+    offline()
+    config = load_job_config(args)
+    require_inputs(config, args)
+    for warning in revision_warnings(config):
+        logger.warning("%s", warning)
+    require_input_paths(config.inputs.paths, config.inputs.extensions)
+    plan = make_plan(config)
+    print(f"config          {config.source}")
+    print(f"fingerprint     {plan.fingerprint[:16]}")
+    for path in config.inputs.paths:
+        print(f"input           {path}")
+    print(
+        f"articles        {plan.found} found, {len(plan.todo)} new or changed, "
+        f"{len(plan.skipped)} already done"
+    )
+    print(f"outputs         {config.outputs.dir or 'next to each article'}")
+    print(f"reports         {config.reports.dir or 'none'}")
+    print(f"model cache     {hub_cache(config.hub.cache_dir)} (hub.cache_dir; runs never download)")
+    print(f"languages       {_describe_languages(config)}")
+    problems = reader_library_problems()
+    print(f"readers         {'BROKEN: see below' if problems else 'text, Markdown, JSONL, HTML'}")
+    for key, use in configured_uses(config):
+        try:
+            print(f"{key}\n                {_describe_local_model(use.spec)}")
+        except (ModelLoadError, ConfigError) as exc:
+            print(f"{key}\n                NOT AVAILABLE")
+            problems.append(str(exc))
+    try:
+        print(f"device          {_describe_device(config)}")
+    except ConfigError as exc:
+        problems.append(str(exc))
+    print(f"executor        {_describe_executor(config)}")
+    if config.runtime.executor == "ray":
+        from ..executors.ray_cluster import require_ray
+
+        try:
+            require_ray(config)
+        except ConfigError as exc:
+            problems.append(str(exc))
+    for problem in problems:
+        logger.error("%s", problem)
+    return EXIT_CONFIG if problems else EXIT_OK
+
+
+def _describe_executor(config: JobConfig) -> str:
+    if config.runtime.executor == "local":
+        return "local (this process)"
+    settings = config.ray
+    environment = os.environ.get("RAY_ADDRESS")
+    address = settings.address or (f"$RAY_ADDRESS ({environment})" if environment else "a private local Ray")
+    return (
+        f"ray at {address}; {settings.summarization_actors} summarisation + "
+        f"{settings.translation_actors} translation workers, {settings.cpus_per_actor:g} CPU and "
+        f"{settings.gpus_per_actor:g} GPU each, {settings.batch_articles} articles per batch"
+    )
+
+
+def _describe_languages(config: JobConfig) -> str:
+    if config.languages.force:
+        return f"every article is {config.languages.force} (languages.force)"
+    sources = sorted(set(config.summarizers()) - {"default"} | set(config.translators()))
+    default = " (+ any language for the default summariser)" if "default" in config.summarizers() else ""
+    return f"detected; models for {', '.join(sources)}{default}; target {config.target_language}"
+
+
+def _describe_local_model(spec: ModelSpec) -> str:
+    from transformers import AutoTokenizer
+
+    folder, commit = locate_model(spec)
+    from_pretrained(spec, AutoTokenizer.from_pretrained)
+    origin = f"; {spec.origin}, as fetch found it (pin it in the config)" if spec.origin else ""
+    if spec.is_local:
+        return f"{spec.name} (local folder{origin})"
+    return f"{spec.name} revision {spec.revision or 'main'} = commit {commit} (in {folder}{origin})"
+
+
+def _describe_device(config: JobConfig) -> str:
+    import torch
+
+    from ..models.loading import resolve_device, resolve_dtype
+
+    device = resolve_device(config.runtime.device)
+    dtype = str(resolve_dtype(config.runtime.dtype, device)).replace("torch.", "")
+    threads = config.runtime.threads or torch.get_num_threads()
+    return f"{device} ({dtype}), {threads} CPU threads"

@@ -1,0 +1,94 @@
+"""``summarizer run``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from ..config import JobConfig, revision_warnings
+from ..errors import (
+    EXIT_ARTICLES_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TEMPFAIL,
+    LockHeldError,
+    OutputWriteError,
+    SummarizerError,
+    exit_code_for,
+)
+from ..options import RunOptions
+from ..pipeline import run_job
+from ..reporting.publish import publish
+from ..reporting.report import JobReport
+from ..stopping import SignalHandlers
+from .common import load_job_config, offline, require_inputs
+
+logger = logging.getLogger("summarizer")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """``summarizer run``."""
+    if not args.download:
+        offline()
+    config = load_job_config(args)
+    require_inputs(config, args)
+    for warning in revision_warnings(config):
+        logger.info("%s", warning)
+    options = RunOptions(
+        force=args.force,
+        dry_run=args.dry_run,
+        limit=args.limit,
+        show_progress=sys.stderr.isatty() and not args.quiet,
+        allow_download=args.download,
+    )
+    return run_and_report(config, options)
+
+
+def run_and_report(config: JobConfig, options: RunOptions) -> int:
+    """Run the job under signal handlers, publish what happened (not for a dry run) and
+    return the exit code; an error that stops the run is published, then raised."""
+    stop = options.stop
+    with SignalHandlers(stop):
+        try:
+            report = run_job(config, options)
+        except LockHeldError:
+            raise
+        except SummarizerError as exc:
+            if not options.dry_run:
+                _publish_quietly(config, None, exit_code_for(exc), str(exc))
+            raise
+        except KeyboardInterrupt as exc:
+            if not options.dry_run:
+                code = getattr(exc, "exit_code", EXIT_INTERRUPTED)
+                _publish_quietly(config, None, code, "stopped at once by a second signal")
+            raise
+    if options.dry_run:
+        _print_plan(report)
+        return EXIT_OK
+    if report.stopped:
+        code = stop.exit_code or EXIT_TEMPFAIL
+    else:
+        code = EXIT_ARTICLES_FAILED if report.failed else EXIT_OK
+    try:
+        publish(config.reports, report, code, config_path=config.source)
+    except OutputWriteError as exc:
+        logger.error("%s", exc)
+        code = code or EXIT_TEMPFAIL
+    logger.log(logging.INFO if code == EXIT_OK else logging.WARNING, "%s", report.summary_line())
+    return code
+
+
+def _publish_quietly(config: JobConfig, report: JobReport | None, code: int, error: str) -> None:
+    try:
+        publish(config.reports, report, code, config_path=config.source, error=error)
+    except OutputWriteError as exc:
+        logger.debug("could not write the failure report: %s", exc)
+
+
+def _print_plan(report: JobReport) -> None:
+    for key in report.planned:
+        print(f"would process  {key}")
+    for key in report.skipped:
+        print(f"already done   {key}")
+    print(f"dry run: {len(report.planned)} to process, {len(report.skipped)} already done")
