@@ -115,6 +115,39 @@ def test_the_ctranslate2_engine_runs_the_whole_job(job_config, articles, tmp_pat
     assert (articles / "eau.translation.en.txt").read_text().strip()
 
 
+@needs_ct2
+def test_engine_auto_uses_ctranslate2_when_it_is_installed(job_config, articles, tmp_path, monkeypatch) -> None:
+    import json
+
+    from summarizer.cli import main
+
+    monkeypatch.setenv("SUMMARIZER_CT2_CACHE", str(tmp_path / "ct2"))
+    edit_config(job_config, {"runtime": {"engine": "auto", "quantize": "int8"}})
+    assert main(["run", "-c", str(job_config)]) == 0
+    meta = json.loads((articles / "eau.meta.json").read_text())
+    assert {task["engine"] for task in meta["models"].values()} == {"ctranslate2"}
+
+
+def test_engine_auto_falls_back_to_torch_int8_with_one_warning(job_config, articles, monkeypatch, capsys) -> None:
+    import importlib.util
+    import json
+
+    from summarizer.cli import main
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "ctranslate2" else real_find_spec(name, *a)
+    )
+    edit_config(job_config, {"runtime": {"engine": "auto", "quantize": "int8"}})
+    assert main(["run", "-c", str(job_config)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("runtime.engine: auto: CTranslate2 is not installed") == 1
+    assert "on the transformers engine with torch's int8" in err
+    meta = json.loads((articles / "eau.meta.json").read_text())
+    assert {task["engine"] for task in meta["models"].values()} == {"transformers"}
+    assert meta["models"]["translation"]["dtype"] == "float32+int8"
+
+
 def test_ctranslate2_refuses_unsupported_models(tmp_path, tiny_models) -> None:
     pytest.importorskip("ctranslate2")
     import json

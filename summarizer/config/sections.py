@@ -113,10 +113,12 @@ class RuntimeConfig:
     threads: int | None = field(default=None, metadata=_check(_positive, _at_most_cpus))
     """Torch CPU threads, at most the machine's cores; empty keeps torch's default (one per core)."""
 
-    engine: Literal["transformers", "ctranslate2"] = "transformers"
+    engine: Literal["transformers", "ctranslate2", "auto"] = "transformers"
     """``ctranslate2`` converts each model once (cached next to the model cache)
     and runs it with CTranslate2 (install ``summarizer[ctranslate2]``); Marian,
-    BART/mBART, T5/mT5, M2M100/NLLB models only."""
+    BART/mBART, T5/mT5, M2M100/NLLB models only. ``auto``: CTranslate2 for each
+    model it supports when it is installed, else the transformers engine (with
+    ``quantize: int8``, torch's int8), saying so once."""
 
     quantize: Literal["none", "int8"] = "none"
     """``int8``: CPU dynamic int8 quantisation of the Linear layers (transformers

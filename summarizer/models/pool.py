@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections import OrderedDict
 
@@ -9,7 +10,8 @@ from ..config import JobConfig
 from ..stopping import StopSignal
 from .loading import ModelUse, locate_model
 from .base import BaseEngine
-from .ct2 import CTranslate2Engine
+from ..io.files import read_json_object
+from .ct2 import SUPPORTED_MODEL_TYPES, CTranslate2Engine
 from .seq2seq import Seq2SeqEngine
 
 logger = logging.getLogger(__name__)
@@ -27,6 +29,25 @@ class ModelPool:
         self.max_loaded = config.runtime.max_models_in_memory
         self.engines: dict[ModelUse, BaseEngine] = {}
         self._loaded: OrderedDict[ModelUse, None] = OrderedDict()
+        self._warned_auto = False
+
+    def _engine_class(self, use: ModelUse) -> type[BaseEngine]:
+        """The backend ``runtime.engine`` asks for (``auto``: CTranslate2 where it can)."""
+        choice = self.config.runtime.engine
+        if choice != "auto":
+            return CTranslate2Engine if choice == "ctranslate2" else Seq2SeqEngine
+        if importlib.util.find_spec("ctranslate2") is None:
+            if not self._warned_auto:
+                self._warned_auto = True
+                logger.warning(
+                    "runtime.engine: auto: CTranslate2 is not installed, so the models run on the "
+                    "transformers engine%s; `pip install 'summarizer[ctranslate2]'` for the faster one",
+                    " with torch's int8" if self.config.runtime.quantize == "int8" else "",
+                )
+            return Seq2SeqEngine
+        folder, _ = locate_model(use.spec)
+        model_type = read_json_object(folder / "config.json") or {}
+        return CTranslate2Engine if model_type.get("model_type") in SUPPORTED_MODEL_TYPES else Seq2SeqEngine
 
     def check_available(self, uses: set[ModelUse]) -> None:
         """ModelLoadError now, before any output, for any model missing locally."""
@@ -40,7 +61,7 @@ class ModelPool:
         engine = self.engines.get(use)
         if engine is None:
             tr = self.config.translation
-            engine_class = CTranslate2Engine if self.config.runtime.engine == "ctranslate2" else Seq2SeqEngine
+            engine_class = self._engine_class(use)
             engine = engine_class(
                 use.spec,
                 self.config.runtime,
