@@ -88,6 +88,7 @@ def _execute(config: JobConfig, plan: Plan, options: RunOptions, executor: Execu
     remove_stale_temp_files({location.folder for location in plan.locations.values()})
     writer = ResultWriter(config, plan)
     writer.prune()
+    writer.restamp()
     unwritable = tuple(failed_result(failure, plan.fingerprint) for failure in plan.unwritable)
     for result in unwritable:
         logger.error("failed: %s: %s", result.key, result.error)

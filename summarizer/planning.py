@@ -17,11 +17,12 @@ from ._version import __version__
 from .config import JobConfig
 from .models.loading import ModelSpec
 from .routing import route, routed_languages
-from .io.readers import ReadLimits, discover, read_source
+from .skipping import SkipRules, done_record, done_records_unread, unchanged_stamp
+from .io.readers import ReadLimits, discover, read_stamped
 from .io.files import printable
 from .io.files import read_json_object, read_jsonl_objects
-from .io.layout import OutputLocation, expected_outputs, output_location, output_name_problem
-from .records import Article, ReadFailure, SourceFile
+from .io.layout import OutputLocation, output_location, output_name_problem
+from .records import Article, FileStamp, ReadFailure, SourceFile
 from .text.language import LanguageDetector
 
 WorkItem = Union[Article, ReadFailure]
@@ -94,6 +95,7 @@ class Fingerprints:
     def __init__(self, config: JobConfig) -> None:
         self.config = config
         self._by_language: dict[str, str] = {}
+        self.skip_rules = SkipRules(config, self.for_language)
 
     def for_language(self, language: str) -> str:
         """sha256 of ``output_settings``: an article is redone when this changes."""
@@ -128,6 +130,10 @@ class Plan:
     """For each JSONL source: its record keys in input order."""
     carried_records: dict[Path, dict[str, dict[str, Any]]] = field(default_factory=dict)
     """For each JSONL source: previous results still valid, by record key."""
+    stamps: dict[Path, FileStamp] = field(default_factory=dict)
+    """Each source file's stamp as read (recorded with its results)."""
+    restamps: dict[Path, FileStamp] = field(default_factory=dict)
+    """Done sources whose results record no stamp, or an old time: to record anew."""
     pruned_records: dict[Path, int] = field(default_factory=dict)
     """For each JSONL source whose results hold records no longer in it: how many."""
 
@@ -150,7 +156,8 @@ def read_limits(config: JobConfig) -> ReadLimits:
 
 
 def make_plan(config: JobConfig, *, force: bool = False, limit: int | None = None) -> Plan:
-    """Find inputs, read them, and split them into work and already-done."""
+    """Find inputs, skip what is done (without reading it when its stamp says it
+    is unchanged), read the rest, and split it into work and already-done."""
     plan = Plan(fingerprints=Fingerprints(config))
     limits = read_limits(config)
     claimed: dict[tuple[Path, str, str], SourceFile] = {}
@@ -162,23 +169,63 @@ def make_plan(config: JobConfig, *, force: bool = False, limit: int | None = Non
             plan.found += 1
             plan.unwritable.append(ReadFailure(printable(source.key), source, problem))
             continue
-        items = read_source(source, limits)
-        plan.found += len(items)
         family = "results" if source.kind == "jsonl" else "files"
         owner = claimed.setdefault((location.folder, location.name, family), source)
+        if owner is source and not force and _done_unread(plan, source, location, limits):
+            continue
+        items, stamp = read_stamped(source, limits)
+        plan.found += len(items)
         if owner is not source:
             message = f"its outputs would overwrite those of {owner.path}; rename one of them"
             plan.unwritable.extend(ReadFailure(i.key, source, message) for i in items)
             continue
         plan.locations[source.path] = location
+        if stamp is not None:
+            plan.stamps[source.path] = stamp
         if source.kind == "jsonl":
-            new.extend(_plan_jsonl(plan, source, location, items, force, 10 * limits.max_file_bytes))
+            new.extend(_plan_jsonl(plan, source, location, items, force, _results_limit(limits)))
         else:
             new.extend(i for i in items if force or not _is_done(i, location, plan))
     todo = new if limit is None else new[:limit]
     plan.deferred = len(new) - len(todo)
     plan.todo = group_by_model(assign_languages(todo, config), config)
     return plan
+
+
+def _results_limit(limits: ReadLimits) -> int:
+    return 10 * limits.max_file_bytes
+
+
+def _done_unread(plan: Plan, source: SourceFile, location: OutputLocation, limits: ReadLimits) -> bool:
+    """Skip ``source`` without reading it, if its results say it is done and unchanged."""
+    rules = plan.fingerprints.skip_rules
+    if source.kind == "jsonl":
+        records = read_jsonl_objects(location.results, _results_limit(limits))
+        found = done_records_unread(source, records, rules, limits.max_file_bytes)
+        if found is None:
+            return False
+        records, stamp = found
+        recorded = next(iter(records.values())).get("source_file")
+        plan.jsonl_order[source.path] = list(records)
+        plan.carried_records[source.path] = {key: {**r, "key": key} for key, r in records.items()}
+        plan.skipped.extend(records)
+        plan.found += len(records)
+    else:
+        folder = str(location.folder)
+        if location.meta_name not in rules.files_in(folder):
+            return False  # never done: no meta file to read
+        meta = read_json_object(os.path.join(folder, location.meta_name))
+        recorded = meta.get("source_file") if meta else None
+        stamp = unchanged_stamp(source, recorded, limits.max_file_bytes)
+        if stamp is None or not done_record(meta, stamp.sha256, rules, location):
+            return False
+        plan.skipped.append(source.key)
+        plan.found += 1
+    plan.locations[source.path] = location
+    plan.stamps[source.path] = stamp
+    if FileStamp.from_dict(recorded) != stamp:
+        plan.restamps[source.path] = stamp  # touched but unchanged: record the new time
+    return True
 
 
 def assign_languages(items: list[WorkItem], config: JobConfig) -> list[WorkItem]:
@@ -218,32 +265,23 @@ def group_by_model(items: list[WorkItem], config: JobConfig) -> list[WorkItem]:
     return sorted(items, key=model_group)
 
 
-def _done_record(
-    record: dict[str, Any] | None, item: Article, plan: Plan, location: OutputLocation | None
-) -> bool:
-    """True when ``record`` (a meta file or JSONL result) says ``item`` needs no work."""
-    if record is None or record.get("input_sha256") != item.input_sha256:
-        return False
-    language = record.get("language")
-    if not isinstance(language, str) or record.get("status") not in ("ok", "skipped"):
-        return False
-    if record.get("fingerprint") != plan.fingerprints.for_language(language):
-        return False
-    if location is not None and record["status"] == "ok":
-        config = plan.fingerprints.config
-        translated = route(config, language).translator is not None
-        files = expected_outputs(location, language, config.target_language, translated)
-        return all(path.is_file() for path in files)
-    return True
-
-
 def _is_done(item: WorkItem, location: OutputLocation, plan: Plan) -> bool:
     if isinstance(item, ReadFailure):
         return False
-    done = _done_record(read_json_object(location.meta), item, plan, location)
+    meta = read_json_object(location.meta)
+    done = done_record(meta, item.input_sha256, plan.fingerprints.skip_rules, location)
     if done:
         plan.skipped.append(item.key)
+        _restamp_if_needed(plan, item.source.path, meta)
     return done
+
+
+def _restamp_if_needed(plan: Plan, path: Path, record: dict[str, Any] | None) -> None:
+    """A done source whose results record another stamp (or none, from an older version)
+    gets its stamp recorded, so that the next run need not read it."""
+    stamp = plan.stamps.get(path)
+    if stamp is not None and record is not None and FileStamp.from_dict(record.get("source_file")) != stamp:
+        plan.restamps[path] = stamp
 
 
 def _plan_jsonl(
@@ -265,9 +303,11 @@ def _plan_jsonl(
     todo = []
     for item in items:
         record = previous.get(item.record_id) if item.record_id else None
-        if not force and isinstance(item, Article) and _done_record(record, item, plan, None):
-            carried[item.key] = {**record, "key": item.key}
+        rules = plan.fingerprints.skip_rules
+        if not force and isinstance(item, Article) and done_record(record, item.input_sha256, rules, None):
+            carried[item.key] = {**record, "key": item.key}  # type: ignore[dict-item]
             plan.skipped.append(item.key)
+            _restamp_if_needed(plan, source.path, record)
         else:
             todo.append(item)
     return todo

@@ -26,10 +26,39 @@ class SourceFile:
     key: str = ""
     """Unique label of the file in this run: ``relative``, prefixed with the input
     folder's name (or made absolute) when two inputs share a relative path."""
+    folder: Path | None = None
+    """The folder holding the file (``path.parent``; one shared object per folder)."""
 
     def __post_init__(self) -> None:
         if not self.key:
             object.__setattr__(self, "key", self.relative.as_posix())
+        if self.folder is None:
+            object.__setattr__(self, "folder", self.path.parent)
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """A source file as it was read: size, modification time, SHA-256 of its bytes.
+
+    Recorded with the results, it lets a later run skip a done article with a stat
+    and a small read of its meta, without opening the article."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"size": self.size, "mtime_ns": self.mtime_ns, "sha256": self.sha256}
+
+    @staticmethod
+    def from_dict(data: Any) -> FileStamp | None:
+        """The stamp a meta file or result record holds, or None if it holds none (or garbage)."""
+        if not isinstance(data, dict):
+            return None
+        size, mtime, digest = data.get("size"), data.get("mtime_ns"), data.get("sha256")
+        if type(size) is not int or type(mtime) is not int or not isinstance(digest, str):
+            return None
+        return FileStamp(size, mtime, digest)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,13 @@ from typing import Any, Iterable
 
 from .config import JobConfig
 from .errors import OutputPathError
-from .io.files import atomic_write_json, atomic_write_jsonl, atomic_write_text, with_final_newline
+from .io.files import (
+    atomic_write_json,
+    atomic_write_jsonl,
+    atomic_write_text,
+    read_json_object,
+    with_final_newline,
+)
 from .io.layout import expected_outputs, make_output_folder
 from .io.meta import article_meta
 from .planning import Plan, WorkItem
@@ -58,6 +64,19 @@ class ResultWriter:
             results_file = self.plan.locations[source_path].results
             logger.info("removing %d result(s) of records no longer in %s", count, results_file)
             self._write_jsonl(source_path)
+
+    def restamp(self) -> None:
+        """Record the current stamp of done sources whose results hold another (a file
+        touched but unchanged, or results written by an older version), so that the
+        next run skips them without reading them. Meta files keep everything else."""
+        for source_path, stamp in self.plan.restamps.items():
+            location = self.plan.locations[source_path]
+            if source_path in self.plan.jsonl_order:
+                self._write_jsonl(source_path)
+                continue
+            meta = read_json_object(location.meta)
+            if meta is not None:
+                atomic_write_json(location.meta, {**meta, "source_file": stamp.to_dict()})
 
     def write(self, results: Iterable[ArticleResult]) -> Written:
         """Write new results (results already written are ignored).
@@ -134,14 +153,17 @@ class ResultWriter:
             for path, text in zip(files, texts):
                 atomic_write_text(path, with_final_newline(text))
         names = [path.name for path in files]
-        atomic_write_json(location.meta, article_meta(result, target_language=self.config.target_language, outputs=names))
+        stamp = self.plan.stamps.get(item.source.path)
+        meta = article_meta(result, target_language=self.config.target_language, outputs=names, source_file=stamp)
+        atomic_write_json(location.meta, meta)
         return result.written([*map(str, files), str(location.meta)])
 
     def _write_jsonl(self, source_path: Path) -> Path:
         new = self._records.get(source_path, {})
         carried = self.plan.carried_records.get(source_path, {})
+        stamp = self.plan.stamps.get(source_path)
         records = [
-            record
+            {**record, "source_file": stamp.to_dict() if stamp else None}  # the file they all came from
             for key in self.plan.jsonl_order[source_path]
             if (record := new.get(key) or carried.get(key)) is not None
         ]

@@ -16,6 +16,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -46,25 +47,45 @@ def file_kind(mode: int) -> str:
 def read_regular_file(path: Path, max_bytes: int, limit_name: str = "") -> bytes:
     """The bytes of ``path``; ValueError (with the reason) unless it is a regular
     file of at most ``max_bytes``. ``limit_name`` names the setting in messages."""
+    return read_regular_file_stat(path, max_bytes, limit_name)[0]
+
+
+def read_regular_file_stat(path: Path, max_bytes: int, limit_name: str = "") -> tuple[bytes, os.stat_result]:
+    """``read_regular_file``, with the file's status as it was opened."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise ValueError("file disappeared or is a broken symbolic link") from None
     except OSError as exc:
         raise ValueError(f"cannot open file: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
+    try:
+        info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise ValueError(f"not a regular file ({file_kind(info.st_mode)}): not opened")
         if info.st_size > max_bytes:
             raise ValueError(f"file is {_size(info.st_size)}, over {_limit(max_bytes, limit_name)}: not read")
         try:
-            data = handle.read(max_bytes + 1)
+            data = _read_all(fd, max_bytes + 1, info.st_size)
         except OSError as exc:
             raise ValueError(f"cannot read file: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
     if len(data) > max_bytes:
         raise ValueError(f"file grew past {_limit(max_bytes, limit_name)} while read")
-    return data
+    return data, info
+
+
+def _read_all(fd: int, limit: int, expected: int) -> bytes:
+    """Up to ``limit`` bytes of ``fd``: one read for the size the file said it has
+    (the common case), more while it keeps growing."""
+    chunks = [os.read(fd, min(limit, expected + 1))]
+    total = len(chunks[0])
+    if total <= expected:  # a regular file reads whole: this was all of it
+        return chunks[0]
+    while chunks[-1] and total < limit:
+        chunks.append(os.read(fd, min(limit - total, 1 << 20)))
+        total += len(chunks[-1])
+    return b"".join(chunks)
 
 
 def _size(count: int) -> str:
@@ -93,18 +114,30 @@ def _finite_float(text: str) -> float:
     return value
 
 
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
 def parse_json(text: str) -> Any:
     """``json.loads`` that refuses NaN and infinite numbers, documents nested
     deeper than MAX_JSON_DEPTH, and strings that are not valid Unicode (lone
     surrogate escapes such as ``\\ud800``): ValueError says which."""
     try:
-        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        value = _DECODER.decode(text)
     except RecursionError:
         raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
-    problem = json_value_problem(value)
+    # The walk is only needed when the text could hold a problem: a surrogate can only
+    # come from a \uD8xx-\uDFxx escape (``text`` itself is valid Unicode or it would
+    # not be a str here), and depth needs as many brackets.
+    escapes = _SURROGATE_ESCAPE.search(text) is not None or unicode_problem(text) is not None
+    brackets = text.count("[") + text.count("{") > MAX_JSON_DEPTH
+    problem = json_value_problem(value) if escapes or brackets else None
     if problem:
         raise ValueError(problem)
     return value
+
+
+_HUGE_NUMBER = re.compile(r"\d[eE][+-]?\d{3}|\d{300}")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def json_value_problem(value: Any) -> str | None:

@@ -41,16 +41,26 @@ class OutputLocation:
 
     def summary(self, language: str) -> Path:
         """``NAME.summary.<language>.txt``."""
-        return self.folder / f"{self.name}.summary.{language}.txt"
+        return self.folder / self.summary_name(language)
 
     def translation(self, language: str) -> Path:
         """``NAME.translation.<language>.txt``."""
-        return self.folder / f"{self.name}.translation.{language}.txt"
+        return self.folder / self.translation_name(language)
+
+    def summary_name(self, language: str) -> str:
+        return f"{self.name}.summary.{language}.txt"
+
+    def translation_name(self, language: str) -> str:
+        return f"{self.name}.translation.{language}.txt"
 
     @property
     def meta(self) -> Path:
         """``NAME.meta.json``: the done marker of a .txt/.md article."""
-        return self.folder / f"{self.name}.meta.json"
+        return self.folder / self.meta_name
+
+    @property
+    def meta_name(self) -> str:
+        return f"{self.name}.meta.json"
 
     @property
     def results(self) -> Path:
@@ -60,7 +70,7 @@ class OutputLocation:
 
 def output_location(source: SourceFile, output_dir: Path | None) -> OutputLocation:
     """Where the outputs of ``source`` go: next to it, or mirrored under ``output_dir``."""
-    folder = source.path.parent if output_dir is None else output_dir / source.relative.parent
+    folder = source.folder if output_dir is None else output_dir / source.relative.parent
     stem = source.relative.name.rsplit(".", 1)[0]
     return OutputLocation(folder=folder, name=stem, root=source.root if output_dir is None else output_dir)
 
@@ -76,8 +86,7 @@ def output_name_problem(source: SourceFile, location: OutputLocation) -> str | N
     output suffix is added."""
     if unicode_problem(source.relative.as_posix()):
         return "its name is not valid UTF-8; rename it"
-    longest = location.translation("x" * _LONGEST_LANGUAGE).name
-    size = len(longest.encode("utf-8"))
+    size = len(location.translation_name("x" * _LONGEST_LANGUAGE).encode("utf-8"))
     if size > _NAME_MAX:
         return (
             f"its name is too long: its output names would be {size} bytes, over the "
@@ -92,9 +101,14 @@ def expected_outputs(location: OutputLocation, language: str, target: str, trans
     A translated article has its summary in ``language`` and in ``target`` and
     its translation; one that is not (already in the target language) only its summary.
     """
+    return [location.folder / name for name in expected_names(location, language, target, translated)]
+
+
+def expected_names(location: OutputLocation, language: str, target: str, translated: bool) -> list[str]:
+    """The names of ``expected_outputs`` (cheaper, for checking many articles)."""
     if not translated:
-        return [location.summary(target)]
-    return [location.summary(language), location.summary(target), location.translation(target)]
+        return [location.summary_name(target)]
+    return [location.summary_name(language), location.summary_name(target), location.translation_name(target)]
 
 
 def make_output_folder(location: OutputLocation) -> None:

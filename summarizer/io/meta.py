@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .._version import __version__
-from ..records import ArticleResult
+from ..records import ArticleResult, FileStamp
 
 
 def article_meta(
@@ -15,11 +15,13 @@ def article_meta(
     target_language: str,
     outputs: list[str] | None = None,
     with_texts: bool = False,
+    source_file: FileStamp | None = None,
 ) -> dict[str, Any]:
     """The meta dictionary for one article.
 
     ``outputs`` lists the text files written beside it (for .txt/.md inputs);
-    ``with_texts`` puts the generated texts into the record (for JSONL results).
+    ``with_texts`` puts the generated texts into the record (for JSONL results);
+    ``source_file`` is the input file's stamp as read (lets the next run skip it unread).
     """
     meta: dict[str, Any] = {
         "status": result.status,
@@ -30,6 +32,7 @@ def article_meta(
     meta.update(
         {
             "input_sha256": result.input_sha256,
+            "source_file": source_file.to_dict() if source_file else None,
             "fingerprint": result.fingerprint,
             "summarizer_version": __version__,
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -19,8 +19,8 @@ from typing import Any, Iterable, Iterator
 
 from ..errors import InputPathError
 from ..flags import ENCODING_FALLBACK
-from ..records import Article, ReadFailure, SourceFile
-from .files import parse_json, printable, read_regular_file, unicode_problem
+from ..records import Article, FileStamp, ReadFailure, SourceFile
+from .files import parse_json, printable, read_regular_file_stat, unicode_problem
 from .layout import is_output_file
 
 logger = logging.getLogger(__name__)
@@ -92,20 +92,23 @@ def _unique_keys(sources: list[SourceFile]) -> list[SourceFile]:
 
 
 def _walk(root: Path, wanted: set[str]) -> Iterator[SourceFile]:
-    for folder, subfolders, files in os.walk(root):
+    top = str(root)
+    for folder, subfolders, files in os.walk(top):
         subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        inside = folder[len(top) + 1 :]  # the folder relative to the root ("" for the root)
+        folder_path = Path(folder)
         for name in sorted(files):
-            if name.startswith(".") or is_output_file(name):
+            if name.startswith(".") or "." + name.rpartition(".")[2].lower() not in wanted or is_output_file(name):
                 continue
-            if os.path.splitext(name)[1].lower() in wanted:
-                yield _source(Path(folder) / name, root)
+            relative = f"{inside}/{name}" if inside else name
+            yield _source(folder_path / name, root, relative.replace(os.sep, "/"), folder_path)
 
 
-def _source(path: Path, root: Path) -> SourceFile:
-    relative = PurePosixPath(path.relative_to(root).as_posix())
+def _source(path: Path, root: Path, relative_text: str | None = None, folder: Path | None = None) -> SourceFile:
+    relative = PurePosixPath(relative_text or path.relative_to(root).as_posix())
     suffix = path.suffix.lower()
     kind = "jsonl" if suffix in JSONL_EXTENSIONS else "html" if suffix in HTML_EXTENSIONS else "text"
-    return SourceFile(path=path, root=root, relative=relative, kind=kind)
+    return SourceFile(path=path, root=root, relative=relative, kind=kind, folder=folder)
 
 
 @dataclass(frozen=True)
@@ -122,25 +125,34 @@ def read_source(source: SourceFile, limits: ReadLimits = ReadLimits()) -> list[A
     Never follows a symlink out of its input folder, never opens anything but a
     regular file (a FIFO would block the night), never reads past the size limit.
     """
+    return read_stamped(source, limits)[0]
+
+
+def read_stamped(
+    source: SourceFile, limits: ReadLimits = ReadLimits()
+) -> tuple[list[Article | ReadFailure], FileStamp | None]:
+    """``read_source``, with the file's stamp as read (None when it could not be read)."""
     key = source.key
     try:
-        data = _read_input_file(source, limits)
+        data, stamp = read_input_file(source, limits.max_file_bytes)
     except ValueError as exc:
-        return [ReadFailure(key, source, str(exc))]
+        return [ReadFailure(key, source, str(exc))], None
     if source.kind == "jsonl":
-        return list(_read_jsonl(source, data, limits))
+        return list(_read_jsonl(source, data, limits)), stamp
     if source.kind == "html":
-        return [_read_html_article(source, data, limits)]
-    return [_read_text_article(source, data, limits)]
+        return [_read_html_article(source, data, limits)], stamp
+    return [_read_text_article(source, data, limits)], stamp
 
 
-def _read_input_file(source: SourceFile, limits: ReadLimits) -> bytes:
+def read_input_file(source: SourceFile, max_bytes: int) -> tuple[bytes, FileStamp]:
+    """The raw bytes of an input file and its stamp; ValueError says why it cannot be read."""
     path = source.path
     if path.is_symlink():
         target = Path(os.path.realpath(path))
         if not target.is_relative_to(source.root):
             raise ValueError(f"symbolic link to {target}, outside the input folder: not followed")
-    return read_regular_file(path, limits.max_file_bytes, "inputs.max_file_mb")
+    data, info = read_regular_file_stat(path, max_bytes, "inputs.max_file_mb")
+    return data, FileStamp(info.st_size, info.st_mtime_ns, hashlib.sha256(data).hexdigest())
 
 
 _BINARY_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")

@@ -1,0 +1,100 @@
+"""A year of history costs nothing: a done article is skipped with a stat and a small
+read of its meta, never parsed; a touched-but-identical one is skipped too (its bytes
+hashed, not parsed); a changed one is redone. The rules themselves are unchanged."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from summarizer.cli import main
+
+PAGE = (
+    "<html><head><title>Grève à la SNCF</title></head><body><article><p>Les syndicats de la SNCF "
+    "appellent à une nouvelle journée de grève jeudi prochain, contre la réforme présentée en janvier."
+    "</p></article></body></html>"
+)
+FEED = [
+    {"id": "a", "title": "Grève jeudi", "text": "Les syndicats appellent à la grève jeudi prochain."},
+    {"id": "b", "title": "Budget", "text": "Le conseil municipal a voté le budget mardi soir."},
+]
+
+
+@pytest.fixture
+def parses(monkeypatch) -> list[str]:
+    """The input files the readers parse (every format), in order."""
+    from summarizer.io import readers
+
+    seen: list[str] = []
+    for name in ("_read_text_article", "_read_html_article", "_read_jsonl"):
+        original = getattr(readers, name)
+
+        def counting(source, *args, _original=original, **kwargs):
+            seen.append(source.key)
+            return _original(source, *args, **kwargs)
+
+        monkeypatch.setattr(readers, name, counting)
+    return seen
+
+
+@pytest.fixture
+def done(job_config: Path, articles: Path, capsys) -> Path:
+    """The four formats, all done once."""
+    (articles / "page.html").write_text(PAGE, encoding="utf-8")
+    (articles / "feed.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in FEED), encoding="utf-8")
+    assert main(["run", "-c", str(job_config)]) == 0
+    capsys.readouterr()
+    return articles
+
+
+def test_a_done_article_of_any_format_is_skipped_unread(job_config, done, parses, capsys) -> None:
+    meta = json.loads((done / "page.meta.json").read_text())
+    stat = (done / "page.html").stat()
+    assert meta["source_file"]["size"] == stat.st_size and meta["source_file"]["mtime_ns"] == stat.st_mtime_ns
+    assert main(["run", "-c", str(job_config)]) == 0
+    assert parses == []
+    assert "5 found, 0 done, 5 skipped" in capsys.readouterr().err
+
+
+def test_a_touched_but_identical_article_is_skipped_and_its_new_time_recorded(job_config, done, parses, capsys) -> None:
+    for name in ("eau.md", "page.html", "feed.jsonl"):
+        os.utime(done / name, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    assert main(["run", "-c", str(job_config)]) == 0
+    assert parses == []
+    assert "5 found, 0 done, 5 skipped" in capsys.readouterr().err
+    assert json.loads((done / "eau.meta.json").read_text())["source_file"]["mtime_ns"] == 1_700_000_000_000_000_000
+    record = json.loads((done / "feed.results.jsonl").read_text().splitlines()[0])
+    assert record["source_file"]["mtime_ns"] == 1_700_000_000_000_000_000
+
+
+def test_a_changed_article_is_read_and_redone_alone(job_config, done, parses, capsys) -> None:
+    page = done / "page.html"
+    page.write_text(PAGE.replace("jeudi prochain", "vendredi prochain"), encoding="utf-8")
+    records = done / "feed.jsonl"
+    records.write_text(records.read_text().replace("mardi soir", "lundi soir"), encoding="utf-8")
+    assert main(["run", "-c", str(job_config)]) == 0
+    assert sorted(parses) == ["feed.jsonl", "page.html"]
+    assert "5 found, 2 done, 3 skipped" in capsys.readouterr().err
+
+
+def test_results_of_an_older_version_are_read_once_then_skipped_unread(job_config, done, parses, capsys) -> None:
+    meta_file = done / "eau.meta.json"
+    meta = json.loads(meta_file.read_text())
+    del meta["source_file"]  # written before stamps were recorded
+    meta_file.write_text(json.dumps(meta))
+    assert main(["run", "-c", str(job_config)]) == 0
+    assert parses == ["eau.md"]  # read to be sure, not redone
+    assert "0 done, 5 skipped" in capsys.readouterr().err
+    assert json.loads(meta_file.read_text())["source_file"]["size"] == (done / "eau.md").stat().st_size
+    parses.clear()
+    assert main(["run", "-c", str(job_config)]) == 0
+    assert parses == []
+
+
+def test_force_still_redoes_everything(job_config, done, parses, capsys) -> None:
+    assert main(["run", "-c", str(job_config), "--force"]) == 0
+    assert len(parses) == 4
+    assert "5 done, 0 skipped" in capsys.readouterr().err
