@@ -19,6 +19,11 @@ LANGUAGE_UNCERTAIN = "language_uncertain"
 ENCODING_FALLBACK = "encoding_fallback"
 ALREADY_TARGET_LANGUAGE = "already_target_language"
 UNSUPPORTED_LANGUAGE = "unsupported_language"
+NUMBER_MISMATCH = "number_mismatch"
+UNSUPPORTED_NAME = "unsupported_name"
+UNSUPPORTED_DATE = "unsupported_date"
+FAITHFULNESS_FLAGS = (NUMBER_MISMATCH, UNSUPPORTED_NAME, UNSUPPORTED_DATE)
+"""Flags of the faithfulness checks, whose values (the offending words) are kept too."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,9 @@ FLAGS: dict[str, Flag] = {
         Flag(ENCODING_FALLBACK, "the file was not UTF-8 and was read as Windows-1252", True),
         Flag(ALREADY_TARGET_LANGUAGE, "already in the target language: summarised, not translated", False),
         Flag(UNSUPPORTED_LANGUAGE, "no model for the article's language: not processed", True),
+        Flag(NUMBER_MISMATCH, "a number the article does not contain", True),
+        Flag(UNSUPPORTED_NAME, "a name the article does not contain", True),
+        Flag(UNSUPPORTED_DATE, "a weekday or month the article does not mention", True),
     )
 }
 

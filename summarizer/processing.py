@@ -14,7 +14,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
 from .config import JobConfig
-from .flags import ALREADY_TARGET_LANGUAGE, LANGUAGE_UNCERTAIN, UNSUPPORTED_LANGUAGE, UNTRANSLATED
+from .flags import (
+    ALREADY_TARGET_LANGUAGE,
+    LANGUAGE_UNCERTAIN,
+    NUMBER_MISMATCH,
+    UNSUPPORTED_DATE,
+    UNSUPPORTED_LANGUAGE,
+    UNTRANSLATED,
+)
 from .models.base import BaseEngine, release_memory
 from .models.loading import ModelUse
 from .models.pool import ModelPool
@@ -228,8 +235,12 @@ class ArticleProcessor:
                 for item in items:
                     item.models["summarization"] = engine.describe()
                     title = (item.clean.title,) if item.clean.title else ()
-                    documents.append(Document((*title, *item.clean.paragraphs), self.splitter(item.language)))
-                outputs = summarise(documents, engine, self.config.summarization.long_input, progress, self.checker)
+                    paragraphs = (*title, *item.clean.paragraphs)
+                    documents.append(Document(paragraphs, self.splitter(item.language), item.language))
+                quality = self.config.quality
+                retry = quality.faithfulness_retry_generation if quality.retry else None
+                long_input = self.config.summarization.long_input
+                outputs = summarise(documents, engine, long_input, progress, self.checker, retry)
                 for item, output in zip(items, outputs):
                     item.summary = output
 
@@ -267,6 +278,22 @@ class ArticleProcessor:
                     body = item.translations["body"]
                     if self.checker.is_untranslated(body.text, item.language):
                         body.stats = body.stats.flagged(UNTRANSLATED)
+                    self._check_translations(item)
+
+    def _check_translations(self, item: ArticleWork) -> None:
+        """The faithfulness of the English texts to the article: the translation's numbers
+        and dates (names are often translated), the English summary's numbers, names and
+        dates (backed by the article or its translation)."""
+        title, body, summary = (item.translations[name] for name in TRANSLATED_PARTS)
+        source = "\n".join((item.clean.title, *item.clean.paragraphs))
+        target, language = self.config.target_language, item.language
+        translated = f"{title.text}\n{body.text}"
+        body.findings = self.checker.faithfulness(
+            translated, source, target, language, checks=(NUMBER_MISMATCH, UNSUPPORTED_DATE)
+        )
+        summary.findings = self.checker.faithfulness(summary.text, f"{source}\n{translated}", target, language)
+        for part in (body, summary):
+            part.stats = part.stats.flagged(*part.findings)
 
     def _assemble(self, item: ArticleWork) -> ArticleResult:
         article, clean = item.article, item.clean
@@ -292,6 +319,15 @@ class ArticleProcessor:
                     translation=translated["body"].text,
                     summary_translation=translated["summary"].text,
                 )
+        findings = {
+            task: {flag: tuple(values) for flag, values in part.findings.items()}
+            for task, part in (
+                ("summary", item.summary),
+                ("translation", translated["body"]),
+                ("summary_translation", translated["summary"]),
+            )
+            if part.findings
+        }
         status = "failed" if error else "ok"
         result = self._result(article, clean, status, flags=flags, error=error, models=dict(item.models), tasks=tasks)
-        return replace(result, **texts)
+        return replace(result, findings=findings, **texts)

@@ -4,15 +4,19 @@
 character repeated many times. ``empty_output``: nothing generated.
 ``length_ratio``: a translated segment much shorter or longer than its source.
 ``untranslated``: a "translation" still detected as the source language.
+``number_mismatch``, ``unsupported_name``, ``unsupported_date``: a figure, a name,
+a weekday or month the article does not back (``text.faithfulness``), with the words.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Iterable
 
 from .config import QualityConfig
-from .flags import EMPTY_OUTPUT, LENGTH_RATIO, REPETITION
+from .flags import EMPTY_OUTPUT, FAITHFULNESS_FLAGS, LENGTH_RATIO, REPETITION
+from .text.faithfulness import faithfulness_findings
 from .text.language import LanguageDetector
 
 
@@ -58,6 +62,23 @@ class QualityChecker:
             if not self.config.length_ratio_min <= ratio <= self.config.length_ratio_max:
                 flags.add(LENGTH_RATIO)
         return flags
+
+    def faithfulness(
+        self,
+        generated: str,
+        source: str,
+        generated_language: str,
+        source_language: str,
+        checks: Iterable[str] = FAITHFULNESS_FLAGS,
+    ) -> dict[str, list[str]]:
+        """The figures, names and dates of ``generated`` that ``source`` does not back,
+        by flag (only the ``checks`` asked for); nothing when ``quality.faithfulness`` is off."""
+        if not self.config.faithfulness or not generated.strip():
+            return {}
+        found = faithfulness_findings(
+            generated, source, generated_language=generated_language, source_language=source_language
+        )
+        return {flag: values for flag, values in found.items() if flag in checks}
 
     def is_untranslated(self, translation: str, source_language: str) -> bool:
         """True when ``translation`` is still, surely, in ``source_language``."""

@@ -173,12 +173,18 @@ class ArticleResult:
     detected_language: str | None = None
     models: Mapping[str, Any] = field(default_factory=dict)
     """The models used, by task (name, revision, device, dtype)."""
+    findings: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    """What the faithfulness checks found, by task then flag: the words the article does not back."""
     outputs: tuple[str, ...] = ()
     """Absolute paths of the files written for this article (meta or results file last)."""
 
     @property
     def generated_tokens(self) -> int:
         return sum(t.generated_tokens for t in self.tasks.values())
+
+    def findings_dict(self) -> dict[str, dict[str, list[str]]]:
+        """``findings`` as stored in meta files and reports."""
+        return {task: {flag: list(values) for flag, values in found.items()} for task, found in self.findings.items()}
 
     def written(self, outputs: Sequence[str]) -> ArticleResult:
         """This result, written to ``outputs``."""

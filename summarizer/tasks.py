@@ -47,6 +47,8 @@ class Document:
 
     paragraphs: tuple[str, ...]
     splitter: SentenceSplitter
+    language: str = "und"
+    """The paragraphs' language (for the faithfulness checks of their summary)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ class TaskOutput:
     error: str | None = None
     interrupted: bool = False
     """Some segment was not done because the run was asked to stop."""
+    findings: dict[str, list[str]] = field(default_factory=dict)
+    """What the faithfulness checks found in ``text``: flag -> the words."""
 
     def add(self, results: Sequence[Generation], *, retry: bool = False) -> None:
         """Account for engine results belonging to this document."""
@@ -135,16 +139,23 @@ def summarise(
     long_input: str,
     progress: StageProgress,
     checker: QualityChecker | None = None,
+    retry_overrides: Mapping[str, Any] | None = None,
 ) -> list[TaskOutput]:
     """Summarise each document (its paragraphs, the title first).
 
     Each document starts from ``plan_summary``; the summaries of a chunked
     document's chunks are joined and summarised again until one input fits
     (after MAX_SUMMARY_ROUNDS what remains is truncated, with the count recorded).
+    With a ``checker``, each summary is checked, its faithfulness to the document
+    included; with ``retry_overrides``, a summary with figures, names or dates the
+    document does not back is generated once more from the same input with those
+    settings, and the version with fewer such words is kept.
     """
     limit, count = engine.max_input_tokens, engine.count_tokens
     outputs = [TaskOutput() for _ in documents]
     pending: dict[int, list[str]] = {}
+    final_inputs: dict[int, list[str]] = {}
+    """The input each summary was generated from (its last round's)."""
     for index, document in enumerate(documents):
         planned = plan_summary(document, engine, long_input)
         if planned.truncated_tokens:
@@ -169,6 +180,7 @@ def summarise(
             pieces = [r.text for r in mine if r.text]
             if len(mine) == 1 or not pieces:
                 output.text = pieces[0] if pieces else ""
+                final_inputs[index] = pending[index]
                 continue
             joined = "\n".join(pieces)
             if count(joined) <= limit:
@@ -180,10 +192,48 @@ def summarise(
                 output.stats = _truncated(output.stats, dropped)
                 following[index] = [kept]
         pending = following
-    for output in outputs:
-        if checker is not None and not (output.error or output.interrupted):
-            output.stats = output.stats.flagged(*checker.text_flags(output.text))
+    if checker is None:
+        return outputs
+    done = [i for i, output in enumerate(outputs) if not (output.error or output.interrupted)]
+    for index in done:
+        outputs[index].findings = _unfaithful(checker, outputs[index].text, documents[index])
+    flagged = [(outputs[i], final_inputs[i], documents[i]) for i in done if outputs[i].findings and i in final_inputs]
+    if retry_overrides and flagged:
+        _retry_unfaithful(flagged, engine, checker, retry_overrides, progress)
+    for index in done:
+        output = outputs[index]
+        output.stats = output.stats.flagged(*checker.text_flags(output.text), *output.findings)
     return outputs
+
+
+def _unfaithful(checker: QualityChecker, text: str, document: Document) -> dict[str, list[str]]:
+    """What ``text`` (a summary of ``document``, in its language) says that it does not."""
+    source = "\n".join(document.paragraphs)
+    return checker.faithfulness(text, source, document.language, document.language)
+
+
+def _retry_unfaithful(
+    flagged: list[tuple[TaskOutput, list[str], Document]],
+    engine: Engine,
+    checker: QualityChecker,
+    overrides: Mapping[str, Any],
+    progress: StageProgress,
+) -> None:
+    """Summarise each flagged (output, input, document) once more, from the same input,
+    with ``overrides``; keep whichever version backs more of what it says."""
+    segments = [segment for _, inputs, _ in flagged for segment in inputs]
+    progress.add(len(segments))
+    results = iter(engine.run(segments, progress.advance, overrides=overrides))
+    for output, inputs, document in flagged:
+        mine = [next(results) for _ in inputs]
+        output.add(mine, retry=True)
+        text = " ".join(r.text for r in mine if r.text and not (r.error or r.interrupted))
+        if not text:
+            continue
+        findings = _unfaithful(checker, text, document)
+        if sum(map(len, findings.values())) < sum(map(len, output.findings.values())):
+            output.text, output.findings = text, findings
+    logger.debug("summarised %d documents again for faithfulness", len(flagged))
 
 
 def _truncated(stats: TaskStats, dropped: int) -> TaskStats:

@@ -117,6 +117,8 @@ def test_eval_compares_configs_without_writing_outputs(job_config, references, t
     assert set(first["scores"]) == {"rouge1", "rouge2", "rougeL", "chrf++", "bleu"}
     assert all(0 <= v <= 100 for v in first["scores"].values())
     assert first["generated_tokens"] > 0 and first["model_mb"] > 0
+    assert set(first["flag_rates"]) == set(first["flags"])  # a rate for each flag raised, per config
+    assert all(0 < rate <= 1 for rate in first["flag_rates"].values())
     assert [row["id"] for row in first["per_article"]] == ["velo", "eau"]
     assert set(result["differences"]["other.yaml"]) == {"rouge1", "rouge2", "rougeL", "chrf++", "bleu"}
     assert main(["eval", "-c", str(job_config), "--refs", str(references), "--format", "markdown", "--samples", "50"]) == 0

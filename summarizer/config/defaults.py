@@ -56,6 +56,13 @@ GENERATION_MAXIMA: dict[str, float] = {
 }
 
 
+#: Settings for the one retry of a summary the faithfulness checks flag: more beams
+#: make the summariser stay closer to the article.
+DEFAULT_FAITHFULNESS_RETRY_GENERATION: dict[str, Any] = {
+    "num_beams": 6,
+    "no_repeat_ngram_size": 3,
+}
+
 #: Settings for the retry of a flagged translation segment.
 DEFAULT_RETRY_GENERATION: dict[str, Any] = {
     "num_beams": 4,

@@ -287,6 +287,7 @@ def _check_consistency(config: JobConfig, path: Path, raw: dict[str, Any]) -> No
         for where, gen in generations.items():
             _check_generation(path, where, gen)
     _check_generation(path, "quality.retry_generation", config.quality.retry_generation)
+    _check_generation(path, "quality.faithfulness_retry_generation", config.quality.faithfulness_retry_generation)
     quality = config.quality
     if quality.length_ratio_min > quality.length_ratio_max:
         raise ConfigError(

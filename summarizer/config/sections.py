@@ -20,6 +20,7 @@ from .checks import positive as _positive
 from .cluster import RayConfig
 from .defaults import (
     DEFAULT_DROP_LINE_PATTERNS,
+    DEFAULT_FAITHFULNESS_RETRY_GENERATION,
     DEFAULT_RETRY_GENERATION,
     DEFAULT_SUMMARIZER,
     DEFAULT_TRANSLATOR,
@@ -212,6 +213,18 @@ class QualityConfig:
         metadata={"settings": GENERATION_KEYS},
     )
     """Stricter generation settings for the retry."""
+
+    faithfulness: bool = True
+    """Check every summary and translation for numbers, names, weekdays and months
+    the article does not contain (flags ``number_mismatch``, ``unsupported_name``,
+    ``unsupported_date``, with the offending words in meta and in the digest)."""
+
+    faithfulness_retry_generation: dict[str, Any] = field(
+        default_factory=lambda: dict(DEFAULT_FAITHFULNESS_RETRY_GENERATION),
+        metadata={"settings": GENERATION_KEYS},
+    )
+    """With ``retry``: a summary those checks flag is generated once more with these
+    settings, and the version with fewer unsupported words is kept, still flagged if any."""
 
 
 @dataclass(frozen=True)

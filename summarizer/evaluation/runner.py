@@ -58,6 +58,13 @@ class SystemRun:
         return Counter(f for r in self.results for f in untrusted(r.flags))
 
     @property
+    def flag_rates(self) -> dict[str, float]:
+        """Share of the articles that raised each quality flag (a model change that
+        invents more numbers shows here)."""
+        total = len(self.results) or 1
+        return {flag: count / total for flag, count in sorted(self.flags.items())}
+
+    @property
     def failed(self) -> int:
         """Articles that could not be processed."""
         return sum(1 for r in self.results if r.status == "failed")
@@ -234,7 +241,7 @@ def render(evaluation: Evaluation, fmt: str = "table") -> str:
         rows.append(
             [system.name]
             + [f"{system.scores[m]:.2f}" if m in system.scores else "-" for m in METRICS]
-            + [str(system.flagged), ", ".join(f"{k} {v}" for k, v in sorted(system.flags.items())) or "-",
+            + [str(system.flagged), _flag_cells(system) or "-",
                str(system.failed), f"{system.tokens_per_second:.1f}", f"{system.seconds:.1f}",
                f"{system.model_mb:.1f}"]
         )
@@ -260,6 +267,12 @@ def render(evaluation: Evaluation, fmt: str = "table") -> str:
     return "\n\n".join(blocks)
 
 
+def _flag_cells(system: SystemRun) -> str:
+    """Each flag's count and rate, ``number_mismatch 2 (50%)``."""
+    rates = system.flag_rates
+    return ", ".join(f"{flag} {count} ({rates[flag]:.0%})" for flag, count in sorted(system.flags.items()))
+
+
 def _table(columns: list[str], rows: list[list[str]], fmt: str) -> str:
     if fmt == "markdown":
         lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
@@ -279,6 +292,7 @@ def _as_dict(evaluation: Evaluation) -> dict[str, Any]:
                 "config": s.name,
                 "scores": {k: round(v, 3) for k, v in s.scores.items()},
                 "flags": dict(s.flags),
+                "flag_rates": {flag: round(rate, 4) for flag, rate in s.flag_rates.items()},
                 "flagged_articles": s.flagged,
                 "failed": s.failed,
                 "generated_tokens": s.generated_tokens,

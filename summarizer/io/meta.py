@@ -61,6 +61,8 @@ def article_meta(
         meta["tasks"] = {name: stats.to_dict() for name, stats in result.tasks.items()}
     meta["dropped_lines"] = result.dropped_lines
     meta["flags"] = list(result.flags)
+    if result.findings:
+        meta["findings"] = result.findings_dict()
     if result.error:
         meta["error"] = result.error
     if result.reason:

@@ -91,8 +91,20 @@ def _md(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
-def _notes(flags: list[str]) -> str:
-    return "; ".join(f"{flag}: {meaning(flag)}" for flag in flags)
+_OUTPUT_LABELS = {"summary": "summary", "summary_translation": "English summary", "translation": "translation"}
+
+
+def _notes(entry: dict[str, Any]) -> str:
+    """The untrusted flags of an entry, what each means, and the words at fault."""
+    notes = []
+    for flag in warnings_of(entry):
+        words = [
+            f"{value} ({_OUTPUT_LABELS.get(task, task)})"
+            for task, found in (entry.get("findings") or {}).items()
+            for value in found.get(flag, [])
+        ]
+        notes.append(f"{flag}: {meaning(flag)}" + (f": {', '.join(words)}" if words else ""))
+    return "; ".join(notes)
 
 
 def render_markdown(day: str, last_run: str, entries: list[dict[str, Any]], base: Path) -> str:
@@ -120,7 +132,7 @@ def render_markdown(day: str, last_run: str, entries: list[dict[str, Any]], base
             if entry["title"] and entry["title"] != title:
                 lines += [f"*{_md(entry['title'])}*", ""]
             if warnings_of(entry):
-                lines += [f"**Check before use:** {_md(_notes(warnings_of(entry)))}", ""]
+                lines += [f"**Check before use:** {_md(_notes(entry))}", ""]
             lines += [f"*{_md(meaning(f).capitalize())}.*" for f in informative(entry["flags"])]
             target = language_label(entry.get("target_language", "en"))
             lines += [f"**Summary ({target}):** {_md(entry['summary_translation'])}", ""]
@@ -167,7 +179,7 @@ def render_html(day: str, last_run: str, entries: list[dict[str, Any]], base: Pa
             if entry["title"] and entry["title"] != title:
                 parts.append(f'<p lang="{esc(language or "")}"><em>{esc(entry["title"])}</em></p>')
             if warnings_of(entry):
-                parts.append(f'<p class="flags">Check before use: {esc(_notes(warnings_of(entry)))}</p>')
+                parts.append(f'<p class="flags">Check before use: {esc(_notes(entry))}</p>')
             parts += [
                 f"<p><em>{esc(meaning(f).capitalize())}.</em></p>" for f in informative(entry["flags"])
             ]

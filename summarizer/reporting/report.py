@@ -158,6 +158,7 @@ def _article_entry(result: ArticleResult) -> dict[str, Any]:
         "summary": result.summary,
         "summary_translation": result.summary_translation,
         "flags": list(result.flags),
+        "findings": result.findings_dict(),
         "outputs": list(result.outputs),
         "tasks": {name: stats.to_dict() for name, stats in result.tasks.items()},
     }
