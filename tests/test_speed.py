@@ -4,6 +4,7 @@ and the benchmark command (on tiny models: behaviour, never timings)."""
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,25 @@ def test_engine_auto_uses_ctranslate2_when_it_is_installed(job_config, articles,
     assert {task["engine"] for task in meta["models"].values()} == {"ctranslate2"}
 
 
+@needs_ct2
+def test_engine_auto_runs_a_model_ctranslate2_cannot_convert_on_transformers(job_config, articles, monkeypatch, capsys) -> None:
+    import json
+
+    from summarizer.cli import main
+    from summarizer.errors import ModelLoadError
+    from summarizer.models import ct2
+
+    def refuse(folder, name, revision, quantization, config_key):
+        raise ModelLoadError(f"{config_key}: CTranslate2 conversion failed (AttributeError: no)")
+
+    monkeypatch.setattr(ct2, "ensure_converted", refuse)
+    edit_config(job_config, {"runtime": {"engine": "auto"}})
+    assert main(["run", "-c", str(job_config)]) == 0
+    assert "CTranslate2 conversion failed (AttributeError: no); this model runs on the transformers engine" in capsys.readouterr().err
+    meta = json.loads((articles / "eau.meta.json").read_text())
+    assert {task["engine"] for task in meta["models"].values()} == {"transformers"}
+
+
 def test_engine_auto_falls_back_to_torch_int8_with_one_warning(job_config, articles, monkeypatch, capsys) -> None:
     import importlib.util
     import json
@@ -146,6 +166,31 @@ def test_engine_auto_falls_back_to_torch_int8_with_one_warning(job_config, artic
     meta = json.loads((articles / "eau.meta.json").read_text())
     assert {task["engine"] for task in meta["models"].values()} == {"transformers"}
     assert meta["models"]["translation"]["dtype"] == "float32+int8"
+
+
+@needs_ct2
+@pytest.mark.parametrize("architecture", ["bart", "mbart"])
+def test_ctranslate2_converts_bart_and_mbart_configs_of_transformers_5_faithfully(tmp_path, monkeypatch, architecture) -> None:
+    """transformers 5 configs lack normalize_before, which CTranslate2's converter reads;
+    the conversion must still give the same greedy outputs as transformers."""
+    from summarizer.bench.shapes import build_shape
+    from summarizer.models.ct2 import CTranslate2Engine
+
+    monkeypatch.setenv("SUMMARIZER_CT2_CACHE", str(tmp_path / "ct2"))
+    values = {
+        "vocab_size": 2100, "d_model": 32, "encoder_layers": 2, "decoder_layers": 2,
+        "encoder_attention_heads": 2, "decoder_attention_heads": 2, "encoder_ffn_dim": 64,
+        "decoder_ffn_dim": 64, "max_position_embeddings": 128,
+    }
+    folder = build_shape(tmp_path / architecture, architecture, values)
+    assert "normalize_before" not in json.loads((folder / "config.json").read_text())
+    runtime = RuntimeConfig(device="cpu", dtype="float32")
+    generation = {"num_beams": 1, "min_new_tokens": 6, "max_new_tokens": 6}
+    texts = ["Le conseil municipal a voté le budget mardi soir.", "Il a beaucoup plu en Bretagne."]
+    expected = Seq2SeqEngine(ModelSpec(str(folder)), runtime, generation).generate(texts)
+    converted = CTranslate2Engine(ModelSpec(str(folder)), runtime, generation).generate(texts)
+    # The same tokens; transformers forces the end token in the last place, CTranslate2 does not.
+    assert all(text and ours.startswith(text) for ours, text in zip(converted, expected))
 
 
 def test_ctranslate2_refuses_unsupported_models(tmp_path, tiny_models) -> None:

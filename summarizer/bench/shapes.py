@@ -56,6 +56,9 @@ RANDOM_LIKE: dict[str, tuple[str, dict[str, Any], str]] = {
 }
 
 _SPM_VOCAB = 2000
+_BUILD_MARK = ".summarizer-shape"
+#: Bumped when the way a shape is built changes, so that cached builds are made again.
+_BUILD_VERSION = "2"
 
 
 def bench_cache() -> Path:
@@ -72,23 +75,41 @@ def build_random_like(name: str, root: Path | None = None) -> Path:
     if name not in RANDOM_LIKE:
         raise ValueError(f"unknown shape {name!r}; known: {', '.join(RANDOM_LIKE)}")
     folder = (root or bench_cache()) / name
-    if (folder / "model.safetensors").is_file():
-        return folder
+    if (folder / "model.safetensors").is_file() and (folder / _BUILD_MARK).is_file():
+        if (folder / _BUILD_MARK).read_text(encoding="utf-8").strip() == _BUILD_VERSION:
+            return folder
     staging = folder.with_name(f".{name}.building")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     architecture, values, _ = RANDOM_LIKE[name]
     logger.info("building a random model shaped like %s in %s", name, folder)
     _build(staging, architecture, values)
+    (staging / _BUILD_MARK).write_text(_BUILD_VERSION + "\n", encoding="utf-8")
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(staging, folder)
+    return folder
+
+
+def build_shape(folder: Path, architecture: str, values: dict[str, Any]) -> Path:
+    """A random model of ``architecture`` (``marian``, ``bart``, ``mbart``) with ``values``,
+    built into ``folder`` (the tests use tiny ones)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _build(folder, architecture, values)
     return folder
 
 
 def _build(folder: Path, architecture: str, values: dict[str, Any]) -> None:
     import sentencepiece as spm
     import torch
-    from transformers import BartConfig, BartForConditionalGeneration, MarianConfig, MarianMTModel, MarianTokenizer
+    from transformers import (
+        BartConfig,
+        BartForConditionalGeneration,
+        MarianConfig,
+        MarianMTModel,
+        MarianTokenizer,
+        MBartConfig,
+        MBartForConditionalGeneration,
+    )
 
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(synthetic_sentences(4000, seed=1)),
@@ -121,8 +142,13 @@ def _build(folder: Path, architecture: str, values: dict[str, Any]) -> None:
     if architecture == "marian":
         vocab["<pad>"] = size - 1
     (folder / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    special = {} if architecture == "marian" else {"bos_token": "<s>"}  # as BART checkpoints have
     MarianTokenizer(
-        str(folder / "source.spm"), str(folder / "target.spm"), str(folder / "vocab.json")
+        str(folder / "source.spm"),
+        str(folder / "target.spm"),
+        str(folder / "vocab.json"),
+        model_max_length=values["max_position_embeddings"],
+        **special,
     ).save_pretrained(folder)
     torch.manual_seed(0)
     if architecture == "marian":
@@ -131,8 +157,17 @@ def _build(folder: Path, architecture: str, values: dict[str, Any]) -> None:
         model = MarianMTModel(config)
         model.generation_config.bad_words_ids = [[pad]]
     else:
-        config = BartConfig(**values, pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2)
-        model = BartForConditionalGeneration(config)
+        config_class, model_class = {
+            "bart": (BartConfig, BartForConditionalGeneration),
+            "mbart": (MBartConfig, MBartForConditionalGeneration),  # BARThez's architecture
+        }[architecture]
+        config = config_class(**values, pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2)
+        model = model_class(config)
+        # Keep generation off the vocabulary's padding entries, so that what it writes is real
+        # sentencepiece text, about as long as a real summary once read back by a translator.
+        padding = [index for token, index in vocab.items() if token.startswith("<extra_")]
+        with torch.no_grad():
+            model.final_logits_bias[0, padding] = -100.0
     model.save_pretrained(folder)
 
 

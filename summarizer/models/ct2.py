@@ -9,6 +9,7 @@ transformers backend. Tokenization stays with the model's own tokenizer.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -16,7 +17,7 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from ..config import RuntimeConfig
 from ..errors import ConfigError, ModelLoadError
@@ -95,13 +96,33 @@ def ensure_converted(folder: Path, name: str, revision: str | None, quantization
     started = time.perf_counter()
     try:
         converter = ctranslate2.converters.TransformersConverter(str(folder))
-        converter.convert(str(staging), quantization=None if quantization == "none" else quantization)
+        with _layer_norm_placement():
+            converter.convert(str(staging), quantization=None if quantization == "none" else quantization)
         os.replace(staging, target)
-    except (OSError, ValueError, RuntimeError, NotImplementedError) as exc:
+    except Exception as exc:  # noqa: BLE001 - the converter raises anything for a model it cannot take
         shutil.rmtree(staging, ignore_errors=True)
-        raise ModelLoadError(f"{config_key}: CTranslate2 conversion failed ({exc})") from None
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        raise ModelLoadError(f"{config_key}: CTranslate2 conversion failed ({detail})") from None
     logger.info("converted %s for CTranslate2 in %.1fs: %s", name, time.perf_counter() - started, target)
     return target
+
+
+@contextlib.contextmanager
+def _layer_norm_placement() -> Iterator[None]:
+    """CTranslate2's BART and mBART converters read ``config.normalize_before``, which
+    transformers 5 configs no longer carry (a checkpoint's config.json may): while
+    converting, the classes default it to their architecture's placement, BART's layer
+    norms after each block, mBART's before. A value in config.json still wins."""
+    from transformers import BartConfig, MBartConfig
+
+    added = [cls for cls in (BartConfig, MBartConfig) if "normalize_before" not in vars(cls)]
+    for cls in added:
+        cls.normalize_before = cls is MBartConfig
+    try:
+        yield
+    finally:
+        for cls in added:
+            del cls.normalize_before
 
 
 class CTranslate2Engine(BaseEngine):
@@ -122,6 +143,7 @@ class CTranslate2Engine(BaseEngine):
         self._translator: Any = None
         self._options: dict[str, Any] = {}
         self._output_limit: int | None = None
+        self._prefix: list[str] = []
         self.device = "cpu"
         self.compute_type = "default"
 
@@ -156,10 +178,19 @@ class CTranslate2Engine(BaseEngine):
             str(converted), device=device, compute_type=self.compute_type, inter_threads=1, intra_threads=threads
         )
         self._options = self._base_options(folder)
+        self._prefix = self._decoder_start(folder, converted)
         positions = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("max_position_embeddings")
         self._output_limit = positions - 1 if isinstance(positions, int) and positions > 1 else None
         self.stats += EngineStats(loads=1, load_seconds=time.perf_counter() - started)
         logger.info("loaded %s with CTranslate2 (%s, %s)", self.spec.label(), device, self.compute_type)
+
+    def _decoder_start(self, folder: Path, converted: Path) -> list[str]:
+        """The target prefix each input needs: none, unless the converted model leaves the
+        decoder start token to the caller (mBART-style models), then the model's own."""
+        if json.loads((converted / "config.json").read_text(encoding="utf-8")).get("decoder_start_token"):
+            return []
+        start = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("decoder_start_token_id")
+        return [self.tokenizer.convert_ids_to_tokens(start)] if isinstance(start, int) else []
 
     def _base_options(self, folder: Path) -> dict[str, Any]:
         options: dict[str, Any] = {"beam_size": 1}
@@ -192,6 +223,8 @@ class CTranslate2Engine(BaseEngine):
         cap = self._output_cap(longest, options.get("max_decoding_length"), self._output_limit)
         if cap is not None:
             options["max_decoding_length"] = cap
+        if self._prefix:
+            options["target_prefix"] = [self._prefix] * len(batch)
         if self.stop is not None:
             options["callback"] = lambda step: self.stop.requested  # type: ignore[union-attr]
             if options.get("beam_size", 1) > 1:
@@ -202,7 +235,7 @@ class CTranslate2Engine(BaseEngine):
         self.stats += EngineStats(batches=1, generate_seconds=seconds)
         outputs = []
         for result in results:
-            tokens = result.hypotheses[0]
+            tokens = result.hypotheses[0][len(self._prefix) :]
             ids = tokenizer.convert_tokens_to_ids(tokens)
             count = len(tokens) + (1 if cap is None or len(tokens) < cap else 0)  # + end token
             outputs.append((tokenizer.decode(ids, skip_special_tokens=True).strip(), count))

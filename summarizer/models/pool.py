@@ -7,6 +7,7 @@ import logging
 from collections import OrderedDict
 
 from ..config import JobConfig
+from ..errors import ModelLoadError
 from ..stopping import StopSignal
 from .loading import ModelUse, locate_model
 from .base import BaseEngine
@@ -60,26 +61,33 @@ class ModelPool:
         """The loaded engine for ``use`` (loading it, unloading others if needed)."""
         engine = self.engines.get(use)
         if engine is None:
-            tr = self.config.translation
-            engine_class = self._engine_class(use)
-            engine = engine_class(
-                use.spec,
-                self.config.runtime,
-                dict(use.generation),
-                relative_cap=(tr.max_new_tokens_factor, tr.max_new_tokens_margin)
-                if use.role == "translation"
-                else None,
-                stop=self.stop,
-                allow_download=self.allow_download,
-            )
-            self.engines[use] = engine
+            engine = self.engines[use] = self._new_engine(use, self._engine_class(use))
         if use in self._loaded:
             self._loaded.move_to_end(use)
-        else:
-            while len(self._loaded) >= self.max_loaded:
-                oldest, _ = self._loaded.popitem(last=False)
-                logger.debug("unloading %s", oldest.label())
-                self.engines[oldest].unload()
+            return engine
+        while len(self._loaded) >= self.max_loaded:
+            oldest, _ = self._loaded.popitem(last=False)
+            logger.debug("unloading %s", oldest.label())
+            self.engines[oldest].unload()
+        try:
             engine.load()
-            self._loaded[use] = None
+        except ModelLoadError as exc:
+            if self.config.runtime.engine != "auto" or not isinstance(engine, CTranslate2Engine):
+                raise
+            logger.warning("runtime.engine: auto: %s; this model runs on the transformers engine instead", exc)
+            engine = self.engines[use] = self._new_engine(use, Seq2SeqEngine)
+            engine.load()
+        self._loaded[use] = None
         return engine
+
+    def _new_engine(self, use: ModelUse, engine_class: type[BaseEngine]) -> BaseEngine:
+        translation = self.config.translation
+        cap = (translation.max_new_tokens_factor, translation.max_new_tokens_margin)
+        return engine_class(
+            use.spec,
+            self.config.runtime,
+            dict(use.generation),
+            relative_cap=cap if use.role == "translation" else None,
+            stop=self.stop,
+            allow_download=self.allow_download,
+        )
