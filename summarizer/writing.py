@@ -161,12 +161,12 @@ class ResultWriter:
     def _write_jsonl(self, source_path: Path) -> Path:
         new = self._records.get(source_path, {})
         carried = self.plan.carried_records.get(source_path, {})
-        stamp = self.plan.stamps.get(source_path)
-        records = [
-            {**record, "source_file": stamp.to_dict() if stamp else None}  # the file they all came from
-            for key in self.plan.jsonl_order[source_path]
-            if (record := new.get(key) or carried.get(key)) is not None
-        ]
+        found = [new.get(key) or carried.get(key) for key in self.plan.jsonl_order[source_path]]
+        records = [record for record in found if record is not None]
+        # The file they all came from, recorded only when every record has its result: results
+        # cut short by a stop must not let the next run skip the file without reading it.
+        stamp = self.plan.stamps.get(source_path) if len(records) == len(found) else None
+        records = [{**record, "source_file": stamp.to_dict() if stamp else None} for record in records]
         location = self.plan.locations[source_path]
         make_output_folder(location)
         atomic_write_jsonl(location.results, records)

@@ -34,6 +34,20 @@ Plusieurs communes maintiennent des restrictions d’usage de l’eau ; les agri
 """
 
 
+@pytest.fixture(autouse=True)
+def fresh_logging():
+    """Each test starts with the job's loggers as an import leaves them: a handler that
+    ``main`` bound to an earlier test's captured stderr (closed since) must not be reused."""
+    import logging
+
+    yield
+    for name in ("summarizer", "py.warnings"):
+        target = logging.getLogger(name)
+        target.handlers.clear()
+        target.propagate = True
+        target.setLevel(logging.NOTSET)
+
+
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Paths of a tiny T5 summariser and a tiny Marian translator, built once per session."""

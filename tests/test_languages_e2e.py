@@ -10,6 +10,7 @@ import pytest
 
 from conftest import ARTICLE_VELO, DELETE, edit_config, write_config
 from summarizer.cli import main
+from summarizer.flags import FAITHFULNESS_FLAGS
 
 GERMAN = """\
 Streik bei der Bahn am Donnerstag
@@ -178,8 +179,9 @@ def test_tiny_model_gibberish_is_flagged_and_retried(multilingual) -> None:
     assert main(["run", "-c", str(config)]) == 0
     velo = meta(feed / "velo.meta.json")
     translation = velo["tasks"]["translation"]
-    assert translation["flags"]  # random weights: loops, wrong lengths
-    assert set(translation["flags"]) <= {"repetition", "length_ratio", "empty_output"}
+    assert translation["flags"]  # random weights: loops, wrong lengths, invented numbers and names
+    gibberish = {"repetition", "length_ratio", "empty_output", *FAITHFULNESS_FLAGS}
+    assert set(translation["flags"]) <= gibberish
     assert translation["retried_segments"] > 0
     assert set(translation["flags"]) <= set(velo["flags"])
 

@@ -98,3 +98,36 @@ def test_force_still_redoes_everything(job_config, done, parses, capsys) -> None
     assert main(["run", "-c", str(job_config), "--force"]) == 0
     assert len(parses) == 4
     assert "5 done, 0 skipped" in capsys.readouterr().err
+
+
+def test_a_feed_cut_short_by_a_stop_is_read_again_and_finished(job_config, articles, parses, monkeypatch) -> None:
+    from conftest import edit_config
+    from summarizer.config import load_config
+    from summarizer.options import RunOptions
+    from summarizer.pipeline import run_job
+    from summarizer.stopping import StopSignal
+    from summarizer.writing import ResultWriter
+
+    (articles / "feed.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in FEED), encoding="utf-8")
+    config = load_config(edit_config(job_config, {"runtime": {"wave_articles": 1}}))
+    stop = StopSignal()
+    write = ResultWriter.write
+
+    def write_then_stop(self, results):
+        results = list(results)
+        if any(result.key.startswith("feed.jsonl#") for result in results):
+            stop.request("received SIGTERM", 143)
+        return write(self, results)
+
+    monkeypatch.setattr(ResultWriter, "write", write_then_stop)
+    first = run_job(config, RunOptions(stop=stop))
+    assert first.stopped == "received SIGTERM" and first.counts["left"] >= 1
+    written = [json.loads(line) for line in (articles / "feed.results.jsonl").read_text().splitlines()]
+    assert len(written) == 1 and written[0]["source_file"] is None  # incomplete: no stamp to skip it by
+    monkeypatch.setattr(ResultWriter, "write", write)
+    parses.clear()
+    second = run_job(config, RunOptions())
+    assert "feed.jsonl" in parses
+    assert first.counts["done"] + second.counts["done"] == 4  # the two files and the two records
+    records = [json.loads(line) for line in (articles / "feed.results.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in records] == ["a", "b"] and all(r["source_file"] for r in records)
