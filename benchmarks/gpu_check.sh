@@ -1,5 +1,5 @@
 #!/bin/sh
-# The GPU numbers of docs/benchmarks.md, in one go (about 5 minutes on one H200).
+# The GPU numbers of docs/benchmarks.md, in one go (its steps are limited to 12 minutes in all).
 #
 #   OUT=/some/folder sh benchmarks/gpu_check.sh
 #
