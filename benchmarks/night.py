@@ -226,15 +226,15 @@ def project_row(night: Night, name: str) -> Row:
     night.peak_mb(reset=True)
     started = time.perf_counter()
     report = run_job(config, RunOptions(force=True))
-    stages = report.stage_seconds
+    stages = report.stats.stage_seconds
     row.load_seconds = stages.get("load_models", 0.0)
     row.seconds = time.perf_counter() - started - row.load_seconds
-    row.model_seconds, row.generated_tokens = report.generate_seconds, report.generated_tokens
+    row.model_seconds, row.generated_tokens = report.stats.generate_seconds, report.stats.generated_tokens
     row.read_seconds, row.write_seconds = stages.get("read", 0.0), stages.get("write", 0.0)
     row.articles, row.peak_gpu_mb = len(report.done), night.peak_mb()
-    row.segments = sum(usage.stats.segments for usage in report.models.values())
+    row.segments = sum(usage.stats.segments for usage in report.stats.models.values())
     engines = sorted({f"{d.get('engine')} {d.get('dtype')}" for d in
-                      (usage.description for usage in report.models.values())})
+                      (usage.description for usage in report.stats.models.values())})
     beams = config.summarization.generation.get("num_beams", 1)
     search = f"{beams} beams" if beams > 1 else "greedy"
     spent = ", ".join(f"{k} {v:.2f}" for k, v in stages.items())

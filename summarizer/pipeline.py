@@ -78,8 +78,7 @@ def run_job(config: JobConfig, options: RunOptions | None = None, executor: Exec
         left=execution.left,
         stopped=options.stop.reason if options.stop.requested else None,
         results=execution.results,
-        models=dict((read + execution.stats).models),
-        stage_seconds=dict((read + execution.stats).stage_seconds),
+        stats=read + execution.stats,
     )
 
 

@@ -259,7 +259,7 @@ class RunStats:
 
     @property
     def generate_seconds(self) -> float:
-        """Seconds spent inside ``generate`` (summed over workers)."""
+        """Seconds spent inside ``generate`` (on Ray: summed over workers)."""
         return sum(m.stats.generate_seconds for m in self.models.values())
 
     @property

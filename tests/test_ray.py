@@ -120,9 +120,9 @@ def test_a_ray_run_writes_what_a_local_run_writes_and_each_skips_the_other(job_c
 def test_the_report_counts_the_workers_tokens(job_config, feed, tmp_path) -> None:
     report = run_job(load_config(ray_config(job_config)).with_overrides(output_dir=tmp_path / "out"), RunOptions())
     assert report.counts["done"] == 4
-    assert set(report.models) == {"summarization.model", "translation.model"}
-    assert all(usage.stats.generated_tokens > 0 and usage.stats.loads >= 1 for usage in report.models.values())
-    assert report.generated_tokens == sum(
+    assert set(report.stats.models) == {"summarization.model", "translation.model"}
+    assert all(usage.stats.generated_tokens > 0 and usage.stats.loads >= 1 for usage in report.stats.models.values())
+    assert report.stats.generated_tokens == sum(
         task.generated_tokens for result in report.results for task in result.tasks.values()
     )
 
