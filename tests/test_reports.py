@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -108,18 +107,13 @@ def test_a_night_that_failed_with_78_says_so_everywhere(tmp_path, tiny_models, c
 
 
 def test_a_night_stopped_by_sigterm_says_what_it_left(tmp_path, tiny_models, capsys) -> None:
-    from test_stopping import slow_run_script
+    from test_stopping import signalled_run
 
     articles = tmp_path / "articles"
     many_articles(articles, 12)
     config = operations_config(tmp_path, tiny_models)
-    process = subprocess.Popen(slow_run_script(config, 0.15), stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not list(articles.glob("*.meta.json")) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGTERM)
-    process.communicate(timeout=60)
-    assert process.returncode == 143
+    returncode, _ = signalled_run(config, articles, signal.SIGTERM)
+    assert returncode == 143
     (report,) = reports_of(tmp_path)
     left = report["counts"]["left"]
     assert left > 0 and report["stopped"] == "received SIGTERM"

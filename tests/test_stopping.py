@@ -39,6 +39,18 @@ def slow_run_script(config: Path, delay: float) -> list[str]:
     return [sys.executable, "-c", code]
 
 
+def signalled_run(config: Path, articles: Path, signum: int) -> tuple[int, str]:
+    """Run the job (slowed down) in a subprocess and send it ``signum`` once its first
+    article is written; returns its exit code and stderr."""
+    process = subprocess.Popen(slow_run_script(config, 0.15), stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(articles.glob("*.meta.json")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=60)
+    return process.returncode, err
+
+
 @pytest.mark.parametrize(("signum", "expected"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_signal_stops_the_run_cleanly_and_the_next_run_finishes(
     tmp_path, tiny_models, signum, expected
@@ -46,13 +58,8 @@ def test_a_signal_stops_the_run_cleanly_and_the_next_run_finishes(
     articles = tmp_path / "articles"
     many_articles(articles, 12)
     config = operations_config(tmp_path, tiny_models)
-    process = subprocess.Popen(slow_run_script(config, 0.15), stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not list(articles.glob("*.meta.json")) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    process.send_signal(signum)
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == expected, err
+    returncode, err = signalled_run(config, articles, signum)
+    assert returncode == expected, err
     assert f"stopped: received {signal.Signals(signum).name}" in err
     first = metas(articles)
     assert 0 < len(first) < 12
