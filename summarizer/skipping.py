@@ -100,9 +100,14 @@ def done_records_unread(
     source: SourceFile, records: list[dict[str, Any]], rules: SkipRules, max_bytes: int
 ) -> tuple[dict[str, dict[str, Any]], FileStamp] | None:
     """For a JSONL input whose every record is done and whose file is unchanged since:
-    its records by key, in input order, and the file's stamp; else None (read it)."""
-    stamps = {str(sorted((r.get("source_file") or {}).items())) for r in records}
-    if not records or len(stamps) != 1:
+    its records by key, in input order, and the file's stamp; else None (read it).
+
+    The stamp counts the records written with it: a results file that lost a line
+    (edited, or damaged and left out when read) is read again, never taken as done."""
+    recorded = [record.get("source_file") for record in records]
+    if not records or not isinstance(recorded[0], dict) or any(r != recorded[0] for r in recorded):
+        return None
+    if recorded[0].get("records") != len(records):
         return None
     stamp = unchanged_stamp(source, records[0].get("source_file"), max_bytes)
     if stamp is None:

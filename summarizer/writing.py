@@ -165,8 +165,10 @@ class ResultWriter:
         records = [record for record in found if record is not None]
         # The file they all came from, recorded only when every record has its result: results
         # cut short by a stop must not let the next run skip the file without reading it.
+        # The count lets a later run see a results file that lost a line (edited, or damaged).
         stamp = self.plan.stamps.get(source_path) if len(records) == len(found) else None
-        records = [{**record, "source_file": stamp.to_dict() if stamp else None} for record in records]
+        recorded = {**stamp.to_dict(), "records": len(records)} if stamp else None
+        records = [{**record, "source_file": recorded} for record in records]
         location = self.plan.locations[source_path]
         make_output_folder(location)
         atomic_write_jsonl(location.results, records)

@@ -94,6 +94,18 @@ def test_results_of_an_older_version_are_read_once_then_skipped_unread(job_confi
     assert parses == []
 
 
+@pytest.mark.parametrize("damage", ["deleted", "garbled"])
+def test_a_feed_whose_results_lost_a_line_is_read_and_the_record_redone(job_config, done, parses, capsys, damage) -> None:
+    results = done / "feed.results.jsonl"
+    lines = results.read_text(encoding="utf-8").splitlines()
+    lines[1] = "{not json" if damage == "garbled" else ""
+    results.write_text("\n".join(line for line in lines if line) + "\n", encoding="utf-8")
+    assert main(["run", "-c", str(job_config)]) == 0
+    assert parses == ["feed.jsonl"]
+    assert "5 found, 1 done, 4 skipped" in capsys.readouterr().err
+    assert [json.loads(line)["id"] for line in results.read_text().splitlines()] == ["a", "b"]
+
+
 def test_force_still_redoes_everything(job_config, done, parses, capsys) -> None:
     assert main(["run", "-c", str(job_config), "--force"]) == 0
     assert len(parses) == 4
