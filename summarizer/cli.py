@@ -2,7 +2,7 @@
 
 This is the only module that configures logging and the only place where
 errors become exit codes (``errors.exit_code_for``). The commands themselves
-live in ``commands.py``.
+live in the ``commands`` package.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 import traceback
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from ._version import __version__
+from .config.checks import at_most_cpus
 from .errors import EXIT_ARTICLES_FAILED, EXIT_BUG, EXIT_INTERRUPTED, SummarizerError, exit_code_for
 
 logger = logging.getLogger("summarizer")
@@ -30,6 +32,24 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _thread_count(text: str) -> int:
+    value = _positive_int(text)
+    problem = at_most_cpus(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
+def _hours(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError("must be a number of hours greater than 0")
     return value
 
 
@@ -137,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--naive-segments", type=_positive_int, default=8, help="inputs for the slow naive row")
     bench.add_argument("--new-tokens", type=_positive_int, default=40, help="tokens generated per input, exactly")
     bench.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated, from {','.join(ROWS)}")
-    bench.add_argument("--threads", type=_positive_int, help="torch CPU threads")
+    bench.add_argument("--threads", type=_thread_count, help="torch CPU threads (at most the machine's cores)")
     bench.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                        help="cuda: naive and engine rows on the GPU (bfloat16 where supported)")
     bench.add_argument("--format", choices=("table", "markdown", "json"), default="table")
@@ -175,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         "flagged, what waits. Exit 0: the last run ended 0; 1: it had failed articles; 2: it did "
         "not complete, or no run ended in the last --max-age hours.",
     )
-    status.add_argument("--max-age", type=float, default=26.0, metavar="HOURS",
+    status.add_argument("--max-age", type=_hours, default=26.0, metavar="HOURS",
                         help="a last run older than this is a missing night (default 26)")
     status.set_defaults(handler=commands.status_command)
     demo = sub.add_parser(

@@ -112,8 +112,11 @@ def _take(path: Path) -> int:
             "check that the output location exists and is writable"
         ) from None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise _refuse(path, "it is not a regular file")
+        if info.st_nlink != 1:  # a hard link: writing the pid would overwrite another file
+            raise _refuse(path, "it is a hard link to another file")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -52,6 +52,9 @@ def run_job(config: JobConfig, options: RunOptions | None = None, executor: Exec
     LockHeldError (another run is busy here), OutputWriteError (disk full,
     read-only: the run stops, what was finished is kept) or
     ServiceUnavailableError (the Ray cluster cannot be reached or failed).
+
+    An error that stops the run after planning carries, as ``partial_report``,
+    the report of what the run had finished by then.
     """
     options = options or RunOptions()
     started_at, clock = datetime.now(timezone.utc), time.perf_counter()
@@ -62,7 +65,24 @@ def run_job(config: JobConfig, options: RunOptions | None = None, executor: Exec
         plan = make_plan(config, force=options.force, limit=options.limit)
         read = RunStats.stage("read", time.perf_counter() - clock)
         if not options.dry_run:
-            execution = _execute(config, plan, options, executor)
+            writer = ResultWriter(config, plan)
+            try:
+                execution = _execute(config, plan, options, executor, writer)
+            except BaseException as exc:
+                finished = tuple(writer.finished)
+                keys = {result.key for result in finished}
+                unfinished = Execution(finished, sum(item.key not in keys for item in plan.todo), read)
+                with contextlib.suppress(AttributeError):  # a few built-in exceptions take no attributes
+                    exc.partial_report = _report(config, options, plan, unfinished, started_at, clock)  # type: ignore[attr-defined]
+                raise
+    execution = Execution(execution.results, execution.left, read + execution.stats)
+    return _report(config, options, plan, execution, started_at, clock)
+
+
+def _report(
+    config: JobConfig, options: RunOptions, plan: Plan, execution: Execution, started_at: datetime, clock: float
+) -> JobReport:
+    """The one place a JobReport is assembled."""
     return JobReport(
         config_path=str(config.source) if config.source else None,
         started_at=started_at,
@@ -78,17 +98,19 @@ def run_job(config: JobConfig, options: RunOptions | None = None, executor: Exec
         left=execution.left,
         stopped=options.stop.reason if options.stop.requested else None,
         results=execution.results,
-        stats=read + execution.stats,
+        stats=execution.stats,
     )
 
 
-def _execute(config: JobConfig, plan: Plan, options: RunOptions, executor: Executor | None) -> Execution:
+def _execute(
+    config: JobConfig, plan: Plan, options: RunOptions, executor: Executor | None, writer: ResultWriter
+) -> Execution:
     """Write what the plan already knows, then have the executor do the rest."""
     remove_stale_temp_files({location.folder for location in plan.locations.values()})
-    writer = ResultWriter(config, plan)
     writer.prune()
     writer.restamp()
     unwritable = tuple(failed_result(failure, plan.fingerprint) for failure in plan.unwritable)
+    writer.finished.extend(unwritable)
     for result in unwritable:
         logger.error("failed: %s: %s", result.key, result.error)
     if not plan.todo:

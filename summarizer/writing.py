@@ -56,6 +56,8 @@ class ResultWriter:
         """JSONL results whose file has not been written since they arrived."""
         self._since_flush = 0
         self._flush_every = config.runtime.wave_articles or None
+        self.finished: list[ArticleResult] = []
+        """Every result final so far (written, or failed), for the report of a run cut short."""
 
     def prune(self) -> None:
         """Rewrite the results of JSONL inputs that lost records, so that results
@@ -87,22 +89,26 @@ class ResultWriter:
         (OutputPathError) is returned failed, with the reason."""
         started = time.perf_counter()
         final: list[ArticleResult] = []
-        for result in results:
-            if result.key in self._done:
-                continue
-            self._done.add(result.key)
-            self._since_flush += 1
-            item = self._items[result.key]
-            if item.source.kind == "jsonl":
-                records = self._records.setdefault(item.source.path, {})
-                target = self.config.target_language
-                records[result.key] = article_meta(result, target_language=target, with_texts=True)
-                self._waiting.append(result)
-                continue
-            try:
-                final.append(self._write_article(item, result))
-            except OutputPathError as exc:
-                final.append(result.unwritable(str(exc)))
+        try:
+            for result in results:
+                if result.key in self._done:
+                    continue
+                self._done.add(result.key)
+                self._since_flush += 1
+                item = self._items[result.key]
+                if item.source.kind == "jsonl":
+                    records = self._records.setdefault(item.source.path, {})
+                    target = self.config.target_language
+                    records[result.key] = article_meta(result, target_language=target, with_texts=True)
+                    self._waiting.append(result)
+                    continue
+                try:
+                    final.append(self._write_article(item, result))
+                except OutputPathError as exc:
+                    final.append(result.unwritable(str(exc)))
+        except BaseException:
+            self.finished.extend(final)  # written before the error stopped the run
+            raise
         if self._flush_every and self._since_flush >= self._flush_every:
             final += self._flush()
         return self._finished(final, started)
@@ -113,6 +119,7 @@ class ResultWriter:
         return self._finished(self._flush(), started)
 
     def _finished(self, results: list[ArticleResult], started: float) -> Written:
+        self.finished.extend(results)
         for result in results:
             if result.status == "failed":
                 logger.error("failed: %s: %s", result.key, result.error)

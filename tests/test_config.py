@@ -129,6 +129,14 @@ def test_with_overrides(tmp_path: Path) -> None:
             "translation.generation.top_p: must be in (0, 1]",
         ),
         (
+            "translation:\n  generation: {repetition_penalty: 0}\n",
+            "translation.generation.repetition_penalty: must be greater than 0",
+        ),
+        (
+            "quality:\n  faithfulness_retry_generation: {repetition_penalty: 0}\n",
+            "quality.faithfulness_retry_generation.repetition_penalty: must be greater than 0",
+        ),
+        (
             "translation:\n  generation: {num_beams: 0}\n",
             "translation.generation.num_beams: must be at least 1",
         ),

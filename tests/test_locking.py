@@ -24,6 +24,17 @@ def test_a_symlink_named_like_the_lock_is_never_followed(tmp_path: Path) -> None
     assert victim.read_text(encoding="utf-8") == "do not touch\n"
 
 
+def test_a_hard_link_named_like_the_lock_is_refused_and_its_file_untouched(tmp_path: Path) -> None:
+    victim = tmp_path / "precious.txt"
+    victim.write_text("do not touch\n", encoding="utf-8")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    os.link(victim, folder / LOCK_NAME)
+    with pytest.raises(OutputWriteError, match="it is a hard link to another file"):
+        RunLock([folder]).acquire()
+    assert victim.read_text(encoding="utf-8") == "do not touch\n"
+
+
 def test_a_fifo_named_like_the_lock_is_refused_without_blocking(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / LOCK_NAME)
     with pytest.raises(OutputWriteError, match="not a regular file"):
@@ -88,13 +99,14 @@ def test_a_file_that_is_not_an_article_exits_66_and_creates_nothing(tmp_path: Pa
     system = tmp_path / "etc"
     system.mkdir()
     (system / "passwd").write_text("root:x:0:0::/root:/bin/sh\n", encoding="utf-8")
-    config = _config(tmp_path, "job.yaml", "inputs: {paths: [in]}\n")
+    config = _config(tmp_path, "job.yaml", "inputs: {paths: [in]}\nreports: {dir: reports}\n")
     (tmp_path / "in").mkdir()
     before = sorted(p.name for p in system.iterdir())
     assert main(["run", "-c", str(config), "--input", str(tmp_path / "in"), str(system / "passwd")]) == 66
     assert "passwd: not an article file" in capsys.readouterr().err
     assert sorted(p.name for p in system.iterdir()) == before
     assert not (tmp_path / "in" / LOCK_NAME).exists()
+    assert not (tmp_path / "reports").exists()  # a bad argument, like a bad config: no report either
 
 
 def test_a_second_run_exits_75_while_the_first_holds_the_lock(tmp_path, tiny_models, capsys) -> None:

@@ -99,11 +99,23 @@ def test_size_limits(tmp_path: Path) -> None:
     (failure,) = read_source(source, ReadLimits(max_file_bytes=1024 * 1024))
     assert isinstance(failure, ReadFailure)
     assert "file is 3.0 MB, over inputs.max_file_mb (1 MB): not read" in failure.error
+    # In the unit the config uses, with the decimals it takes to differ from the limit.
+    (failure,) = read_source(source, ReadLimits(max_file_bytes=int(0.5 * 1024 * 1024)))
+    assert "file is 3.0 MB, over inputs.max_file_mb (0.5 MB): not read" in failure.error
+    with big.open("wb") as handle:
+        handle.truncate(1_400_000)
+    (failure,) = read_source(source, ReadLimits(max_file_bytes=int(1.3 * 1024 * 1024)))
+    assert "file is 1.34 MB, over inputs.max_file_mb (1.3 MB): not read" in failure.error
     long = tmp_path / "long.txt"
     long.write_text("Titre\n" + "mot " * 100, encoding="utf-8")
     (source,) = discover([long], [".txt"])
     (failure,) = read_source(source, ReadLimits(max_article_chars=50))
     assert "over inputs.max_article_chars (50)" in failure.error
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps({"id": "a", "title": "Titre " * 10, "text": "Court."}) + "\n", encoding="utf-8")
+    (source,) = discover([feed], [".jsonl"])
+    (failure,) = read_source(source, ReadLimits(max_article_chars=50))
+    assert "article is 66 characters, over inputs.max_article_chars (50)" in failure.error  # title included
 
 
 def test_fifo_is_not_opened(tmp_path: Path) -> None:

@@ -9,6 +9,8 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import ARTICLE_VELO, edit_config, many_articles, operations_config
 from summarizer.cli import main
 
@@ -88,7 +90,7 @@ def test_reports_digest_and_metrics(tmp_path, tiny_models) -> None:
 
 
 def test_a_night_that_failed_with_78_says_so_everywhere(tmp_path, tiny_models, capsys) -> None:
-    many_articles(tmp_path / "articles", 1)
+    many_articles(tmp_path / "articles", 3)
     config = operations_config(tmp_path, tiny_models)
     edit_config(config, {"translation": {"model": "example-org/missing"}})
     assert main(["run", "-c", str(config)]) == 78
@@ -104,6 +106,46 @@ def test_a_night_that_failed_with_78_says_so_everywhere(tmp_path, tiny_models, c
     assert main(["status", "-c", str(config)]) == 2
     out = capsys.readouterr().out
     assert "outcome         exit 78 (bad config, or a model not available): translation.model" in out
+    assert report["counts"]["new"] == 3 and report["counts"]["left"] == 3
+    assert report["outcome"].endswith("; 0 done, 0 failed, 3 left for the next run")
+    assert "waiting         3 left unfinished" in out
+
+
+def test_a_night_that_crashed_says_so_with_what_it_finished(tmp_path, tiny_models, capsys, monkeypatch) -> None:
+    from summarizer.writing import ResultWriter
+
+    many_articles(tmp_path / "articles", 3)
+    config = operations_config(tmp_path, tiny_models)
+    write_article = ResultWriter._write_article
+    calls: list[str] = []
+
+    def crash_after_one(self, item, result):
+        calls.append(result.key)
+        if len(calls) > 1:
+            raise RuntimeError("a bug in the writer")
+        return write_article(self, item, result)
+
+    monkeypatch.setattr(ResultWriter, "_write_article", crash_after_one)
+    assert main(["run", "-c", str(config)]) == 70
+    (report,) = reports_of(tmp_path)
+    assert report["exit_code"] == 70 and report["error"] == "internal error (a bug): RuntimeError: a bug in the writer"
+    assert report["counts"]["done"] == 1 and report["counts"]["left"] == 2
+    assert "exit 70 (internal error (a bug))" in digest_first_line(tmp_path)
+    capsys.readouterr()
+    assert main(["status", "-c", str(config)]) == 2
+    assert "waiting         2 left unfinished" in capsys.readouterr().out
+
+
+def test_metrics_that_cannot_be_written_are_an_output_error_not_a_bug(tmp_path, tiny_models, capsys) -> None:
+    many_articles(tmp_path / "articles", 1)
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    config = operations_config(tmp_path, tiny_models)
+    edit_config(config, {"reports": {"prometheus_file": str(tmp_path / "a-file" / "job.prom")}})
+    assert main(["run", "-c", str(config)]) == 75
+    err = capsys.readouterr().err
+    assert "cannot write the metrics file" in err and "reports.prometheus_file" in err and "Traceback" not in err
+    (report,) = reports_of(tmp_path)
+    assert report["counts"]["done"] == 1
 
 
 def test_a_night_stopped_by_sigterm_says_what_it_left(tmp_path, tiny_models, capsys) -> None:
@@ -121,7 +163,7 @@ def test_a_night_stopped_by_sigterm_says_what_it_left(tmp_path, tiny_models, cap
     assert f"stopped: {left} left for the next run" in digest_first_line(tmp_path)
     assert main(["status", "-c", str(config)]) == 2
     out = capsys.readouterr().out
-    assert f"waiting         {left} left by a stop" in out
+    assert f"waiting         {left} left unfinished" in out
 
 
 def test_a_night_with_failed_articles_is_a_warning(tmp_path, tiny_models, capsys) -> None:
@@ -160,6 +202,13 @@ def test_status_without_any_run_is_critical(tmp_path, tiny_models, capsys) -> No
     assert "last run        none recorded in" in capsys.readouterr().out
 
 
+def test_status_refuses_a_max_age_that_would_switch_the_check_off(tmp_path, tiny_models, capsys) -> None:
+    config = operations_config(tmp_path, tiny_models)
+    for value in ("nan", "inf", "0", "-1"):
+        assert main(["status", "-c", str(config), "--max-age", value]) == 2
+        assert "--max-age: must be a number of hours greater than 0" in capsys.readouterr().err
+
+
 def test_metrics_keep_timestamps_exact_and_carry_the_last_completed_run(tmp_path) -> None:
     from summarizer.reporting.prometheus import write_metrics
 
@@ -190,6 +239,53 @@ def test_each_config_has_its_own_metrics_file_and_no_series_outlives_its_run(tmp
     assert 'status="failed"} 0.0' in text and text.count("summarizer_last_run_exit_code{") == 1
 
 
+def test_configs_sharing_a_reports_folder_neither_hide_nor_prune_each_other(tmp_path, tiny_models, capsys) -> None:
+    many_articles(tmp_path / "articles", 1)
+    first = operations_config(tmp_path, tiny_models)
+    edit_config(first, {"reports": {"keep_runs": 1}})
+    second = edit_config(first, {"inputs": {"paths": ["more"]}, "translation": {"model": "example-org/missing"}}, tmp_path / "other.yaml")
+    many_articles(tmp_path / "more", 1)
+    assert main(["run", "-c", str(second)]) == 78
+    assert main(["run", "-c", str(first)]) == 0  # later, and fine: the failure must still show
+    first_line = digest_first_line(tmp_path)
+    assert first_line.startswith("**Last runs: other (") and "exit 78" in first_line
+    assert "; job (" in first_line and "exit 0" in first_line
+    assert main(["run", "-c", str(first)]) == 0  # idle: keep_runs 1 per config and kind
+    assert main(["run", "-c", str(first)]) == 0
+    assert sorted((r["config"]["path"], r["idle"]) for r in reports_of(tmp_path)) == [
+        (str(first), False), (str(first), True), (str(second), False),
+    ]
+    capsys.readouterr()
+    assert main(["status", "-c", str(second)]) == 2
+    assert "exit 78" in capsys.readouterr().out
+
+
+def test_a_damaged_run_record_is_left_out_not_a_crash(tmp_path, tiny_models, capsys) -> None:
+    many_articles(tmp_path / "articles", 1)
+    config = operations_config(tmp_path, tiny_models)
+    for name, content in (("2026-11-30T00-00-00Z", '{"started_at": 5}'), ("2026-11-30T00-00-01Z", "garbage")):
+        (tmp_path / "reports" / name).mkdir(parents=True)
+        (tmp_path / "reports" / name / "report.json").write_text(content, encoding="utf-8")
+    assert main(["run", "-c", str(config)]) == 0
+    assert (tmp_path / "reports" / "2026-11-30T00-00-00Z").exists()  # not ours to judge: left alone
+    assert "1 done" in digest_first_line(tmp_path)
+    assert main(["status", "-c", str(config)]) == 0
+
+
+def test_listing_runs_reads_only_their_small_summaries(tmp_path, tiny_models, monkeypatch) -> None:
+    from summarizer.reporting import history
+
+    many_articles(tmp_path / "articles", 1)
+    config = operations_config(tmp_path, tiny_models)
+    assert main(["run", "-c", str(config)]) == 0
+    (folder,) = [p for p in (tmp_path / "reports").iterdir() if p.is_dir()]
+    assert json.loads((folder / "run.json").read_text())["config"] == str(config)
+    monkeypatch.setattr(history.RunEntry, "report", lambda self: pytest.fail("a full report was read"))
+    assert [entry.folder for entry in history.recorded_runs(tmp_path / "reports")] == [folder]
+    history.prune(tmp_path / "reports", 1)
+    assert history.last_run_of(tmp_path / "reports", str(config)).exit_code == 0
+
+
 def test_the_digest_keeps_articles_that_share_a_relative_path(tmp_path, tiny_models) -> None:
     for folder in ("in1", "in2"):
         many_articles(tmp_path / folder, 1)
@@ -201,14 +297,15 @@ def test_the_digest_keeps_articles_that_share_a_relative_path(tmp_path, tiny_mod
 
 
 def test_pruning_keeps_the_latest_busy_runs_and_the_latest_idle_ones(tmp_path) -> None:
-    from summarizer.reporting.publish import _prune
+    from summarizer.reporting.history import prune
 
     reports = tmp_path / "reports"
     idle_flags = [False, True, False, True, True, False, True]
     for number, idle in enumerate(idle_flags):
         folder = reports / f"2026-11-{number + 10:02d}T02-30-00Z"
         folder.mkdir(parents=True)
-        (folder / "report.json").write_text(json.dumps({"idle": idle}), encoding="utf-8")
-    _prune(reports, keep=2)
+        report = {"idle": idle, "started_at": f"2026-11-{number + 10:02d}T02:30:00+00:00", "config": {"path": "job.yaml"}}
+        (folder / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    prune(reports, keep=2)
     kept = sorted(p.name[8:10] for p in reports.iterdir())
     assert kept == ["12", "14", "15", "16"]  # busy: 12, 15 (not 10); idle: 14, 16 (not 11, 13)

@@ -48,6 +48,21 @@ def test_french_sentences() -> None:
     ]
 
 
+def test_a_long_paragraph_is_split_in_windows_at_sentence_ends_and_loses_nothing() -> None:
+    from summarizer.text.segment import WINDOW_CHARS, _windows
+
+    sentences = [f"M. Dupont a voté le budget numéro {i} mardi." for i in range(2000)]
+    paragraph = " ".join(sentences)
+    windows = _windows(paragraph)
+    assert "".join(windows) == paragraph and all(len(w) <= WINDOW_CHARS for w in windows)
+    assert all(w.endswith("mardi. ") for w in windows[:-1])  # never after "M."
+    assert FR.split(paragraph) == sentences
+    for text in ("mot " * 3000, "x" * 5000):  # no sentence end, no space: still whole
+        pieces = _windows(text)
+        assert "".join(pieces) == text and all(len(w) <= WINDOW_CHARS for w in pieces)
+        assert squashed("".join(FR.split(text))) == squashed(text)
+
+
 def test_unknown_language_falls_back_to_english_rules() -> None:
     assert SentenceSplitter("xx").language == "en"
 

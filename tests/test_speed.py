@@ -252,3 +252,10 @@ def test_bench_command_runs_offline_on_a_config(job_config, capsys, monkeypatch)
     out = capsys.readouterr().out
     assert '"row": "engine"' in out and '"row": "naive"' in out
     assert main(["bench", "-c", str(job_config), "--rows", "engine,warp"]) == 2
+
+
+def test_bench_refuses_more_threads_than_the_machine_has(capsys) -> None:
+    from summarizer.cli import main
+
+    assert main(["bench", "--threads", "100000000"]) == 2
+    assert "--threads: must be at most" in capsys.readouterr().err

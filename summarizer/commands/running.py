@@ -9,9 +9,11 @@ import sys
 from ..config import JobConfig, revision_warnings
 from ..errors import (
     EXIT_ARTICLES_FAILED,
+    EXIT_BUG,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_TEMPFAIL,
+    InputPathError,
     LockHeldError,
     OutputWriteError,
     SummarizerError,
@@ -52,16 +54,20 @@ def run_and_report(config: JobConfig, options: RunOptions) -> int:
     with SignalHandlers(stop):
         try:
             report = run_job(config, options)
-        except LockHeldError:
+        except (LockHeldError, InputPathError):  # another run's night, or a bad argument: nothing written
             raise
         except SummarizerError as exc:
             if not options.dry_run:
-                _publish_quietly(config, None, exit_code_for(exc), str(exc))
+                _publish_quietly(config, exc, exit_code_for(exc), str(exc))
             raise
         except KeyboardInterrupt as exc:
             if not options.dry_run:
                 code = getattr(exc, "exit_code", EXIT_INTERRUPTED)
-                _publish_quietly(config, None, code, "stopped at once by a second signal")
+                _publish_quietly(config, exc, code, "stopped at once by a second signal")
+            raise
+        except Exception as exc:  # a bug: the morning must still show that the night failed
+            if not options.dry_run:
+                _publish_quietly(config, exc, EXIT_BUG, f"internal error (a bug): {type(exc).__name__}: {exc}")
             raise
     if options.dry_run:
         _print_plan(report)
@@ -79,11 +85,13 @@ def run_and_report(config: JobConfig, options: RunOptions) -> int:
     return code
 
 
-def _publish_quietly(config: JobConfig, report: JobReport | None, code: int, error: str) -> None:
+def _publish_quietly(config: JobConfig, exc: BaseException, code: int, error: str) -> None:
+    """Publish a run that ``exc`` stopped, with what it had finished (its partial report)."""
+    report: JobReport | None = getattr(exc, "partial_report", None)
     try:
         publish(config.reports, report, code, config_path=config.source, error=error)
-    except OutputWriteError as exc:
-        logger.debug("could not write the failure report: %s", exc)
+    except OutputWriteError as failure:
+        logger.debug("could not write the failure report: %s", failure)
 
 
 def _print_plan(report: JobReport) -> None:

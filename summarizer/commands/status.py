@@ -16,7 +16,7 @@ from typing import Any
 from ..config import load_config
 from ..errors import EXIT_ARTICLES_FAILED, EXIT_OK
 from ..flags import untrusted
-from ..reporting.publish import run_reports
+from ..reporting.history import last_run_of
 
 logger = logging.getLogger("summarizer")
 
@@ -30,16 +30,15 @@ def status_command(args: argparse.Namespace) -> int:
     if config.reports.dir is None:
         logger.error("%s: reports.dir is not set, so runs leave no report to read; set it", config.source)
         return STATUS_CRITICAL
-    ours = [(f, d) for f, d in run_reports(config.reports.dir) if (d.get("config") or {}).get("path") == str(config.source)]
-    if not ours:
+    last = last_run_of(config.reports.dir, str(config.source))
+    if last is None:
         print(f"last run        none recorded in {config.reports.dir}")
         return STATUS_CRITICAL
-    folder, data = ours[-1]
-    ended = _time(data.get("finished_at")) or _time(data.get("started_at"))
-    hours = (datetime.now(timezone.utc) - ended).total_seconds() / 3600 if ended else float("inf")
-    when = ended.strftime("%Y-%m-%d %H:%M UTC") if ended else "unknown"
-    print(f"last run        ended {when} ({hours:.1f} h ago); {folder / 'report.json'}")
-    print(f"outcome         {data.get('outcome', '')}")
+    ended = last.finished_at or last.started_at
+    hours = (datetime.now(timezone.utc) - ended).total_seconds() / 3600
+    print(f"last run        ended {ended.strftime('%Y-%m-%d %H:%M UTC')} ({hours:.1f} h ago); {last.report_file}")
+    print(f"outcome         {last.outcome}")
+    data = last.report() or {}
     articles: list[dict[str, Any]] = [a for a in data.get("articles", []) if isinstance(a, dict)]
     for article in articles:
         if article.get("status") == "failed":
@@ -48,20 +47,17 @@ def status_command(args: argparse.Namespace) -> int:
         flags = untrusted(article.get("flags") or []) if article.get("status") == "ok" else []
         if flags:
             print(f"flagged         {article.get('key')}: {', '.join(flags)}")
-    counts = data.get("counts") or {}
-    print(
-        f"waiting         {counts.get('left', 0)} left by a stop, {counts.get('deferred', 0)} deferred by "
-        "--limit (failed articles are tried again by every run)"
-    )
+    counts = data.get("counts")
+    if not isinstance(counts, dict):
+        print("waiting         unknown: the run failed before it looked at the inputs")
+    else:
+        print(
+            f"waiting         {counts.get('left', 0)} left unfinished (a stop or a run-level failure), "
+            f"{counts.get('deferred', 0)} deferred by --limit (failed articles are tried again by every run)"
+        )
     if hours > args.max_age:
         logger.error("no run ended in the last %g hours (--max-age)", args.max_age)
         return STATUS_CRITICAL
-    code = data.get("exit_code")
+    code = last.exit_code
     return STATUS_OK if code == EXIT_OK else STATUS_WARNING if code == EXIT_ARTICLES_FAILED else STATUS_CRITICAL
 
-
-def _time(text: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text).astimezone(timezone.utc)
-    except (TypeError, ValueError):
-        return None

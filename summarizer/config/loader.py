@@ -248,6 +248,8 @@ def _generation_problems(gen: dict[str, Any]) -> list[tuple[str, str]]:
         problems.append(("temperature", "must be greater than 0 (use do_sample: false for greedy)"))
     if "top_p" in gen and not 0 < gen["top_p"] <= 1:
         problems.append(("top_p", f"must be in (0, 1] (got {gen['top_p']})"))
+    if "repetition_penalty" in gen and gen["repetition_penalty"] <= 0:
+        problems.append(("repetition_penalty", f"must be greater than 0; 1 means no penalty (got {gen['repetition_penalty']})"))
     return problems
 
 

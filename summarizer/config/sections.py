@@ -64,7 +64,7 @@ class InputsConfig:
     """Larger input files are refused (recorded as failed) without being read."""
 
     max_article_chars: int = field(default=200_000, metadata=_check(_positive, _at_most(10_000_000)))
-    """Longer articles are refused (recorded as failed): about 50,000 tokens."""
+    """Longer articles (title and text) are refused (recorded as failed): about 50,000 tokens."""
 
 
 @dataclass(frozen=True)
@@ -84,8 +84,8 @@ class ReportsConfig:
     """Folder for each run's ``report.json`` and the daily digests; empty: none written."""
 
     keep_runs: int = field(default=90, metadata=_check(_positive, _at_most(100_000)))
-    """Run folders kept under ``dir``: the latest this many runs that did something, and
-    the latest this many that found nothing to do; older ones are deleted."""
+    """Run folders kept under ``dir``, per config: the latest this many runs that did
+    something, and the latest this many that found nothing to do; older ones are deleted."""
 
     prometheus_file: Path | None = None
     """Prometheus textfile (e.g. in node_exporter's textfile folder); empty:

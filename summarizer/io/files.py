@@ -63,7 +63,9 @@ def read_regular_file_stat(path: Path, max_bytes: int, limit_name: str = "") -> 
         if not stat.S_ISREG(info.st_mode):
             raise ValueError(f"not a regular file ({file_kind(info.st_mode)}): not opened")
         if info.st_size > max_bytes:
-            raise ValueError(f"file is {_size(info.st_size)}, over {_limit(max_bytes, limit_name)}: not read")
+            raise ValueError(
+                f"file is {_size(info.st_size, max_bytes, limit_name)}, over {_limit(max_bytes, limit_name)}: not read"
+            )
         try:
             data = _read_all(fd, max_bytes + 1, info.st_size)
         except OSError as exc:
@@ -88,18 +90,28 @@ def _read_all(fd: int, limit: int, expected: int) -> bytes:
     return b"".join(chunks)
 
 
-def _size(count: int) -> str:
-    if count < 1024 * 1024:
-        return f"{count / 1024:.1f} KB"
-    return f"{count / (1024 * 1024):.1f} MB"
+def _unit(max_bytes: int, limit_name: str) -> tuple[str, int]:
+    """The unit a limit was configured in: MB (of 1024 x 1024 bytes) for ``*_mb`` keys
+    and limits of a MB or more, else KB."""
+    if limit_name.endswith("_mb") or max_bytes >= 1024 * 1024:
+        return "MB", 1024 * 1024
+    return "KB", 1024
+
+
+def _size(count: int, max_bytes: int, limit_name: str) -> str:
+    """``count`` bytes in the limit's unit, with as many decimals as it takes to differ from it."""
+    unit, scale = _unit(max_bytes, limit_name)
+    for decimals in range(1, 7):
+        text = f"{count / scale:.{decimals}f}"
+        if float(text) != float(f"{max_bytes / scale:g}"):
+            break
+    return f"{text} {unit}"
 
 
 def _limit(max_bytes: int, limit_name: str) -> str:
-    """The limit in the unit it was configured in (MB of 1024 x 1024 bytes, or KB)."""
-    if max_bytes < 1024 * 1024:
-        size = f"{max_bytes / 1024:g} KB"
-    else:
-        size = f"{max_bytes / (1024 * 1024):g} MB"
+    """The limit in the unit it was configured in."""
+    unit, scale = _unit(max_bytes, limit_name)
+    size = f"{max_bytes / scale:g} {unit}"
     return f"{limit_name} ({size})" if limit_name else f"the limit of {size}"
 
 

@@ -326,8 +326,9 @@ def _read_jsonl(
             json.dumps(record, sort_keys=True, ensure_ascii=False).encode("utf-8")
         ).hexdigest()
         problem = _jsonl_problem(record)
-        if not problem and len(record["text"]) > limits.max_article_chars:
-            problem = _too_long(len(record["text"]), limits)
+        if not problem:  # the title counts: it is translated too
+            chars = len(record.get("title") or "") + len(record["text"])
+            problem = _too_long(chars, limits) if chars > limits.max_article_chars else None
         if problem:
             yield ReadFailure(key, source, f"line {number}: {problem}", digest, record_id)
             continue

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Mapping
 
 from ..config import ReportsConfig
+from ..errors import OutputWriteError
 from ..io.files import read_regular_file
 
 LAST_COMPLETED = "summarizer_last_completed_timestamp_seconds"
@@ -53,7 +54,8 @@ def write_metrics(
     tokens_per_second: float,
     completed: bool,
 ) -> None:
-    """Write the textfile. ``completed``: the run ran to its end (exit 0 or 1)."""
+    """Write the textfile. ``completed``: the run ran to its end (exit 0 or 1).
+    OutputWriteError if it cannot be written."""
     from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
 
     registry = CollectorRegistry()
@@ -77,5 +79,10 @@ def write_metrics(
         tokens_per_second,
     )
     gauge(LAST_COMPLETED, "Unix time a run last ran to its end (exit code 0 or 1); 0: never.", last_completed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_to_textfile(str(path), registry)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_to_textfile(str(path), registry)
+    except OSError as exc:
+        raise OutputWriteError(
+            f"cannot write the metrics file {path}: {exc.strerror or exc}; check reports.prometheus_file"
+        ) from exc

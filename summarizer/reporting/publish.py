@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from .._version import __version__
 from ..config import ReportsConfig
 from ..errors import EXIT_ARTICLES_FAILED, EXIT_OK
-from ..io.files import atomic_write_json, atomic_write_text, read_json_object
+from ..io.files import atomic_write_text
 from .digest import day_articles, render_html, render_markdown
+from .history import RunEntry, prune, record_run, recorded_runs
 from .prometheus import metrics_path, write_metrics
 from .report import JobReport, is_idle, outcome
 
 logger = logging.getLogger(__name__)
 
-RUN_FOLDER_FORMAT = "%Y-%m-%dT%H-%M-%SZ"
 #: Article counts exported as ``summarizer_last_run_articles{status=...}``.
 ARTICLE_STATUSES = ("done", "skipped", "unsupported", "failed", "deferred", "left")
-#: Largest report.json read back (for the digest and ``status``).
-MAX_REPORT_BYTES = 256 * 1024 * 1024
 
 
 def publish(
@@ -36,12 +32,14 @@ def publish(
 ) -> list[Path]:
     """Write the run's report, the day's digest and the metrics; returns the files written.
 
-    ``report`` is None when the run failed before it started (``error`` says why).
+    ``report`` is None when the run failed before it planned its work; ``error``
+    says why a run failed as a whole (with or without a report of what it finished).
     OutputWriteError if a file cannot be written.
     """
     now = datetime.now(timezone.utc)
     if report is not None:
         data = report.to_dict(exit_code)
+        data["error"] = error
         started = report.started_at
     else:
         started = now
@@ -58,11 +56,9 @@ def publish(
     data["idle"] = is_idle(data)
     written: list[Path] = []
     if reports.dir is not None:
-        run_folder = _new_run_folder(reports.dir, started)
-        atomic_write_json(run_folder / "report.json", data)
-        written.append(run_folder / "report.json")
+        written.append(record_run(reports.dir, data))
         written += write_day_digest(reports.dir, started)
-        _prune(reports.dir, reports.keep_runs)
+        prune(reports.dir, reports.keep_runs)
     config_name = config_path.stem if config_path else "summarizer"
     path = metrics_path(reports, config_name)
     if path is not None:
@@ -81,39 +77,13 @@ def publish(
     return written
 
 
-def _new_run_folder(root: Path, started: datetime) -> Path:
-    name = started.astimezone(timezone.utc).strftime(RUN_FOLDER_FORMAT)
-    folder, number = root / name, 1
-    while folder.exists():
-        number += 1
-        folder = root / f"{name}-{number}"
-    return folder
-
-
-def run_reports(root: Path) -> list[tuple[Path, dict[str, Any]]]:
-    """Every run's report under ``root``, oldest first (unreadable ones are left out)."""
-    found = []
-    for report_file in sorted(root.glob("*/report.json")):
-        data = read_json_object(report_file, MAX_REPORT_BYTES)
-        if data is None:
-            logger.debug("unreadable run report %s", report_file)
-        else:
-            found.append((report_file.parent, data))
-    return found
-
-
 def write_day_digest(root: Path, when: datetime) -> list[Path]:
     """(Re)write ``digest-YYYY-MM-DD.md`` and ``.html`` from all runs of that local day."""
     day = when.astimezone().date()
-    nearby = {(day + timedelta(days=d)).isoformat() for d in (-1, 0, 1)}
-    reports = []
-    for folder, data in run_reports(root):
-        if folder.name[:10] not in nearby or not data.get("started_at"):
-            continue
-        if datetime.fromisoformat(data["started_at"]).astimezone().date() == day:
-            reports.append(data)
+    runs = [entry for entry in recorded_runs(root) if entry.started_at.astimezone().date() == day]
+    reports = [report for report in (entry.report() for entry in runs) if report is not None]
     entries = day_articles(reports)
-    last = _last_run_line(reports[-1]) if reports else "No run recorded this day."
+    last = last_runs_line(runs) if runs else "No run recorded this day."
     markdown_path = root / f"digest-{day.isoformat()}.md"
     html_path = root / f"digest-{day.isoformat()}.html"
     atomic_write_text(markdown_path, render_markdown(day.isoformat(), last, entries, root))
@@ -121,21 +91,20 @@ def write_day_digest(root: Path, when: datetime) -> list[Path]:
     return [markdown_path, html_path]
 
 
-def _last_run_line(data: dict[str, Any]) -> str:
-    """How the night ended: the day's last run, as its outcome says."""
-    finished = data.get("finished_at") or data.get("started_at") or ""
-    try:
-        when = datetime.fromisoformat(finished).astimezone(timezone.utc).strftime("%H:%M UTC")
-    except ValueError:
-        when = "time unknown"
-    return f"Last run ({when}): {data.get('outcome') or outcome(data)}"
+def last_runs_line(runs: list[RunEntry]) -> str:
+    """How the night ended: the last run's outcome, or with several configs sharing the
+    reports folder, the last run of each, those that did not end 0 first."""
+    last: dict[str | None, RunEntry] = {}
+    for entry in runs:
+        last[entry.config] = entry
+    if len(last) == 1:
+        (entry,) = last.values()
+        return f"Last run ({_clock(entry)}): {entry.outcome}"
+    ordered = sorted(last.values(), key=lambda e: (e.exit_code == EXIT_OK, e.config or ""))
+    return "Last runs: " + "; ".join(
+        f"{Path(entry.config).stem if entry.config else '?'} ({_clock(entry)}): {entry.outcome}" for entry in ordered
+    )
 
 
-def _prune(root: Path, keep: int) -> None:
-    """Keep the ``keep`` latest runs that did something, and the ``keep`` latest runs
-    that found nothing to do (they record the nights without pushing work out)."""
-    reports = run_reports(root)
-    busy = [folder for folder, data in reports if not data.get("idle")]
-    idle = [folder for folder, data in reports if data.get("idle")]
-    for folder in busy[:-keep] + idle[:-keep]:
-        shutil.rmtree(folder, ignore_errors=True)
+def _clock(entry: RunEntry) -> str:
+    return (entry.finished_at or entry.started_at).strftime("%H:%M UTC")

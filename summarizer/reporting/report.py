@@ -126,7 +126,6 @@ class JobReport:
             "generated_tokens": self.stats.generated_tokens,
             "tokens_per_second": round(self.stats.tokens_per_second, 1),
             "articles": [_article_entry(result) for result in self.results],
-            "skipped": self.skipped,
         }
 
 
@@ -160,7 +159,12 @@ def outcome(data: Mapping[str, Any]) -> str:
     head = f"exit {code} ({exit_meaning(code)})"
     counts = data.get("counts") or {}
     if data.get("error"):
-        return f"{head}: {data['error']}"
+        if not counts.get("new"):
+            return f"{head}: {data['error']}"
+        return (
+            f"{head}: {data['error']}; {counts.get('done', 0)} done, {counts.get('failed', 0)} failed, "
+            f"{counts.get('left', 0)} left for the next run"
+        )
     if data.get("stopped"):
         return (
             f"{head}: stopped: {counts.get('left', 0)} left for the next run "

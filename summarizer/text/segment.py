@@ -34,10 +34,32 @@ class SentenceSplitter:
         self._segmenter = pysbd.Segmenter(language=self.language, clean=False)
 
     def split(self, paragraph: str) -> list[str]:
-        """The sentences of ``paragraph``, stripped; together they hold all of its text."""
+        """The sentences of ``paragraph``, stripped; together they hold all of its text.
+
+        pysbd's time grows with the square of its input, so a long paragraph is first
+        cut into windows of about ``WINDOW_CHARS`` at a sentence end (else a space)."""
         if not paragraph.strip():
             return []
-        return align_pieces(paragraph, self._segmenter.segment(paragraph))
+        pieces = [piece for window in _windows(paragraph) for piece in self._segmenter.segment(window)]
+        return align_pieces(paragraph, pieces)
+
+
+#: Longest text given to pysbd at once (about a tenth of a second of its time).
+WINDOW_CHARS = 2000
+_SENTENCE_END = re.compile(r"(?<!\b[A-Z])[.!?…][»\"')\]]*\s+")  # not after an initial ("M. Dupont")
+
+
+def _windows(text: str) -> list[str]:
+    """``text`` cut into consecutive windows of at most ``WINDOW_CHARS``, each ending
+    after the last sentence end it holds, else at its last space (else anywhere)."""
+    windows = []
+    while len(text) > WINDOW_CHARS:
+        head = text[:WINDOW_CHARS]
+        ends = [match.end() for match in _SENTENCE_END.finditer(head)]
+        cut = ends[-1] if ends else head.rfind(" ") + 1 or WINDOW_CHARS
+        windows.append(text[:cut])
+        text = text[cut:]
+    return [*windows, text]
 
 
 def align_pieces(text: str, pieces: Iterable[str]) -> list[str]:

@@ -1,0 +1,137 @@
+"""The reports folder's history of runs: one folder per run, found and pruned cheaply.
+
+Each run folder holds ``report.json`` (everything the run did, which grows with
+the night) and then ``run.json``, a few hundred bytes: when the run started
+and ended, its exit code, its outcome line, whether it found nothing to do and
+which config it ran. Listing, pruning and finding a config's last run read
+only ``run.json``; a full report is read only when its articles are needed.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..io.files import atomic_write_json, read_json_object
+
+logger = logging.getLogger(__name__)
+
+RUN_FOLDER_FORMAT = "%Y-%m-%dT%H-%M-%SZ"
+#: Largest report.json read back (for the digest and ``status``).
+MAX_REPORT_BYTES = 256 * 1024 * 1024
+_MAX_SUMMARY_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class RunEntry:
+    """One recorded run: its folder and the few facts ``run.json`` holds."""
+
+    folder: Path
+    started_at: datetime
+    finished_at: datetime | None
+    exit_code: Any
+    outcome: str
+    idle: bool
+    config: str | None
+    """The config file's path as the run was given it (tells configs sharing a folder apart)."""
+
+    @property
+    def report_file(self) -> Path:
+        return self.folder / "report.json"
+
+    def report(self) -> dict[str, Any] | None:
+        """The full report.json, or None when it cannot be read."""
+        return read_json_object(self.report_file, MAX_REPORT_BYTES)
+
+
+def record_run(root: Path, data: Mapping[str, Any]) -> Path:
+    """Write a run's report into a new folder under ``root``, its summary last; returns
+    the report's path. OutputWriteError if it cannot be written."""
+    started = _time(data.get("started_at")) or datetime.now(timezone.utc)
+    name = started.strftime(RUN_FOLDER_FORMAT)
+    folder, number = root / name, 1
+    while folder.exists():
+        number += 1
+        folder = root / f"{name}-{number}"
+    atomic_write_json(folder / "report.json", dict(data))
+    atomic_write_json(folder / "run.json", _summary(data))
+    return folder / "report.json"
+
+
+def recorded_runs(root: Path) -> list[RunEntry]:
+    """Every readable run under ``root``, oldest first. A folder without ``run.json``
+    (written by an older version) is read from its report.json; unreadable ones are left out."""
+    entries = []
+    for folder in sorted(path for path in root.glob("*") if path.is_dir() and not path.is_symlink()):
+        data = read_json_object(folder / "run.json", _MAX_SUMMARY_BYTES)
+        if data is None and (folder / "report.json").exists():
+            data = read_json_object(folder / "report.json", MAX_REPORT_BYTES)
+            data = _summary(data) if data is not None else None
+        entry = _entry(folder, data) if data is not None else None
+        if entry is None:
+            logger.debug("unreadable run record in %s", folder)
+        else:
+            entries.append(entry)
+    return entries
+
+
+def last_run_of(root: Path, config: str | None) -> RunEntry | None:
+    """The latest recorded run of ``config`` (its path as given to the run)."""
+    ours = [entry for entry in recorded_runs(root) if entry.config == config]
+    return ours[-1] if ours else None
+
+
+def prune(root: Path, keep: int) -> None:
+    """Keep, per config, the ``keep`` latest runs that did something and the ``keep``
+    latest runs that found nothing to do (they record the nights without pushing
+    work out of the history, and one config's runs never push out another's)."""
+    groups: dict[tuple[str | None, bool], list[RunEntry]] = {}
+    for entry in recorded_runs(root):
+        groups.setdefault((entry.config, entry.idle), []).append(entry)
+    for entries in groups.values():
+        for entry in entries[:-keep]:
+            shutil.rmtree(entry.folder, ignore_errors=True)
+
+
+def _summary(data: Mapping[str, Any]) -> dict[str, Any]:
+    config = data.get("config")
+    return {
+        "started_at": data.get("started_at"),
+        "finished_at": data.get("finished_at"),
+        "exit_code": data.get("exit_code"),
+        "outcome": data.get("outcome"),
+        "idle": data.get("idle"),
+        "config": config.get("path") if isinstance(config, dict) else None,
+    }
+
+
+def _entry(folder: Path, data: Mapping[str, Any]) -> RunEntry | None:
+    started = _time(data.get("started_at"))
+    config = data.get("config")
+    if started is None or not (config is None or isinstance(config, str)):
+        return None
+    outcome = data.get("outcome")
+    return RunEntry(
+        folder=folder,
+        started_at=started,
+        finished_at=_time(data.get("finished_at")),
+        exit_code=data.get("exit_code"),
+        outcome=outcome if isinstance(outcome, str) else f"exit {data.get('exit_code')}",
+        idle=data.get("idle") is True,
+        config=config,
+    )
+
+
+def _time(text: Any) -> datetime | None:
+    """An ISO time as UTC, or None for anything else (a damaged record)."""
+    if not isinstance(text, str):
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when.astimezone(timezone.utc) if when.tzinfo else when.replace(tzinfo=timezone.utc)
