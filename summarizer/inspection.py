@@ -90,8 +90,7 @@ def _summary_chunks(
     except ModelLoadError as exc:
         yield f"  tokenizer not available: {exc}"
         return
-    title = (clean.title,) if clean.title else ()
-    document = Document((*title, *clean.paragraphs), splitter)
+    document = Document(clean.titled, splitter)
     long_input = config.summarization.long_input
     yield f"  input: {count(chr(10).join(document.paragraphs))} tokens, model limit {limit}, long_input: {long_input}"
     planned = plan_summary(document, engine, long_input)
@@ -105,7 +104,7 @@ def _translation_chunks(
     config: JobConfig, use: ModelUse, clean: CleanArticle, splitter: SentenceSplitter
 ) -> Iterator[str]:
     yield f"translation     {use.label()} -> {config.target_language}"
-    settings = TranslationSettings(config.translation.max_input_tokens, config.translation.pack_tokens)
+    settings = TranslationSettings.from_config(config)
     try:
         engine = _engine(config, use)
         limit, pack = translation_budget(engine, settings)
@@ -113,8 +112,7 @@ def _translation_chunks(
         yield f"  tokenizer not available: {exc}"
         return
     yield f"  limit {limit} tokens per input, short sentences packed up to {pack}"
-    title = (clean.title,) if clean.title else ()
-    plans = plan_translation(Document((*title, *clean.paragraphs), splitter), engine, settings)
+    plans = plan_translation(Document(clean.titled, splitter), engine, settings)
     for number, chunks in enumerate(plans, 0 if clean.title else 1):
         label = "title" if number == 0 else f"paragraph {number}"
         yield f"  {label}: {len(chunks)} chunk(s)"

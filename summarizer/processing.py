@@ -234,9 +234,7 @@ class ArticleProcessor:
                 documents = []
                 for item in items:
                     item.models["summarization"] = engine.describe()
-                    title = (item.clean.title,) if item.clean.title else ()
-                    paragraphs = (*title, *item.clean.paragraphs)
-                    documents.append(Document(paragraphs, self.splitter(item.language), item.language))
+                    documents.append(Document(item.clean.titled, self.splitter(item.language), item.language))
                 quality = self.config.quality
                 retry = quality.faithfulness_retry_generation if quality.retry else None
                 long_input = self.config.summarization.long_input
@@ -248,12 +246,7 @@ class ArticleProcessor:
         groups: dict[ModelUse, list[ArticleWork]] = defaultdict(list)
         for item in work:
             groups[item.route.translator].append(item)  # type: ignore[index]
-        quality = self.config.quality
-        settings = TranslationSettings(
-            self.config.translation.max_input_tokens,
-            self.config.translation.pack_tokens,
-            quality.retry_generation if quality.retry else None,
-        )
+        settings = TranslationSettings.from_config(self.config)
         with StageProgress("translate", self.options.show_progress) as progress:
             for use, items in groups.items():
                 if self.options.stop.requested:
@@ -270,7 +263,7 @@ class ArticleProcessor:
                         "body": item.clean.paragraphs,
                         "summary": tuple(split_paragraphs(item.summary.text)),
                     }
-                    parts += [(item, name, Document(texts[name], splitter)) for name in TRANSLATED_PARTS]
+                    parts += [(item, name, Document(texts[name], splitter, item.language)) for name in TRANSLATED_PARTS]
                 outputs = translate([doc for _, _, doc in parts], engine, settings, progress, self.checker)
                 for (item, name, _), output in zip(parts, outputs):
                     item.translations[name] = output
@@ -285,7 +278,7 @@ class ArticleProcessor:
         and dates (names are often translated), the English summary's numbers, names and
         dates (backed by the article or its translation)."""
         title, body, summary = (item.translations[name] for name in TRANSLATED_PARTS)
-        source = "\n".join((item.clean.title, *item.clean.paragraphs))
+        source = "\n".join(item.clean.titled)
         target, language = self.config.target_language, item.language
         translated = f"{title.text}\n{body.text}"
         body.findings = self.checker.faithfulness(

@@ -12,7 +12,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
-from .flags import EMPTY_OUTPUT, TRUNCATED_INPUT
+from .config import JobConfig
+from .flags import EMPTY_OUTPUT, NUMBER_MISMATCH, TRUNCATED_INPUT, UNSUPPORTED_DATE
 from .models.base import Generation
 from .progress import StageProgress
 from .quality import QualityChecker
@@ -61,6 +62,22 @@ class TranslationSettings:
     """Short sentences of a paragraph are packed together up to this many tokens."""
     retry_overrides: Mapping[str, Any] | None = None
     """Generation settings for a second try of each flagged segment; None: no retry."""
+    faithfulness_overrides: Mapping[str, Any] | None = None
+    """Generation settings for a second try of a segment whose figures or dates its
+    source does not back; None: no such retry."""
+    target_language: str = "en"
+
+    @classmethod
+    def from_config(cls, config: JobConfig) -> TranslationSettings:
+        """The settings ``config`` gives the translator (retries only with ``quality.retry``)."""
+        quality = config.quality
+        return cls(
+            config.translation.max_input_tokens,
+            config.translation.pack_tokens,
+            quality.retry_generation if quality.retry else None,
+            quality.faithfulness_retry_generation if quality.retry and quality.faithfulness else None,
+            config.target_language,
+        )
 
 
 @dataclass
@@ -246,8 +263,11 @@ class _Segment:
 
     source: str
     output: TaskOutput
+    language: str = "und"
     result: Generation = Generation("", 0)
     flags: frozenset[str] = frozenset()
+    unbacked: int = 0
+    """Figures and dates of the result that its source does not back (a reason to retry)."""
 
 
 def translate(
@@ -263,24 +283,32 @@ def translate(
     paragraph are joined by spaces and paragraphs by a blank line. With a
     ``checker``, each translated chunk is checked; with retry settings, every
     flagged chunk is generated once more and the better of the two is kept,
-    with its remaining flags.
+    with its remaining flags. A chunk with figures or dates its source does not
+    back is generated once more with ``faithfulness_overrides`` the same way
+    (the article-level checks then decide the flags).
     """
     outputs = [TaskOutput() for _ in documents]
     layouts: list[list[list[_Segment]]] = []
     for document, output in zip(documents, outputs):
         plan = plan_translation(document, engine, settings)
-        layouts.append([[_Segment(chunk, output) for chunk in chunks] for chunks in plan])
+        layouts.append([[_Segment(chunk, output, document.language) for chunk in chunks] for chunks in plan])
     segments = [segment for layout in layouts for paragraph in layout for segment in paragraph]
     progress.add(len(segments))
     for segment, result in zip(segments, engine.run([s.source for s in segments], progress.advance)):
         segment.result = result
         segment.output.add([result])
     if checker is not None:
+        check = _SegmentCheck(checker, settings)
         for segment in segments:
             if not (segment.result.error or segment.result.interrupted):
-                segment.flags = frozenset(checker.segment_flags(segment.source, segment.result.text))
-        if settings.retry_overrides:
-            _retry_flagged([s for s in segments if s.flags], engine, checker, settings.retry_overrides, progress)
+                segment.flags, segment.unbacked = check(segment, segment.result.text)
+        retries = (
+            (settings.retry_overrides, [s for s in segments if s.flags]),
+            (settings.faithfulness_overrides, [s for s in segments if s.unbacked and not s.flags]),
+        )
+        for overrides, flagged in retries:
+            if overrides and flagged:
+                _retry_flagged(flagged, engine, check, overrides, progress)
     for output, layout in zip(outputs, layouts):
         translated = []
         for paragraph in layout:
@@ -293,26 +321,43 @@ def translate(
     return outputs
 
 
+class _SegmentCheck:
+    """A translated segment's quality flags, and how many of its figures and dates its
+    own source does not back (counted only when such a retry is configured)."""
+
+    def __init__(self, checker: QualityChecker, settings: TranslationSettings) -> None:
+        self.checker, self.settings = checker, settings
+
+    def __call__(self, segment: _Segment, text: str) -> tuple[frozenset[str], int]:
+        flags = frozenset(self.checker.segment_flags(segment.source, text))
+        if self.settings.faithfulness_overrides is None:
+            return flags, 0
+        findings = self.checker.faithfulness(
+            text, segment.source, self.settings.target_language, segment.language,
+            checks=(NUMBER_MISMATCH, UNSUPPORTED_DATE),
+        )
+        return flags, sum(map(len, findings.values()))
+
+
 def _retry_flagged(
     flagged: list[_Segment],
     engine: Engine,
-    checker: QualityChecker,
+    check: _SegmentCheck,
     overrides: Mapping[str, Any],
     progress: StageProgress,
 ) -> None:
-    """Generate flagged segments again with stricter settings; keep whichever is better."""
-    if not flagged:
-        return
+    """Generate flagged segments again with ``overrides``; keep whichever is better
+    (fewer flags, then fewer unbacked figures and dates)."""
     progress.add(len(flagged))
     retries = engine.run([s.source for s in flagged], progress.advance, overrides=overrides)
     for segment, retry in zip(flagged, retries):
         segment.output.add([retry], retry=True)
         if retry.error or retry.interrupted:
             continue
-        retry_flags = frozenset(checker.segment_flags(segment.source, retry.text))
-        better = len(retry_flags) < len(segment.flags) or (
+        retry_flags, retry_unbacked = check(segment, retry.text)
+        better = (len(retry_flags), retry_unbacked) < (len(segment.flags), segment.unbacked) or (
             EMPTY_OUTPUT in segment.flags and EMPTY_OUTPUT not in retry_flags
         )
         if better:
-            segment.result, segment.flags = retry, retry_flags
+            segment.result, segment.flags, segment.unbacked = retry, retry_flags, retry_unbacked
     logger.debug("retried %d flagged segments", len(flagged))

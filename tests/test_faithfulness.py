@@ -41,6 +41,42 @@ def test_changed_figure_is_flagged_as_written() -> None:
     assert check_numbers("L’inflation a atteint 8 % sur un an.", ARTICLE) == ["8 %"]
 
 
+@pytest.mark.parametrize(
+    ("summary", "language", "changed"),
+    [
+        ("15 billets ont été vendus.", "fr", "15"),  # 15 000: not backed by its first group
+        ("Only 15 tickets were sold.", "en", "15"),
+        ("Une amende de 15 millions d’euros.", "fr", "15 millions"),
+        ("La SNCF a transporté 2,5 milliards de voyageurs.", "fr", "2,5 milliards"),
+        ("SNCF carried 2.5 billion passengers.", "en", "2.5 billion"),
+        ("L’inflation a atteint 1,8 million.", "fr", "1,8 million"),  # a percentage became a count
+        ("Départ à 12h03.", "fr", "12h03"),
+    ],
+)
+def test_a_changed_magnitude_is_flagged(summary: str, language: str, changed: str) -> None:
+    source = "La SNCF a vendu 15 000 billets à 2,5 millions de voyageurs ; départ à 12h30, 3 trains annulés, inflation 1,8 %."
+    assert check_numbers(summary, source, generated_language=language) == [changed]
+
+
+def test_a_scaled_figure_still_matches_its_conversions_and_the_times_parts_a_duration() -> None:
+    assert check_numbers("2,5 millions de voyageurs, 2 500 000 billets", ARTICLE) == []
+    assert check_numbers("A budget of 2.5 billion euros.", ARTICLE, generated_language="en") == []  # 2,47
+    assert check_numbers("He played for 5 hours 29 minutes.", "Il a joué 5 h 29.", generated_language="en") == []
+    assert check_numbers("Le bilan est de 2 150 morts.", "Le bilan : 2 morts et 150 blessés.") == ["2 150"]
+
+
+@pytest.mark.parametrize(
+    ("summary", "source"),
+    [
+        ("Selon Jeanne, oui.", "Selon Jean Dupont, oui."),
+        ("Selon Martine, oui.", "Selon Mme Martin, oui."),
+        ("Selon Bernardin, oui.", "Selon Bernard, oui."),
+    ],
+)
+def test_another_form_of_a_name_is_another_name(summary: str, source: str) -> None:
+    assert check_names(summary, source) != []
+
+
 def test_misspelt_name_is_flagged() -> None:
     assert check_names("Le Maroc était représenté par Abdellatif Hammouchy.", ARTICLE) == [
         "Hammouchy"
@@ -184,6 +220,7 @@ def test_years_and_thousands_separators() -> None:
 def test_time_and_percent_conversions() -> None:
     assert en("The 12:30 departure; inflation 1.8%, unemployment 7.4 %.") == {}
     assert check_numbers("Départ à 19h.", "The train left at 7 p.m.") == []
+    assert check_numbers("At 6.30pm, then 6:30 p.m.", "À 18 h 30.", generated_language="en") == []
 
 
 def test_rounded_or_hedged_figures_are_accepted() -> None:

@@ -144,6 +144,27 @@ def test_flagged_translation_segments_are_retried_once_with_stricter_settings() 
     assert output.stats.flags == {"empty_output"}  # fixed the loop, not the empty one
 
 
+def test_a_translated_segment_that_changes_a_figure_is_generated_again_with_the_faithfulness_settings() -> None:
+    from summarizer.config import QualityConfig
+    from summarizer.quality import QualityChecker
+
+    wrong = {"Le chômage est de 7,4 % mardi.": "Unemployment is 4.7% on Monday."}
+    right = {"Le chômage est de 7,4 % mardi.": "Unemployment is 7.4% on Tuesday."}
+    engine = FakeEngine(100, produce=lambda text: wrong.get(text, "A sentence."))
+    engine.on_retry = lambda text: right.get(text, "A retried sentence.")
+    faithful = {"num_beams": 6}
+    documents = [Document(("Le chômage est de 7,4 % mardi.", "Une phrase sans chiffre."), FR, "fr")]
+    settings = TranslationSettings(50, 8, {"num_beams": 4}, faithful, "en")
+    (output,) = translate(documents, engine, settings, NO_PROGRESS, QualityChecker(QualityConfig()))
+    assert engine.overrides == [None, faithful]
+    assert engine.calls[1] == ["Le chômage est de 7,4 % mardi."]  # only the segment at fault
+    assert output.text == "Unemployment is 7.4% on Tuesday.\n\nA sentence."
+    assert output.stats.retried_segments == 1
+    (output,) = translate(documents, FakeEngine(100, produce=lambda t: wrong.get(t, "A sentence.")),
+                          TranslationSettings(50, 8, None, None, "en"), NO_PROGRESS, QualityChecker(QualityConfig()))
+    assert output.stats.retried_segments == 0  # no retry settings: kept as it is
+
+
 def test_summaries_are_checked() -> None:
     from summarizer.config import QualityConfig
     from summarizer.quality import QualityChecker

@@ -35,12 +35,12 @@ def bench_segments(
             for item in read_source(source):
                 if isinstance(item, Article):
                     clean = clean_input(item, line_filter)
-                    documents.append(([clean.title] if clean.title else []) + list(clean.paragraphs))
+                    documents.append(list(clean.titled))
     else:
         sentences = synthetic_sentences(max(count * 8, 64))
         size = 1 if task == "translation" else 8
         documents = [sentences[i : i + size] for i in range(0, len(sentences), size)]
-    settings = TranslationSettings(config.translation.max_input_tokens, config.translation.pack_tokens)
+    settings = TranslationSettings.from_config(config)
     segments: list[str] = []
     for paragraphs in documents:
         document = Document(tuple(paragraphs), splitter)

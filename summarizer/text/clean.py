@@ -38,6 +38,12 @@ class CleanArticle:
         """Paragraphs joined by newlines."""
         return "\n".join(self.paragraphs)
 
+    @property
+    def titled(self) -> tuple[str, ...]:
+        """The title (when there is one), then the paragraphs: the article as the summariser
+        reads it, and the source the faithfulness checks compare outputs with."""
+        return (self.title, *self.paragraphs) if self.title else self.paragraphs
+
 
 class LineFilter:
     """Decides which lines are boilerplate, from the configured regexes."""

@@ -8,21 +8,24 @@ English translation (joined by a newline): a number, name or date found in eithe
 Both conventions are read: ``1,8`` = ``1.8``; ``100 000`` (also with U+00A0, U+202F) = ``100,000``;
 a lone ``1,500`` may be 1.5 or 1500 (``1,000`` is only 1000); ``12h30`` = ``12 h 30`` = ``12:30``
 (``7 p.m.`` = ``19h``). Signs, ``%``, currencies and ordinal endings are ignored (``1er`` =
-``1st``); Roman ordinals count (``XXe`` = 20); a number before a scale word also stands for its
-scaled value (``2,5 millions`` = ``2.5 million`` = ``2 500 000``). The source also supplies
-numbers spelt in French or English words (``trois``, ``quatre-vingt-dix``, ``une dizaine``,
-``troisième``, ``twenty``, ``double``). Also accepted: a space-grouped number whose groups each
-are in the source (``2 150`` may be two numbers), a dotted date whose parts are (``27.05.2025``),
-a rounding of a more precise source value (``2,5`` for ``2,47``) and, after a hedge (``près
-de``, ``plus de``, ``about``...), any value within 10%.
+``1st``); Roman ordinals count (``XXe`` = 20); a number before a scale word stands for its
+scaled value (``2,5 millions`` = ``2.5 million`` = ``2 500 000``, not ``2,5 milliards``), and in
+the source also for itself. A group of a larger source number backs nothing alone (``100`` is
+not in ``100 000``); a source time backs its hour and minutes (``5 h 29``: ``5 hours 29
+minutes``). The source also supplies numbers spelt in French or English words (``trois``,
+``quatre-vingt-dix``, ``une dizaine``, ``troisième``, ``twenty``, ``double``). Also accepted: a
+dotted date whose parts are in the source (``27.05.2025``), a rounding of a more precise source
+value (``2,5`` for ``2,47``, ``2,5 milliards`` for ``2,47 milliards``) and, after a hedge
+(``près de``, ``plus de``, ``about``...), any value within 10%.
 
 ``unsupported_name``: a capitalised word of two letters or more must occur in the source, compared
 without accents or case, hyphenated parts one by one, after an elision (``l’``, ``d’``). Exempt:
 the first word of the text, of a line, of a sentence, of a quotation or after a colon; titles
 (``M.``, ``Mme``, ``Mr``); weekdays, months, Roman ordinals; a short list of institutional words,
 demonyms and units (``Président``, ``Council``, ``French``, ``MW``). A word differing from a
-source word by a derivational ending or a plural is supported (``Maroc``/``marocain``,
-``Lyon``/``lyonnais``), and so is an acronym of the source or of the initials of consecutive source
+source word by a demonym-like ending is supported (``Maroc``/``marocain``, ``Lyon``/``lyonnais``),
+by a plural or feminine ending only when the source also writes that word in lower case
+(``Jeanne`` is not ``Jean``, ``Bernardin`` not ``Bernard``), and so is an acronym of the source or of the initials of consecutive source
 words (``LFI``: ``La France insoumise``). Across languages (English text, French source, or the
 reverse) a word is also supported through a short table of exonyms and acronyms (``Moscow`` =
 ``Moscou``, ``ECB`` = ``BCE``), regular endings (``-ia``/``-ie``, ``-ity``/``-ité``), an acronym
@@ -96,6 +99,7 @@ class _Source:
             folds[raw] = _fold(raw)
             self.words.update(_WORD.findall(folds[raw]))
         capitalised = [raw for raw in unique if raw[0].isupper()]
+        self.common = set().union(*(_WORD.findall(folds[raw]) for raw in unique if not raw[0].isupper()))
         self.names = set().union(*(_WORD.findall(folds[raw]) for raw in capitalised))
         self.acronyms = {"".join(sorted(folds[raw])) for raw in capitalised if raw.isupper()}
         self.dates = {
@@ -107,8 +111,8 @@ class _Source:
             self.dates.update(
                 f"m{int(g)}" for g in m.group(1, 2) if len(g) <= 2 and 0 < int(g) < 13
             )
-        for number in numbers_in(text):
-            self.numbers.update(number.values, *number.parts)
+        for number in numbers_in(text):  # "2 millions" backs "2"; "100 000" does not back "100"
+            self.numbers.update(number.values, number.bare, *number.parts)
         for m in ROMAN.finditer(text):
             if (m.group(2) or len(m.group(1)) > 1) and roman_value(m.group(1)):
                 self.numbers.add(str(roman_value(m.group(1))))
@@ -146,15 +150,18 @@ class _Source:
     def backs_number(self, number: Number, before: str) -> bool:
         """``number`` is in the source; ``before``: the text before it, for a hedge."""
         if number.values & self.numbers or (
-            number.parts and all(part & self.numbers for part in number.parts)
+            not number.values and number.parts and all(part & self.numbers for part in number.parts)
         ):
             return True
         values = [v for v in number.values if not v.startswith("t")]
         hedged = values and bool(vocab.HEDGES.intersection(map(_fold, _WORD.findall(before)[-3:])))
+        if number.bare:  # "2,5 milliards" rounds "2,47 milliards": the bare value's decimals count
+            return any(self._close(bare, hedged, scaled) for bare in number.bare for scaled in values)
         return any(self._close(value, hedged) for value in values)
 
-    def _close(self, value: str, hedged: bool) -> bool:
-        """A rounding of a more precise source value, or within 10% after a hedge."""
+    def _close(self, value: str, hedged: bool, scaled: str | None = None) -> bool:
+        """A rounding of a more precise source value, or within 10% after a hedge. ``scaled``:
+        the value with its scale word applied, when ``value`` is the number as written."""
         decimals = len(value.partition(".")[2])
         if not hedged and not decimals:
             return False
@@ -162,17 +169,18 @@ class _Source:
             self._floats = [
                 (float(v), len(v.partition(".")[2])) for v in self.numbers if not v.startswith("t")
             ]
-        target = float(value)
-        tolerance = 0.1 * abs(target) if hedged else 0.5 / 10.0 ** min(decimals, 300)
+        target = float(scaled or value)
+        factor = target / float(value) if scaled and float(value) else 1.0
+        tolerance = 0.1 * abs(target) if hedged else factor * 0.5 / 10.0 ** min(decimals, 300)
         return any(
-            abs(s - target) <= tolerance * 1.000001 and (hedged or places > decimals)
+            abs(s - target) <= tolerance * 1.000001 and (hedged or places > decimals or factor > 1)
             for s, places in self._floats
         )
 
     def backs_word(self, word: str, cross: tuple[str, str] | None) -> bool:
         """``word`` (folded) or a derivation is in the source; ``cross``: (generated, source)
         languages when they differ."""
-        if _derived(word, self.words):
+        if _derived(word, self.words, self.common):
             return True
         if cross is None:
             return False
@@ -189,7 +197,7 @@ class _Source:
                 if f.endswith(a) and len(f) > len(a) + 2
             ),
         ]
-        if any(all(_derived(p, self.words) for p in c.split("-") if p) for c in candidates):
+        if any(all(_derived(p, self.words, self.common) for p in c.split("-") if p) for c in candidates):
             return True
         if cross[1] not in self._keys:
             self._keys[cross[1]] = {_transliterated(w, cross[1]) for w in self.names if len(w) > 3}
@@ -218,19 +226,27 @@ class _Source:
         return any(sorted(initials[i : i + len(target)]) == target for i in capitalised)
 
 
-def _derived(word: str, words: set[str]) -> bool:
-    """``word`` or a word differing from it by a derivational ending is in ``words``."""
-    if word in words or (len(word) > 3 and word[-1] == "s" and word[:-1] in words):
+def _derived(word: str, words: set[str], common: set[str]) -> bool:
+    """``word`` or a word differing from it by a derivational ending is in ``words``.
+
+    ``common``: the words that also occur in lower case. Only a plural or a demonym-like
+    ending (``-ais``, ``-ien``, ``-ique``...) derives from a word seen only capitalised, a
+    name: ``Jeanne``, ``Martine``, ``Bernardin`` are other names than ``Jean``, ``Martin``,
+    ``Bernard``; a feminine or other ending of a common word is the same word."""
+    if word in words:
+        return True
+    if len(word) > 3 and word[-1] == "s" and word[:-1] in words:
         return True
     if len(word) < 4:
         return False
     stems = {word, word + word[-1], word.removesuffix("e")}  # lyon-n-ais, europ-een
     for ending in vocab.DERIVATIONS:
-        if any(stem + ending in words for stem in stems):
+        backing = words if ending in vocab.NAME_DERIVATIONS else common
+        if any(stem + ending in backing for stem in stems):
             return True
         stem = word.removesuffix(ending)
         undoubled = stem[:-1] if stem[-1:] == stem[-2:-1] else stem
-        if len(stem) >= 4 and stem != word and {stem, stem + "e", undoubled} & words:
+        if len(stem) >= 4 and stem != word and {stem, stem + "e", undoubled} & backing:
             return True  # marocain -> maroc, marseillais -> marseille, lyonnais -> lyon
     return False
 

@@ -89,6 +89,12 @@ DERIVATIONS = tuple(
     """s es x e ain aine ains aines ais aise ois oise ien ienne iens en enne
     ens an ane ans ie ique iques iste istes isme in ine ian ians ese eur eurs""".split()
 )
+# The endings that also derive from a name (Maroc/Marocains, Macron/macroniste, a plural); the
+# others (a feminine e, -in, -an...) would make another name (Jean/Jeanne, Bernard/Bernardin).
+NAME_DERIVATIONS = frozenset(
+    """s ain aine ains aines ais aise ois oise ien ienne iens en enne ens ie ique iques iste istes
+    isme ian ians ese""".split()
+)
 # How French and English transliterate the same sounds (Choïgou/Shoigu, Poutine/Putin).
 TRANSLITERATION = {
     language: tuple((re.compile(a), b) for a, b in rules)

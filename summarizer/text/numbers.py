@@ -2,8 +2,8 @@
 
 French and English conventions both: ``1,8`` = ``1.8``; ``100 000`` (also with U+00A0, U+202F) =
 ``100,000``; a lone ``1,500`` may be 1.5 or 1500; ``12h30`` = ``12:30``, ``7 p.m.`` = ``19h``;
-a percent sign or a scale word is read with its number (``2,5 millions`` also stands for
-``2500000``); Roman ordinals (``XXe``) count. Values are canonical strings (``"1.8"``,
+a percent sign or a scale word is read with its number (``2,5 millions`` stands for
+``2500000``, its bare ``2.5`` kept apart); Roman ordinals (``XXe``) count. Values are canonical strings (``"1.8"``,
 ``"100000"``, ``"t12:30"`` for a time). Used by the faithfulness checks.
 """
 
@@ -20,6 +20,7 @@ _SEGMENT = re.compile(rf"[^{SPACE}]+")
 _GROUP = re.compile(r"[0-9]{3}(?:[.,][0-9]+)?")
 _TIME = re.compile(r" ?(?:[hH]|heures?) ?([0-9]{2})?(?![^\W_])|:([0-9]{2})(?![0-9])")
 _AMPM = re.compile(r" ?([aApP])\.? ?[mM](?![^\W_])\.?")
+_CLOCK = re.compile(r"([0-9]{1,2})[.:,]([0-9]{2})")
 _PERCENT = re.compile(rf"[{SPACE}]?%")
 _SCALE = re.compile(
     rf"[{SPACE}](millions?|milliards?|billions?|trillions?|thousands?|mille|Mds?|"
@@ -43,7 +44,8 @@ class Number(NamedTuple):
     start: int
     end: int
     values: frozenset[str]  # canonical readings ("1.8", "100000", "t12:30"): one must be backed
-    parts: tuple[frozenset[str], ...] = ()  # or else every part must be
+    parts: tuple[frozenset[str], ...] = ()  # a date-like number's groups, a time's hour and minutes
+    bare: frozenset[str] = frozenset()  # a scaled number read without its scale word ("2" of "2 millions")
 
 
 def _canon(whole: str, fraction: str = "") -> str:
@@ -102,13 +104,11 @@ def numbers_in(text: str) -> list[Number]:
                     j += 1
             digits = "".join(s for _, s in segments[i:j])
             values, parts = _readings(digits)
-            if j > i + 1:
-                parts = tuple(frozenset(_readings(s)[0]) for _, s in segments[i:j])
-            end = segments[j - 1][0] + len(segments[j - 1][1])
+            end, bare = segments[j - 1][0] + len(segments[j - 1][1]), set()
             if j == len(segments):
-                end, values, parts = _tail(text, end, digits, values, parts)
+                end, values, parts, bare = _tail(text, end, digits, values, parts)
                 skip = end
-            found.append(Number(segments[i][0], end, frozenset(values), parts))
+            found.append(Number(segments[i][0], end, frozenset(values), parts, frozenset(bare)))
             i = j
     found.extend(
         Number(m.start(), m.end(), frozenset({str(roman_value(m.group(1)))}))
@@ -119,9 +119,10 @@ def numbers_in(text: str) -> list[Number]:
 
 
 def _tail(text: str, end: int, digits: str, values: set[str], parts: tuple) -> tuple:
-    """Extend a number with what follows it: a time, am/pm, a percent sign, a scale word."""
+    """Extend a number with what follows it: a time, am/pm, a percent sign, a scale word.
+    Returns the end, the values, the parts and, for a scaled number, its bare values."""
     if text[end : end + 1] not in _TAIL_STARTS:
-        return end, values, parts
+        return end, values, parts, set()
     hour = int(digits) if digits.isdigit() and len(digits) <= 2 else 99
     time = _TIME.match(text, end) if hour <= 24 else None
     minutes = time and (time.group(1) or time.group(2) or "00")
@@ -129,8 +130,11 @@ def _tail(text: str, end: int, digits: str, values: set[str], parts: tuple) -> t
         end, values = time.end(), {f"t{hour % 24}:{minutes}"}
         if minutes == "00":
             values.add(str(hour))
-        else:
+        else:  # a duration: "5 h 29" backs "5 hours 29 minutes"
             parts = (frozenset({str(hour)}), frozenset({_canon(minutes)}))
+    clock = _CLOCK.fullmatch(digits) if hour == 99 else None
+    if clock and int(clock.group(1)) <= 12 and int(clock.group(2)) < 60:
+        hour, minutes = int(clock.group(1)), clock.group(2)  # "6.30pm"
     ampm = _AMPM.match(text, end) if hour <= 12 else None
     if ampm:
         minutes, shifted = minutes or "00", hour % 12 + (12 if ampm.group(1) in "pP" else 0)
@@ -138,12 +142,14 @@ def _tail(text: str, end: int, digits: str, values: set[str], parts: tuple) -> t
     percent = _PERCENT.match(text, end)
     end = percent.end() if percent else end
     scale = _SCALE.match(text, end)
+    bare: set[str] = set()
     if scale:
         word = (scale.group(1) or scale.group(2)).lower()
         exponents = _SCALES.get(word, _SCALES.get(word[:-1], (6,)))
-        values |= {_shift(v, e) for v in values if not v.startswith("t") for e in exponents}
+        bare = {v for v in values if not v.startswith("t")}
+        values = {_shift(v, e) for v in bare for e in exponents} or values
         end = scale.end()
-    return end, values, parts
+    return end, values, parts, bare
 
 
 def roman_value(numeral: str) -> int:
