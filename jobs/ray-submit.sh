@@ -26,7 +26,7 @@ venv=${SUMMARIZER_VENV:-$home/.venv}
 address=${RAY_JOB_ADDRESS:-http://127.0.0.1:8265}
 
 if [ ! -x "$venv/bin/ray" ]; then
-    echo "ray-submit.sh: $venv/bin/ray not found; install the ray extra (make install) or set SUMMARIZER_VENV" >&2
+    echo "ray-submit.sh: $venv/bin/ray not found; install the ray extra (make install EXTRAS=ray) or set SUMMARIZER_VENV" >&2
     exit 78
 fi
 

@@ -49,13 +49,27 @@ def test_readme_fits_on_a_screen() -> None:
     assert len(lines) <= 220, f"README.md has {len(lines)} lines; move details to docs/"
 
 
-def test_relative_links_point_to_files() -> None:
+def anchors(page: Path) -> set[str]:
+    """The heading anchors GitHub makes for a Markdown page."""
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+    slugs = set()
+    for heading in re.findall(r"^#+ (.+)$", text, flags=re.MULTILINE):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower().replace("`", "")).replace(" ", "-")
+        slugs.add(slug)
+    return slugs
+
+
+def test_relative_links_point_to_files_and_headings() -> None:
     broken = []
     for page in [REPO / "README.md", *sorted(DOCS.glob("*.md"))]:
         text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.DOTALL)
         for target in LINK.findall(re.sub(r"`[^`\n]*`", "", text)):
-            path = target.split("#")[0]
-            if path and not re.match(r"[a-z][a-z0-9+.-]*:", path):
-                if not (page.parent / path).exists():
-                    broken.append(f"{page.relative_to(REPO)}: {target}")
-    assert not broken, f"relative links to missing files: {broken}"
+            path, _, anchor = target.partition("#")
+            if re.match(r"[a-z][a-z0-9+.-]*:", path):
+                continue
+            linked = page.parent / path if path else page
+            if not linked.exists():
+                broken.append(f"{page.relative_to(REPO)}: {target}")
+            elif anchor and linked.suffix == ".md" and anchor not in anchors(linked):
+                broken.append(f"{page.relative_to(REPO)}: {target} (no such heading)")
+    assert not broken, f"relative links to missing files or headings: {broken}"

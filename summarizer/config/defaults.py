@@ -13,9 +13,10 @@ DEFAULT_DROP_LINE_PATTERNS: tuple[str, ...] = (
     r"Publicité",
 )
 
-#: Popular models whose main branch holds only pickle weights, with the commit
-#: of the hub's safetensors conversion (an open pull request) used when the
-#: config names the model without a revision.
+#: Popular models described (when pinned, not checked from here: the hub is unreachable)
+#: as keeping only pickle weights on their main branch, with the commit recorded for the
+#: hub's safetensors conversion pull request; used when the config names the model
+#: without a revision. ``fetch`` verifies each pin and falls back when one is gone.
 KNOWN_SAFETENSORS_REVISIONS: dict[str, str] = {
     # refs/pr/2, "Adding `safetensors` variant of this model"
     "moussaKam/barthez-orangesum-abstract": "d297ebaa84d61a069a0cd6922271c4a47ba2554e",

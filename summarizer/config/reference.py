@@ -60,8 +60,11 @@ may not exceed `max_new_tokens`.
 """
 
 PINNED_INTRO = """\
-Popular models whose main branch holds only pickle weights, with the commit of the hub's safetensors
-conversion (an open pull request) used when the config names the model without a `revision`:
+Popular models described, when they were pinned, as keeping only pickle weights on their main branch,
+with the commit recorded for the hub's safetensors conversion pull request; used when the config names
+the model without a `revision`. None of this could be checked against the hub from the machines this
+project is built on: `summarizer fetch` verifies each pin and falls back when one is gone
+([models and languages](models-and-languages.md)).
 """
 
 # What each shared check in checks.py accepts, in words.
