@@ -207,7 +207,7 @@ def _converted(client: HubClient, spec: ModelSpec, source: str | None, result: F
     folder = convert_pickle_weights(Path(snapshot), target, spec.name, commit)
     result.commit, result.path = commit, str(folder)
     result.used = f"its pickle weights at commit {commit}, converted to safetensors here"
-    result.pin = f"{result.config_key}: {folder}"
+    result.pin = f"{result.config_key}: {folder} (and remove {revision_key(result.config_key)}: a folder has no revisions)"
     return Resolution(f"converted from the pickle weights of {spec.name}@{commit}", folder=str(folder))
 
 

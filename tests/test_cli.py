@@ -383,3 +383,14 @@ def test_a_ray_cluster_that_does_not_answer_exits_69_before_writing(job_config, 
     assert main(["run", "-c", str(job_config), "--executor", "ray", "--ray-address", "127.0.0.1:1"]) == 69
     assert "ray.address: no Ray cluster answers at '127.0.0.1:1'" in capsys.readouterr().err
     assert files(articles) == ORIGINALS
+
+
+def test_eval_without_its_extra_says_how_to_install_it(job_config, tmp_path, capsys, monkeypatch) -> None:
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "sacrebleu" else find_spec(name, *a))
+    refs = tmp_path / "refs.jsonl"
+    refs.write_text('{"id": "a", "text": "Un texte.", "summary": "Un résumé."}\n', encoding="utf-8")
+    assert main(["eval", "-c", str(job_config), "--refs", str(refs)]) == 2
+    assert "summarizer eval needs sacrebleu: install the eval extra" in capsys.readouterr().err

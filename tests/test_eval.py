@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import edit_config
-from summarizer.cli import main
-from summarizer.evaluation.scores import (
+pytest.importorskip("sacrebleu", reason="the eval extra is not installed")
+pytest.importorskip("rouge_score", reason="the eval extra is not installed")
+
+from conftest import edit_config  # noqa: E402
+from summarizer.cli import main  # noqa: E402
+from summarizer.evaluation.scores import (  # noqa: E402
     CorpusMetric,
     FrenchAwareTokenizer,
     bleu,

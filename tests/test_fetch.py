@@ -221,7 +221,7 @@ def test_only_pickle_weights_are_converted_locally_and_translate_identically(
     out = capsys.readouterr().out
     converted = tmp_path / "cache" / "summarizer" / "converted" / f"org-trans-{'e' * 12}"
     assert f"used its pickle weights at commit {'e' * 40}, converted to safetensors here" in out
-    assert f"pin it: set translation.model: {converted}" in out
+    assert f"pin it: set translation.model: {converted} (and remove translation.revision" in out
     assert (converted / "model.safetensors").is_file() and not (converted / "pytorch_model.bin").exists()
     source = json.loads((converted / "summarizer-source.json").read_text())
     assert (source["repo"], source["commit"]) == ("org/trans", "e" * 40)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import sys
 from pathlib import Path
@@ -117,6 +118,12 @@ def eval_command(args: argparse.Namespace) -> int:
     """``summarizer eval``: scores and costs of configs on reference articles."""
     from ..evaluation.runner import evaluate, read_references, render
 
+    missing = [name for name in ("sacrebleu", "rouge_score") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(
+            f"summarizer eval needs {', '.join(missing)}: install the eval extra "
+            "(`pip install 'summarizer[eval]'`, or `make install EXTRAS=eval`)"
+        )
     offline()
     configs = [load_config(path) for path in args.configs]
     references = read_references(args.refs.absolute())

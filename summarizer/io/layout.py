@@ -18,14 +18,25 @@ from ..records import SourceFile
 from .files import unicode_problem, write_error
 
 _OUTPUT_NAME = re.compile(
-    r".+(?:\.(?:summary|translation)\.[A-Za-z]{2,3}(?:-[A-Za-z0-9]+)?\.txt"
-    r"|\.meta\.json|\.results\.jsonl)"
+    r".+(?:\.(?P<text>summary|translation)\.(?P<language>[A-Za-z]{2,3}(?:-[A-Za-z0-9]+)?)\.txt"
+    r"|\.(?P<meta>meta)\.json|\.(?P<results>results)\.jsonl)"
 )
 
 
 def is_output_file(name: str) -> bool:
     """True for file names this job writes, so they are never read back as articles."""
     return _OUTPUT_NAME.fullmatch(name) is not None
+
+
+def output_label(name: str) -> str | None:
+    """What an output file holds, from its name: ``meta``, ``results``, ``translation``
+    or ``summary (fr)``; None for a name this job does not write."""
+    match = _OUTPUT_NAME.fullmatch(name)
+    if match is None:
+        return None
+    if match["text"] == "summary":
+        return f"summary ({match['language']})"
+    return match["text"] or match["meta"] or match["results"]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any, Iterable
 from urllib.parse import quote
 
 from ..flags import informative, meaning, untrusted
+from ..io.layout import output_label
 
 LANGUAGE_NAMES = {
     "fr": "French", "en": "English", "de": "German", "es": "Spanish", "it": "Italian",
@@ -74,17 +75,7 @@ def _link(path: str, base: Path) -> str:
 
 def _file_label(path: str) -> str:
     name = Path(path).name
-    for suffix, label in (
-        (".meta.json", "meta"),
-        (".results.jsonl", "results"),
-        (".translation.", "translation"),
-        (".summary.", "summary"),
-    ):
-        if suffix in name:
-            if label == "summary":
-                return f"summary ({name.rsplit('.', 2)[-2]})"
-            return label
-    return name
+    return output_label(name) or name
 
 
 def _md(text: str) -> str:
