@@ -193,7 +193,7 @@ def test_with_overrides(tmp_path: Path) -> None:
         ("translation:\n  generation: {temperature: .nan}\n", "translation.generation.temperature: must be a finite number"),
         ("runtime: {threads: 1}\nruntime: {device: cpu}\n", "line 2: invalid YAML (key 'runtime' is given twice)"),
         ("runtime: {threads: 1, threads: 2}\n", "invalid YAML (key 'threads' is given twice)"),
-        ("language: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 64 levels deep"),
+        ("language: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 16 levels deep"),
         ("language:\n" + "".join(" " * i + "-\n" for i in range(1, 240)), "language: must be a non-empty string"),
         ('inputs: {paths: ["a\\0b"]}\n', "inputs.paths[0]: must be a path without NUL bytes"),
         ('inputs: {paths: ["\\ud800"]}\n', "inputs.paths[0]: must be a path without NUL bytes, in valid Unicode"),
