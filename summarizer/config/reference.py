@@ -36,7 +36,7 @@ caught, with a suggestion), as are wrong types and impossible values; YAML tags 
 resolved against the config file's folder.
 
 **A config either loads or exits 78 within a second, naming the key**, whatever the file holds: a
-file over 32 KB, nesting deeper than 64 levels, a key given twice (the second would silently replace
+file over 32 KB, nesting deeper than 16 levels, a key given twice (the second would silently replace
 the first), a value that is not valid Unicode, an infinite or NaN number, and every number outside
 its bounds (each has one: `runtime.threads` at most the machine's cores, confidences in (0, 1],
 `time_budget_minutes` at most a week, `length_ratio_min` not above `length_ratio_max`,
