@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal, Mapping, Sequence
@@ -46,6 +47,16 @@ class FileStamp:
     size: int
     mtime_ns: int
     sha256: str
+
+    @staticmethod
+    def as_read(size: int, mtime_ns: int, sha256: str, now_ns: int | None = None) -> FileStamp:
+        """The stamp of a file just read. A time too close to now is not recorded (0): a
+        rewrite of the same size within the file system's time granularity (a second or
+        two on network and FAT shares) would keep it, and go unseen; the next run hashes
+        the bytes instead and records the time then."""
+        now_ns = time.time_ns() if now_ns is None else now_ns
+        granularity = 2_000_000_000 if mtime_ns % 1_000_000_000 == 0 else 100_000_000
+        return FileStamp(size, mtime_ns if now_ns - mtime_ns >= granularity else 0, sha256)
 
     def to_dict(self) -> dict[str, Any]:
         return {"size": self.size, "mtime_ns": self.mtime_ns, "sha256": self.sha256}

@@ -44,7 +44,7 @@ def unchanged_stamp(source: SourceFile, recorded: Any, max_bytes: int) -> FileSt
     except ValueError:
         return None
     digest = hashlib.sha256(data).hexdigest()
-    return FileStamp(len(data), info.st_mtime_ns, digest) if digest == stamp.sha256 else None
+    return FileStamp.as_read(len(data), info.st_mtime_ns, digest) if digest == stamp.sha256 else None
 
 
 class SkipRules:

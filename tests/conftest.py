@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,16 @@ def articles(tmp_path: Path) -> Path:
     (folder / "2026-11-28").mkdir(parents=True)
     (folder / "2026-11-28" / "velo.txt").write_text(ARTICLE_VELO, encoding="utf-8")
     (folder / "eau.md").write_text(ARTICLE_EAU, encoding="utf-8")
+    written_earlier(folder)
     return folder
+
+
+def written_earlier(folder: Path) -> None:
+    """Inputs as a scraper leaves them: written a while before a run reads them (a file
+    read just after it was written has its time recorded only by the next run)."""
+    past = time.time() - 60
+    for path in folder.rglob("*"):
+        os.utime(path, (past, past))
 
 
 def write_config(path: Path, body: str) -> Path:
@@ -128,6 +138,7 @@ def many_articles(folder: Path, count: int) -> None:
         (folder / f"a{index:02d}.txt").write_text(
             ARTICLE_VELO.replace("Lyon", f"Lyon {index}"), encoding="utf-8"
         )
+    written_earlier(folder)
 
 
 def operations_config(tmp_path: Path, tiny_models, extra: str = "") -> Path:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_config
+from conftest import write_config, written_earlier
 from summarizer.cli import main
 
 ORIGINALS = {"2026-11-28/velo.txt", "eau.md"}
@@ -196,6 +196,7 @@ def test_jsonl_gets_one_results_file_with_a_record_per_input_record(job_config, 
         {"id": "c"},
     ]
     feed.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), encoding="utf-8")
+    written_earlier(articles)
     assert main(["run", "-c", str(job_config)]) == 1
     results = [json.loads(line) for line in (articles / "feed.results.jsonl").read_text().splitlines()]
     assert [(r["id"], r["status"]) for r in results] == [("a", "ok"), ("b", "ok"), ("c", "failed")]

@@ -20,7 +20,7 @@ import pytest
 ray = pytest.importorskip("ray")
 pytest.importorskip("ray.data")
 
-from conftest import edit_config  # noqa: E402
+from conftest import edit_config, written_earlier  # noqa: E402
 from summarizer import RunOptions, load_config, run_job  # noqa: E402
 from summarizer.cli import main  # noqa: E402
 from summarizer.errors import ModelLoadError  # noqa: E402
@@ -62,6 +62,7 @@ def feed(tmp_path: Path, articles: Path) -> Path:
         "about public transport, schools and the cost of housing in the city centre.\n",
         encoding="utf-8",
     )
+    written_earlier(articles)
     return articles
 
 

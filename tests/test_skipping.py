@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import written_earlier
 from summarizer.cli import main
 
 PAGE = (
@@ -45,9 +46,33 @@ def done(job_config: Path, articles: Path, capsys) -> Path:
     """The four formats, all done once."""
     (articles / "page.html").write_text(PAGE, encoding="utf-8")
     (articles / "feed.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in FEED), encoding="utf-8")
+    written_earlier(articles)
     assert main(["run", "-c", str(job_config)]) == 0
     capsys.readouterr()
     return articles
+
+
+def test_a_time_too_close_to_the_read_is_not_vouched_for() -> None:
+    from summarizer.records import FileStamp
+
+    now = 1_800_000_000_000_000_000
+    assert FileStamp.as_read(5, now - 50_000_000, "h", now).mtime_ns == 0  # 50 ms: may be rewritten unseen
+    assert FileStamp.as_read(5, now - 200_000_000 + 1, "h", now).mtime_ns == now - 200_000_000 + 1
+    assert FileStamp.as_read(5, now - 1_000_000_000, "h", now).mtime_ns == 0  # whole seconds: a coarse clock
+    assert FileStamp.as_read(5, now - 3_000_000_000, "h", now).mtime_ns == now - 3_000_000_000
+
+
+def test_an_article_read_just_after_it_was_written_is_hashed_next_time(job_config, articles, parses, capsys) -> None:
+    os.utime(articles / "eau.md")  # written just now
+    assert main(["run", "-c", str(job_config)]) == 0
+    meta = json.loads((articles / "eau.meta.json").read_text())
+    assert meta["source_file"]["mtime_ns"] == 0
+    written_earlier(articles)
+    parses.clear()
+    assert main(["run", "-c", str(job_config)]) == 0
+    assert parses == []  # hashed, not parsed, and found unchanged
+    meta = json.loads((articles / "eau.meta.json").read_text())
+    assert meta["source_file"]["mtime_ns"] == (articles / "eau.md").stat().st_mtime_ns
 
 
 def test_a_done_article_of_any_format_is_skipped_unread(job_config, done, parses, capsys) -> None:

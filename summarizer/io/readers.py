@@ -152,7 +152,7 @@ def read_input_file(source: SourceFile, max_bytes: int) -> tuple[bytes, FileStam
         if not target.is_relative_to(source.root):
             raise ValueError(f"symbolic link to {target}, outside the input folder: not followed")
     data, info = read_regular_file_stat(path, max_bytes, "inputs.max_file_mb")
-    return data, FileStamp(info.st_size, info.st_mtime_ns, hashlib.sha256(data).hexdigest())
+    return data, FileStamp.as_read(info.st_size, info.st_mtime_ns, hashlib.sha256(data).hexdigest())
 
 
 _BINARY_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
