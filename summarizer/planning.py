@@ -276,11 +276,17 @@ def _is_done(item: WorkItem, location: OutputLocation, plan: Plan) -> bool:
     return done
 
 
-def _restamp_if_needed(plan: Plan, path: Path, record: dict[str, Any] | None) -> None:
-    """A done source whose results record another stamp (or none, from an older version)
-    gets its stamp recorded, so that the next run need not read it."""
+def _restamp_if_needed(plan: Plan, path: Path, record: dict[str, Any] | None, records: int | None = None) -> None:
+    """A done source whose results record another stamp (or none, from an older version;
+    for a JSONL feed: not its count of ``records``) gets its stamp recorded, so that the
+    next run need not read it."""
     stamp = plan.stamps.get(path)
-    if stamp is not None and record is not None and FileStamp.from_dict(record.get("source_file")) != stamp:
+    if stamp is None or record is None:
+        return
+    recorded = record.get("source_file")
+    if FileStamp.from_dict(recorded) != stamp or (
+        records is not None and (not isinstance(recorded, dict) or recorded.get("records") != records)
+    ):
         plan.restamps[path] = stamp
 
 
@@ -307,7 +313,7 @@ def _plan_jsonl(
         if not force and isinstance(item, Article) and done_record(record, item.input_sha256, rules, None):
             carried[item.key] = {**record, "key": item.key}  # type: ignore[dict-item]
             plan.skipped.append(item.key)
-            _restamp_if_needed(plan, source.path, record)
+            _restamp_if_needed(plan, source.path, record, len(items))
         else:
             todo.append(item)
     return todo

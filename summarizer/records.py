@@ -56,7 +56,8 @@ class FileStamp:
         the bytes instead and records the time then."""
         now_ns = time.time_ns() if now_ns is None else now_ns
         granularity = 2_000_000_000 if mtime_ns % 1_000_000_000 == 0 else 100_000_000
-        return FileStamp(size, mtime_ns if now_ns - mtime_ns >= granularity else 0, sha256)
+        recent = 0 <= now_ns - mtime_ns < granularity  # a time in the future is not a rewrite in progress
+        return FileStamp(size, 0 if recent else mtime_ns, sha256)
 
     def to_dict(self) -> dict[str, Any]:
         return {"size": self.size, "mtime_ns": self.mtime_ns, "sha256": self.sha256}

@@ -106,11 +106,11 @@ class ResultWriter:
                     final.append(self._write_article(item, result))
                 except OutputPathError as exc:
                     final.append(result.unwritable(str(exc)))
+            if self._flush_every and self._since_flush >= self._flush_every:
+                final += self._flush()
         except BaseException:
             self.finished.extend(final)  # written before the error stopped the run
             raise
-        if self._flush_every and self._since_flush >= self._flush_every:
-            final += self._flush()
         return self._finished(final, started)
 
     def close(self) -> Written:
@@ -132,11 +132,15 @@ class ResultWriter:
         sources = {result.key: self._items[result.key].source.path for result in waiting}
         files: dict[Path, str] = {}
         problems: dict[Path, str] = {}
-        for path in dict.fromkeys(sources.values()):
-            try:
-                files[path] = str(self._write_jsonl(path))
-            except OutputPathError as exc:
-                problems[path] = str(exc)
+        try:
+            for path in dict.fromkeys(sources.values()):
+                try:
+                    files[path] = str(self._write_jsonl(path))
+                except OutputPathError as exc:
+                    problems[path] = str(exc)
+        except BaseException:  # the files written before the error are final
+            self.finished.extend(r.written([files[sources[r.key]]]) for r in waiting if sources[r.key] in files)
+            raise
         return [
             result.unwritable(problems[path]) if path in problems else result.written([files[path]])
             for result, path in ((result, sources[result.key]) for result in waiting)

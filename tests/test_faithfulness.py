@@ -77,6 +77,12 @@ def test_another_form_of_a_name_is_another_name(summary: str, source: str) -> No
     assert check_names(summary, source) != []
 
 
+def test_the_feminine_of_a_capitalised_demonym_is_the_same_word() -> None:
+    assert check_names("Selon la Française, oui.", "Le Français a gagné.") == []
+    assert check_names("Selon une Parisienne, oui.", "Un Parisien a gagné.") == []
+    assert check_names("Selon les Européennes, oui.", "Un Européen a gagné.") == []
+
+
 def test_misspelt_name_is_flagged() -> None:
     assert check_names("Le Maroc était représenté par Abdellatif Hammouchy.", ARTICLE) == [
         "Hammouchy"

@@ -3,6 +3,7 @@ before the arguments are checked."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -106,7 +107,8 @@ def test_a_file_that_is_not_an_article_exits_66_and_creates_nothing(tmp_path: Pa
     assert "passwd: not an article file" in capsys.readouterr().err
     assert sorted(p.name for p in system.iterdir()) == before
     assert not (tmp_path / "in" / LOCK_NAME).exists()
-    assert not (tmp_path / "reports").exists()  # a bad argument, like a bad config: no report either
+    (report,) = (tmp_path / "reports").glob("*/report.json")  # the job's own folder: the morning sees it
+    assert json.loads(report.read_text(encoding="utf-8"))["exit_code"] == 66
 
 
 def test_a_second_run_exits_75_while_the_first_holds_the_lock(tmp_path, tiny_models, capsys) -> None:

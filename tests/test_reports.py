@@ -136,6 +136,29 @@ def test_a_night_that_crashed_says_so_with_what_it_finished(tmp_path, tiny_model
     assert "waiting         2 left unfinished" in capsys.readouterr().out
 
 
+def test_a_disk_that_fills_while_a_feed_is_written_still_reports_the_article_before(tmp_path, tiny_models, monkeypatch) -> None:
+    from conftest import written_earlier
+    from summarizer.errors import OutputWriteError
+    from summarizer.writing import ResultWriter
+
+    many_articles(tmp_path / "articles", 1)
+    (tmp_path / "articles" / "feed.jsonl").write_text(
+        json.dumps({"id": "r1", "text": "Le conseil municipal a voté le budget mardi soir."}) + "\n", encoding="utf-8"
+    )
+    written_earlier(tmp_path / "articles")
+    config = operations_config(tmp_path, tiny_models)
+
+    def disk_full(self, source_path):
+        raise OutputWriteError("cannot write feed.results.jsonl: No space left on device")
+
+    monkeypatch.setattr(ResultWriter, "_write_jsonl", disk_full)
+    assert main(["run", "-c", str(config)]) == 75
+    (report,) = reports_of(tmp_path)
+    assert (tmp_path / "articles" / "a00.meta.json").exists()
+    assert report["counts"]["done"] == 1 and report["counts"]["left"] == 1
+    assert report["outcome"].endswith("1 done, 0 failed, 1 left for the next run")
+
+
 def test_metrics_that_cannot_be_written_are_an_output_error_not_a_bug(tmp_path, tiny_models, capsys) -> None:
     many_articles(tmp_path / "articles", 1)
     (tmp_path / "a-file").write_text("", encoding="utf-8")
@@ -284,6 +307,12 @@ def test_listing_runs_reads_only_their_small_summaries(tmp_path, tiny_models, mo
     assert [entry.folder for entry in history.recorded_runs(tmp_path / "reports")] == [folder]
     history.prune(tmp_path / "reports", 1)
     assert history.last_run_of(tmp_path / "reports", str(config)).exit_code == 0
+    monkeypatch.undo()
+    (folder / "run.json").unlink()  # a folder of an older version: found from its report
+    assert main(["status", "-c", str(config)]) == 0
+    assert not (folder / "run.json").exists()  # status writes nothing
+    history.prune(tmp_path / "reports", 1)
+    assert json.loads((folder / "run.json").read_text())["exit_code"] == 0  # pruning remembers it, once
 
 
 def test_the_digest_keeps_articles_that_share_a_relative_path(tmp_path, tiny_models) -> None:

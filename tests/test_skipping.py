@@ -60,6 +60,20 @@ def test_a_time_too_close_to_the_read_is_not_vouched_for() -> None:
     assert FileStamp.as_read(5, now - 200_000_000 + 1, "h", now).mtime_ns == now - 200_000_000 + 1
     assert FileStamp.as_read(5, now - 1_000_000_000, "h", now).mtime_ns == 0  # whole seconds: a coarse clock
     assert FileStamp.as_read(5, now - 3_000_000_000, "h", now).mtime_ns == now - 3_000_000_000
+    assert FileStamp.as_read(5, now + 10**15, "h", now).mtime_ns == now + 10**15  # a skewed clock, not a rewrite
+
+
+def test_results_written_before_records_were_counted_are_stamped_once(job_config, done, parses, capsys) -> None:
+    results = done / "feed.results.jsonl"
+    older = [json.loads(line) for line in results.read_text().splitlines()]
+    for record in older:
+        del record["source_file"]["records"]
+    results.write_text("".join(json.dumps(r) + "\n" for r in older), encoding="utf-8")
+    assert main(["run", "-c", str(job_config)]) == 0
+    assert parses == ["feed.jsonl"]  # read once, and its results stamped with the count
+    parses.clear()
+    assert main(["run", "-c", str(job_config)]) == 0
+    assert parses == []
 
 
 def test_an_article_read_just_after_it_was_written_is_hashed_next_time(job_config, articles, parses, capsys) -> None:

@@ -13,7 +13,6 @@ from ..errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_TEMPFAIL,
-    InputPathError,
     LockHeldError,
     OutputWriteError,
     SummarizerError,
@@ -54,7 +53,7 @@ def run_and_report(config: JobConfig, options: RunOptions) -> int:
     with SignalHandlers(stop):
         try:
             report = run_job(config, options)
-        except (LockHeldError, InputPathError):  # another run's night, or a bad argument: nothing written
+        except LockHeldError:  # another run's night: that run reports it
             raise
         except SummarizerError as exc:
             if not options.dry_run:

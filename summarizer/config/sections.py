@@ -223,8 +223,10 @@ class QualityConfig:
         default_factory=lambda: dict(DEFAULT_FAITHFULNESS_RETRY_GENERATION),
         metadata={"settings": GENERATION_KEYS},
     )
-    """With ``retry``: a summary those checks flag is generated once more with these
-    settings, and the version with fewer unsupported words is kept, still flagged if any."""
+    """With ``retry``: a summary those checks flag, and a translated chunk whose figures or
+    dates its source does not back, is generated once more with these settings; the version
+    with fewer unsupported words is kept, still flagged if any. Keep length settings out:
+    they would apply to translation chunks too."""
 
 
 @dataclass(frozen=True)

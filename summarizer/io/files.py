@@ -101,11 +101,11 @@ def _unit(max_bytes: int, limit_name: str) -> tuple[str, int]:
 def _size(count: int, max_bytes: int, limit_name: str) -> str:
     """``count`` bytes in the limit's unit, with as many decimals as it takes to differ from it."""
     unit, scale = _unit(max_bytes, limit_name)
-    for decimals in range(1, 7):
+    for decimals in range(1, 4):
         text = f"{count / scale:.{decimals}f}"
         if float(text) != float(f"{max_bytes / scale:g}"):
-            break
-    return f"{text} {unit}"
+            return f"{text} {unit}"
+    return f"{count:,} bytes"
 
 
 def _limit(max_bytes: int, limit_name: str) -> str:

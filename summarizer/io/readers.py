@@ -241,8 +241,8 @@ def _read_html_article(source: SourceFile, data: bytes, limits: ReadLimits) -> A
     lines = text.split("\n")
     if title and lines and " ".join(lines[0].split()) == title:
         text = "\n".join(lines[1:])  # the page's <h1> repeats the title
-    if len(text) > limits.max_article_chars:
-        return ReadFailure(key, source, _too_long(len(text), limits), digest)
+    if len(title) + len(text) > limits.max_article_chars:  # the title counts: it is translated too
+        return ReadFailure(key, source, _too_long(len(title) + len(text), limits), digest)
     metadata = {"date": document.date, "url": document.url}
     metadata = {k: v for k, v in metadata.items() if v}
     metadata["extractor"] = f"trafilatura {trafilatura.__version__}"

@@ -9,6 +9,7 @@ only ``run.json``; a full report is read only when its articles are needed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..errors import OutputWriteError
 from ..io.files import atomic_write_json, read_json_object
 
 logger = logging.getLogger(__name__)
@@ -54,23 +56,35 @@ def record_run(root: Path, data: Mapping[str, Any]) -> Path:
     started = _time(data.get("started_at")) or datetime.now(timezone.utc)
     name = started.strftime(RUN_FOLDER_FORMAT)
     folder, number = root / name, 1
-    while folder.exists():
-        number += 1
-        folder = root / f"{name}-{number}"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        while True:
+            try:
+                folder.mkdir()  # never shared: two configs may start in the same second
+                break
+            except FileExistsError:
+                number += 1
+                folder = root / f"{name}-{number}"
+    except OSError as exc:
+        raise OutputWriteError(f"cannot create the run folder {folder}: {exc.strerror or exc}; check reports.dir") from None
     atomic_write_json(folder / "report.json", dict(data))
     atomic_write_json(folder / "run.json", _summary(data))
     return folder / "report.json"
 
 
-def recorded_runs(root: Path) -> list[RunEntry]:
+def recorded_runs(root: Path, remember: bool = False) -> list[RunEntry]:
     """Every readable run under ``root``, oldest first. A folder without ``run.json``
-    (written by an older version) is read from its report.json; unreadable ones are left out."""
+    (written by an older version) is read from its report.json, and with ``remember``
+    given its ``run.json``; unreadable ones are left out."""
     entries = []
     for folder in sorted(path for path in root.glob("*") if path.is_dir() and not path.is_symlink()):
         data = read_json_object(folder / "run.json", _MAX_SUMMARY_BYTES)
-        if data is None and (folder / "report.json").exists():
+        if data is None and (folder / "report.json").exists():  # from an older version: once
             data = read_json_object(folder / "report.json", MAX_REPORT_BYTES)
             data = _summary(data) if data is not None else None
+            if remember and data is not None and _entry(folder, data) is not None:
+                with contextlib.suppress(OutputWriteError):
+                    atomic_write_json(folder / "run.json", data)
         entry = _entry(folder, data) if data is not None else None
         if entry is None:
             logger.debug("unreadable run record in %s", folder)
@@ -88,9 +102,10 @@ def last_run_of(root: Path, config: str | None) -> RunEntry | None:
 def prune(root: Path, keep: int) -> None:
     """Keep, per config, the ``keep`` latest runs that did something and the ``keep``
     latest runs that found nothing to do (they record the nights without pushing
-    work out of the history, and one config's runs never push out another's)."""
+    work out of the history, and one config's runs never push out another's). Folders of
+    an older version get their ``run.json`` here, once."""
     groups: dict[tuple[str | None, bool], list[RunEntry]] = {}
-    for entry in recorded_runs(root):
+    for entry in recorded_runs(root, remember=True):
         groups.setdefault((entry.config, entry.idle), []).append(entry)
     for entries in groups.values():
         for entry in entries[:-keep]:

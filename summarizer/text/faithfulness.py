@@ -239,6 +239,11 @@ def _derived(word: str, words: set[str], common: set[str]) -> bool:
         return True
     if len(word) < 4:
         return False
+    for ending in ("e", "es"):  # the feminine of a demonym, a name too: Français -> Française
+        base = word.removesuffix(ending)
+        base = base[:-1] if base.endswith("nn") else base  # parisienne -> parisien
+        if base != word and base.endswith(vocab.DEMONYM_ENDINGS) and base in words:
+            return True
     stems = {word, word + word[-1], word.removesuffix("e")}  # lyon-n-ais, europ-een
     for ending in vocab.DERIVATIONS:
         backing = words if ending in vocab.NAME_DERIVATIONS else common

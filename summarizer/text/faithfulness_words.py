@@ -91,6 +91,7 @@ DERIVATIONS = tuple(
 )
 # The endings that also derive from a name (Maroc/Marocains, Macron/macroniste, a plural); the
 # others (a feminine e, -in, -an...) would make another name (Jean/Jeanne, Bernard/Bernardin).
+DEMONYM_ENDINGS = ("ais", "ois", "ain", "ien", "een")
 NAME_DERIVATIONS = frozenset(
     """s ain aine ains aines ais aise ois oise ien ienne iens en enne ens ie ique iques iste istes
     isme ian ians ese""".split()
