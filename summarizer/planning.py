@@ -307,9 +307,9 @@ def _plan_jsonl(
         plan.pruned_records[source.path] = len(gone)
     carried = plan.carried_records.setdefault(source.path, {})
     todo = []
+    rules = plan.fingerprints.skip_rules
     for item in items:
         record = previous.get(item.record_id) if item.record_id else None
-        rules = plan.fingerprints.skip_rules
         if not force and isinstance(item, Article) and done_record(record, item.input_sha256, rules, None):
             carried[item.key] = {**record, "key": item.key}  # type: ignore[dict-item]
             plan.skipped.append(item.key)

@@ -31,7 +31,7 @@ from .progress import StageProgress
 from .quality import QualityChecker
 from .records import Article, ArticleResult, EngineStats, ModelUsage, ReadFailure, RunStats
 from .routing import Route, route
-from .tasks import Document, TaskOutput, TranslationSettings, summarise, translate
+from .tasks import Document, TaskOutput, TranslationSettings, faithfulness_retry, summarise, translate
 from .text.clean import CleanArticle, LineFilter, clean_input
 from .text.segment import SentenceSplitter, split_paragraphs
 
@@ -235,9 +235,8 @@ class ArticleProcessor:
                 for item in items:
                     item.models["summarization"] = engine.describe()
                     documents.append(Document(item.clean.titled, self.splitter(item.language), item.language))
-                quality = self.config.quality
-                retry = quality.faithfulness_retry_generation if quality.retry else None
                 long_input = self.config.summarization.long_input
+                retry = faithfulness_retry(self.config)
                 outputs = summarise(documents, engine, long_input, progress, self.checker, retry)
                 for item, output in zip(items, outputs):
                     item.summary = output

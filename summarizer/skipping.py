@@ -109,7 +109,7 @@ def done_records_unread(
         return None
     if recorded[0].get("records") != len(records):
         return None
-    stamp = unchanged_stamp(source, records[0].get("source_file"), max_bytes)
+    stamp = unchanged_stamp(source, recorded[0], max_bytes)
     if stamp is None:
         return None
     by_key: dict[str, dict[str, Any]] = {}

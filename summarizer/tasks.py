@@ -75,9 +75,16 @@ class TranslationSettings:
             config.translation.max_input_tokens,
             config.translation.pack_tokens,
             quality.retry_generation if quality.retry else None,
-            quality.faithfulness_retry_generation if quality.retry and quality.faithfulness else None,
+            faithfulness_retry(config),
             config.target_language,
         )
+
+
+def faithfulness_retry(config: JobConfig) -> Mapping[str, Any] | None:
+    """The settings of the one retry of an output the faithfulness checks flag (a summary,
+    a translated chunk); None when ``quality.retry`` or ``quality.faithfulness`` is off."""
+    quality = config.quality
+    return quality.faithfulness_retry_generation if quality.retry and quality.faithfulness else None
 
 
 @dataclass

@@ -148,7 +148,6 @@ def parse_json(text: str) -> Any:
     return value
 
 
-_HUGE_NUMBER = re.compile(r"\d[eE][+-]?\d{3}|\d{300}")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
