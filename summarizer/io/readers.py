@@ -196,8 +196,9 @@ def _read_text_article(source: SourceFile, data: bytes, limits: ReadLimits) -> A
         text, encoding = decode_text(data)
     except ValueError as exc:
         return ReadFailure(key, source, str(exc), digest)
-    if len(text) > limits.max_article_chars:
-        return ReadFailure(key, source, _too_long(len(text), limits), digest)
+    too_long = _too_long("", text, limits)  # the title is the text's first line
+    if too_long:
+        return ReadFailure(key, source, too_long, digest)
     if not text.strip():
         reason = "file is empty" if not data else "file has no text (only whitespace)"
         return ReadFailure(key, source, reason, digest)
@@ -241,8 +242,9 @@ def _read_html_article(source: SourceFile, data: bytes, limits: ReadLimits) -> A
     lines = text.split("\n")
     if title and lines and " ".join(lines[0].split()) == title:
         text = "\n".join(lines[1:])  # the page's <h1> repeats the title
-    if len(title) + len(text) > limits.max_article_chars:  # the title counts: it is translated too
-        return ReadFailure(key, source, _too_long(len(title) + len(text), limits), digest)
+    too_long = _too_long(title, text, limits)
+    if too_long:
+        return ReadFailure(key, source, too_long, digest)
     metadata = {"date": document.date, "url": document.url}
     metadata = {k: v for k, v in metadata.items() if v}
     metadata["extractor"] = f"trafilatura {trafilatura.__version__}"
@@ -278,11 +280,12 @@ def reader_library_problems() -> list[str]:
     return []
 
 
-def _too_long(chars: int, limits: ReadLimits) -> str:
-    return (
-        f"article is {chars} characters, over inputs.max_article_chars "
-        f"({limits.max_article_chars}): not processed"
-    )
+def _too_long(title: str, text: str, limits: ReadLimits) -> str | None:
+    """Why an article is too long to process, or None; the title counts (it is translated too)."""
+    chars = len(title) + len(text)
+    if chars <= limits.max_article_chars:
+        return None
+    return f"article is {chars} characters, over inputs.max_article_chars ({limits.max_article_chars}): not processed"
 
 
 def _read_jsonl(
@@ -326,9 +329,8 @@ def _read_jsonl(
             json.dumps(record, sort_keys=True, ensure_ascii=False).encode("utf-8")
         ).hexdigest()
         problem = _jsonl_problem(record)
-        if not problem:  # the title counts: it is translated too
-            chars = len(record.get("title") or "") + len(record["text"])
-            problem = _too_long(chars, limits) if chars > limits.max_article_chars else None
+        if not problem:
+            problem = _too_long(record.get("title") or "", record["text"], limits)
         if problem:
             yield ReadFailure(key, source, f"line {number}: {problem}", digest, record_id)
             continue
