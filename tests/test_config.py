@@ -339,3 +339,15 @@ def test_old_single_model_keys_map_to_the_job_language(tmp_path: Path) -> None:
     assert set(config.summarizers()) == {"fr"} and summarizer_of(config, "fr").spec.name == "org/summ"
     assert translator_of(config, "fr").spec.name == "org/trans"
     assert summarizer_of(config, "de") is None
+
+
+@pytest.mark.parametrize("section", ["translation.generation", "runtime"])
+def test_a_key_with_line_breaks_is_named_on_one_line(tmp_path: Path, section: str) -> None:
+    outer, _, inner = section.partition(".")
+    body = "    ? '\n\n      x'\n    : null\n" if inner else "  ? '\n\n    x'\n  : null\n"
+    path = tmp_path / "job.yaml"
+    path.write_text(f"{outer}:\n" + (f"  {inner}:\n" if inner else "") + body, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert "\n" not in message and "unknown key" in message and "\\n" in message

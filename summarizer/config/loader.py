@@ -163,7 +163,7 @@ class StrictLoader:
         settings = {}
         for name, setting in value.items():
             if name not in schema:
-                raise self.fail(f"{key}.{name}", _unknown_key_message(str(name), schema))
+                raise self.fail(f"{key}.{short_text(name)}", _unknown_key_message(short_text(name), schema))
             kind = schema[name]
             settings[name] = _scalar(setting, kind, lambda msg, n=name: self.fail(f"{key}.{n}", msg))
             if kind in (int, float) and settings[name] < 0:

@@ -24,8 +24,10 @@ _SHOWN_CHARS = 80
 
 
 def short_text(value: Any) -> str:
-    """``str(value)``, printable and cut short, for messages."""
-    text = printable(str(value))
+    """``str(value)``, printable on one line and cut short, for messages."""
+    text = "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in printable(str(value))
+    )
     return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
 
 
