@@ -42,8 +42,10 @@ def main() -> None:
 
     from summarizer.bench.shapes import build_random_like
     from summarizer.config import RuntimeConfig
+    from summarizer.models.base import Request
+    from summarizer.models.factory import build_engine
+    from summarizer.models.families import Direction
     from summarizer.models.loading import ModelSpec
-    from summarizer.models.seq2seq import Seq2SeqEngine
 
     if not torch.cuda.is_available():
         raise SystemExit("no CUDA device: this check needs a GPU")
@@ -58,20 +60,23 @@ def main() -> None:
     # A budget far past what fits: every segment in one batch, 4 beams.
     runtime = RuntimeConfig(device="cuda", dtype="auto", batch_tokens=1_000_000, max_batch_size=4096)
     generation = {"num_beams": 4, "min_new_tokens": args.new_tokens, "max_new_tokens": args.new_tokens}
-    engine = Seq2SeqEngine(ModelSpec(str(folder), max_input_tokens=1024), runtime, generation)
+    spec = ModelSpec(str(folder), max_input_tokens=1024)
+    engine = build_engine(spec, runtime, role="summarization", generation=generation, backend="transformers")
+    direction = Direction("fr", "fr")
+    count = engine.counter(direction)
     words = "La métropole a présenté un plan de mobilité ambitieux pour la décennie. "
-    text = words * max(1, args.input_tokens // engine.count_tokens(words))
+    text = words * max(1, args.input_tokens // count(words))
     segments = [f"{i} {text}" for i in range(args.segments)]
     engine.load()
     torch.cuda.reset_peak_memory_stats()
     started = time.perf_counter()
-    results = engine.run(segments)
+    results = engine.run([Request(segment, direction) for segment in segments])
     seconds = time.perf_counter() - started
     complete = sum(1 for r in results if r.text and not r.error)
     errors = [r.error for r in results if r.error]
     print(f"device                 {torch.cuda.get_device_name(0)}, {total / 2**30:.0f} GiB, "
           f"this process limited to {args.memory_gb:g} GiB")
-    print(f"segments               {len(segments)} of about {engine.count_tokens(segments[0])} tokens, "
+    print(f"segments               {len(segments)} of about {count(segments[0])} tokens, "
           f"4 beams, {args.new_tokens} new tokens each, dtype {engine.describe()['dtype']}")
     print(f"batches that failed    {len(counter.splits)} (out of memory, split in halves): {counter.splits[:6]}")
     print(f"batches that ran       {engine.stats.batches}")

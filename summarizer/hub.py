@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 from .config import JobConfig
 from .models.conversion import convert_pickle_weights, converted_folder
-from .models.loading import ModelSpec
+from .models.loading import ModelSpec, foreign_revision_message, revision_owner, setting_key
 from .models.resolution import Resolution, record_resolution, resolution_key, summarizer_cache
 
 logger = logging.getLogger(__name__)
@@ -105,6 +105,10 @@ def fetch_models(config: JobConfig, client: HubClient | None = None) -> list[Fet
         spec = use.spec
         if spec.is_local:
             results.append(FetchResult(key, spec.name, None, path=spec.name, used="a local folder"))
+            continue
+        owner = revision_owner(spec)
+        if owner is not None:
+            results.append(FetchResult(key, spec.name, spec.revision, problem=foreign_revision_message(spec, owner)))
             continue
         try:
             client = client or default_client()
@@ -214,7 +218,7 @@ def _converted(client: HubClient, spec: ModelSpec, source: str | None, result: F
 def _conversion_refused(key: str, model: str) -> str:
     return (
         f"{model}: the hub has no safetensors weights for it (no conversion pull request, none on "
-        f"the main branch), only pickle weights. Set {_setting_key(key, 'convert_pickle_weights')}: "
+        f"the main branch), only pickle weights. Set {setting_key(key, 'convert_pickle_weights')}: "
         "true to let fetch convert them (they are read with torch's restricted loader, which runs "
         "no code), or convert them yourself and point the config at that local folder"
     )
@@ -223,12 +227,7 @@ def _conversion_refused(key: str, model: str) -> str:
 def revision_key(model_key: str) -> str:
     """``summarization.model`` -> ``summarization.revision``; ``translation.models.de`` ->
     ``translation.models.de.revision``."""
-    return _setting_key(model_key, "revision")
-
-
-def _setting_key(model_key: str, name: str) -> str:
-    prefix = model_key[: -len("model")] if model_key.endswith(".model") else f"{model_key}."
-    return prefix + name
+    return setting_key(model_key, "revision")
 
 
 def find_safetensors_conversion(client: HubClient, model: str) -> tuple[int, str] | None:

@@ -1,8 +1,10 @@
 """``summarizer inspect``: what the job would feed the models for one article.
 
 Shows the detected language, the cleaned title and text, the dropped lines,
-the paragraphs, and the chunks each model would get with their token counts.
-Only tokenizers are loaded (from the local cache), never the weights.
+the paragraphs, and for each model: how its inputs are framed (the first input
+as tokens, language tag or prefix visible; the output tokens forced), and the
+chunks it would get with their token counts. Only tokenizers and configs are
+loaded (from the local cache), never the weights.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ from pathlib import Path
 from typing import Iterator
 
 from .config import JobConfig
-from .errors import ModelLoadError, UsageError
+from .errors import ConfigError, ModelLoadError, UsageError
 from .io.readers import discover, read_source
+from .models.base import BaseEngine
+from .models.factory import build_engine
+from .models.families import Direction
 from .models.loading import ModelUse
 from .planning import assign_languages, read_limits
 from .records import Article, ReadFailure
@@ -22,6 +27,8 @@ from .text.clean import CleanArticle, LineFilter, clean_input
 from .text.segment import SentenceSplitter
 
 _PREVIEW = 90
+_TOKENS_SHOWN = 12
+"""Tokens shown at each end of a framed input."""
 
 
 def _preview(text: str) -> str:
@@ -67,33 +74,46 @@ def _inspect_item(config: JobConfig, item: Article | ReadFailure) -> Iterator[st
     if routed.skip_reason or routed.summarizer is None:
         yield f"models          none for language {language!r}: the article would be skipped"
         return
-    yield from _summary_chunks(config, routed.summarizer, clean, splitter)
+    yield from _summary_chunks(config, routed.summarizer, clean, splitter, language)
     if routed.translator is None:
         yield f"translation     none: already in the target language {config.target_language}"
     else:
-        yield from _translation_chunks(config, routed.translator, clean, splitter)
+        yield from _translation_chunks(config, routed.translator, clean, splitter, language)
 
 
-def _engine(config: JobConfig, use: ModelUse):  # noqa: ANN202 - a Seq2SeqEngine, tokenizer only
-    from .models.seq2seq import Seq2SeqEngine
+def _engine(config: JobConfig, use: ModelUse) -> BaseEngine:
+    """An engine for ``use`` whose tokenizer is all ``inspect`` loads."""
+    return build_engine(use.spec, config.runtime, role=use.role, generation=dict(use.generation), backend="transformers")
 
-    return Seq2SeqEngine(use.spec, config.runtime, dict(use.generation))
+
+def _framing_lines(engine: BaseEngine, direction: Direction, first: str) -> Iterator[str]:
+    """How ``first`` (the model's first input) goes in: the framing, the input as tokens
+    (language tag or prefix visible), and the first output tokens forced."""
+    framing = engine.framing(direction)
+    yield f"  framing: {framing.describe()} ({direction.source} -> {direction.target})"
+    ids = engine.token_ids([first], framing)[0]
+    tokens = engine.tokenizer.convert_ids_to_tokens(ids)
+    shown = tokens if len(tokens) <= 2 * _TOKENS_SHOWN else [*tokens[:_TOKENS_SHOWN], "…", *tokens[-_TOKENS_SHOWN:]]
+    yield f"  first input as tokens ({len(ids)}): {' '.join(shown)}"
+    forced = [token for token in (framing.decoder_start, framing.forced_first) if token]
+    yield f"  output forced to start with: {' '.join(forced) if forced else 'nothing (the model decides)'}"
 
 
 def _summary_chunks(
-    config: JobConfig, use: ModelUse, clean: CleanArticle, splitter: SentenceSplitter
+    config: JobConfig, use: ModelUse, clean: CleanArticle, splitter: SentenceSplitter, language: str
 ) -> Iterator[str]:
     yield f"summarization   {use.label()}"
+    document = Document(clean.titled, splitter, language, use.framing)
     try:
         engine = _engine(config, use)
-        limit, count = engine.max_input_tokens, engine.count_tokens
-    except ModelLoadError as exc:
-        yield f"  tokenizer not available: {exc}"
+        limit, count = engine.max_input_tokens, engine.counter(document.direction())
+        planned = plan_summary(document, engine, config.summarization.long_input)
+    except (ModelLoadError, ConfigError) as exc:
+        yield f"  cannot be fed: {exc}"
         return
-    document = Document(clean.titled, splitter)
     long_input = config.summarization.long_input
     yield f"  input: {count(chr(10).join(document.paragraphs))} tokens, model limit {limit}, long_input: {long_input}"
-    planned = plan_summary(document, engine, long_input)
+    yield from _framing_lines(engine, document.direction(), planned.chunks[0])
     if planned.truncated_tokens:
         yield f"  truncated: {planned.truncated_tokens} tokens dropped"
     for number, chunk in enumerate(planned.chunks, 1):
@@ -101,20 +121,24 @@ def _summary_chunks(
 
 
 def _translation_chunks(
-    config: JobConfig, use: ModelUse, clean: CleanArticle, splitter: SentenceSplitter
+    config: JobConfig, use: ModelUse, clean: CleanArticle, splitter: SentenceSplitter, language: str
 ) -> Iterator[str]:
     yield f"translation     {use.label()} -> {config.target_language}"
     settings = TranslationSettings.from_config(config)
+    document = Document(clean.titled, splitter, language, use.framing)
+    direction = document.direction(config.target_language)
     try:
         engine = _engine(config, use)
         limit, pack = translation_budget(engine, settings)
-    except ModelLoadError as exc:
-        yield f"  tokenizer not available: {exc}"
+        plans = plan_translation(document, engine, settings)
+        count = engine.counter(direction)
+    except (ModelLoadError, ConfigError) as exc:
+        yield f"  cannot be fed: {exc}"
         return
     yield f"  limit {limit} tokens per input, short sentences packed up to {pack}"
-    plans = plan_translation(Document(clean.titled, splitter), engine, settings)
+    yield from _framing_lines(engine, direction, next((c for chunks in plans for c in chunks), ""))
     for number, chunks in enumerate(plans, 0 if clean.title else 1):
         label = "title" if number == 0 else f"paragraph {number}"
         yield f"  {label}: {len(chunks)} chunk(s)"
         for chunk in chunks:
-            yield f"    {engine.count_tokens(chunk):>4} tokens: {_preview(chunk)}"
+            yield f"    {count(chunk):>4} tokens: {_preview(chunk)}"

@@ -32,13 +32,15 @@ def output_settings(config: JobConfig, language: str) -> dict[str, Any]:
     """Everything that changes what is written for an article in ``language``.
 
     Only the models that article uses count, so adding a German model does not
-    redo the French articles; runtime settings never count.
+    redo the French articles; runtime settings never count. The framing the config
+    sets for a model (codes, prefix) counts; the framing found from the model's files
+    is covered by the model's identity.
     """
     target = config.target_language
     routed = route(config, language)
     summarizer, translator = routed.summarizer, routed.translator
     summ, tr = config.summarization, config.translation
-    return {
+    settings = {
         "summarizer_version": __version__,
         "language": language,
         "target_language": target,
@@ -64,6 +66,10 @@ def output_settings(config: JobConfig, language: str) -> dict[str, Any]:
             "max_new_tokens_margin": tr.max_new_tokens_margin,
         },
     }
+    for role, use in (("summarization", summarizer), ("translation", translator)):
+        if use is not None and use.framing.settings():
+            settings[role]["framing"] = use.framing.settings()  # only when set: older fingerprints hold
+    return settings
 
 
 def model_identity(spec: ModelSpec) -> dict[str, Any]:

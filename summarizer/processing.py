@@ -9,7 +9,6 @@ here writes a file or keeps the run's totals.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
@@ -22,7 +21,9 @@ from .flags import (
     UNSUPPORTED_LANGUAGE,
     UNTRANSLATED,
 )
+from .errors import ConfigError
 from .models.base import BaseEngine, release_memory
+from .models.families import Direction
 from .models.loading import ModelUse
 from .models.pool import ModelPool
 from .options import RunOptions
@@ -169,8 +170,8 @@ class ArticleProcessor:
 
     def _usage_since_last_step(self) -> dict[str, ModelUsage]:
         usage = {}
-        for use, engine in self.pool.engines.items():
-            key = use.spec.config_key
+        for engine in self.pool.engines.values():
+            key = engine.spec.config_key
             spent = engine.stats - self._reported.get(key, EngineStats())
             self._reported[key] = engine.stats
             if spent != EngineStats():
@@ -223,18 +224,17 @@ class ArticleProcessor:
         )
 
     def _summarise(self, work: list[ArticleWork]) -> None:
-        groups: dict[ModelUse, list[ArticleWork]] = defaultdict(list)
-        for item in work:
-            groups[item.route.summarizer].append(item)  # type: ignore[index]
         with StageProgress("summarise", self.options.show_progress) as progress:
-            for use, items in groups.items():
+            for use, items in _by_engine(work, "summarization"):
                 if self.options.stop.requested:
                     break
                 engine = self._engine(use)
                 documents = []
                 for item in items:
-                    item.models["summarization"] = engine.describe()
-                    documents.append(Document(item.clean.titled, self.splitter(item.language), item.language))
+                    framing = item.route.summarizer.framing  # type: ignore[union-attr]
+                    document = Document(item.clean.titled, self.splitter(item.language), item.language, framing)
+                    item.models["summarization"] = _described(engine, document.direction())
+                    documents.append(document)
                 long_input = self.config.summarization.long_input
                 retry = faithfulness_retry(self.config)
                 outputs = summarise(documents, engine, long_input, progress, self.checker, retry)
@@ -242,12 +242,9 @@ class ArticleProcessor:
                     item.summary = output
 
     def _translate(self, work: list[ArticleWork]) -> None:
-        groups: dict[ModelUse, list[ArticleWork]] = defaultdict(list)
-        for item in work:
-            groups[item.route.translator].append(item)  # type: ignore[index]
         settings = TranslationSettings.from_config(self.config)
         with StageProgress("translate", self.options.show_progress) as progress:
-            for use, items in groups.items():
+            for use, items in _by_engine(work, "translation"):
                 if self.options.stop.requested:
                     for item in items:
                         item.translations["body"] = TaskOutput(interrupted=True)
@@ -255,14 +252,17 @@ class ArticleProcessor:
                 engine = self._engine(use)
                 parts: list[tuple[ArticleWork, str, Document]] = []
                 for item in items:
-                    item.models["translation"] = engine.describe()
-                    splitter = self.splitter(item.language)
+                    splitter, framing = self.splitter(item.language), item.route.translator.framing  # type: ignore[union-attr]
+                    direction = Document((), splitter, item.language, framing).direction(self.config.target_language)
+                    item.models["translation"] = _described(engine, direction)
                     texts = {
                         "title": (item.clean.title,) if item.clean.title else (),
                         "body": item.clean.paragraphs,
                         "summary": tuple(split_paragraphs(item.summary.text)),
                     }
-                    parts += [(item, name, Document(texts[name], splitter, item.language)) for name in TRANSLATED_PARTS]
+                    parts += [
+                        (item, name, Document(texts[name], splitter, item.language, framing)) for name in TRANSLATED_PARTS
+                    ]
                 outputs = translate([doc for _, _, doc in parts], engine, settings, progress, self.checker)
                 for (item, name, _), output in zip(parts, outputs):
                     item.translations[name] = output
@@ -323,3 +323,24 @@ class ArticleProcessor:
         status = "failed" if error else "ok"
         result = self._result(article, clean, status, flags=flags, error=error, models=dict(item.models), tasks=tasks)
         return replace(result, findings=findings, **texts)
+
+
+def _by_engine(work: list[ArticleWork], role: str) -> list[tuple[ModelUse, list[ArticleWork]]]:
+    """The articles of ``work`` grouped by the engine of their ``role``'s model: one model
+    serving several languages gets all their articles (each keeps its own framing)."""
+    groups: dict[Any, tuple[ModelUse, list[ArticleWork]]] = {}
+    for item in work:
+        use = item.route.summarizer if role == "summarization" else item.route.translator
+        assert use is not None, "routed work has its models"
+        groups.setdefault(use.engine_key, (use, []))[1].append(item)
+    return list(groups.values())
+
+
+def _described(engine: BaseEngine, direction: Direction) -> dict[str, Any]:
+    """The engine's description for a meta file, with how this article was fed."""
+    described = engine.describe()
+    try:
+        described["framing"] = engine.framing(direction).describe()
+    except ConfigError:
+        pass  # the article fails with the reason
+    return described

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import JobConfig, ModelChoice
-from .models.loading import ModelSpec, ModelUse, Role
+from .models.loading import FramingChoice, ModelSpec, ModelUse, Role
 from .models.resolution import effective_spec
 
 
@@ -57,7 +57,8 @@ def _use(config: JobConfig, role: Role, entry: str, choice: ModelChoice, resolve
     if resolved:
         spec = effective_spec(spec)  # what fetch used, if it had to fall back
     generation = {**section.generation, **choice.generation}
-    return ModelUse(role, spec, tuple(sorted(generation.items())))
+    framing = FramingChoice(choice.source_code, choice.target_code, choice.prefix, entry=key)
+    return ModelUse(role, spec, tuple(sorted(generation.items())), framing)
 
 
 def route(config: JobConfig, language: str) -> Route:

@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from .config import JobConfig
+from .errors import ConfigError
 from .flags import EMPTY_OUTPUT, NUMBER_MISMATCH, TRUNCATED_INPUT, UNSUPPORTED_DATE
-from .models.base import Generation
+from .models.base import Generation, Request
+from .models.families import Direction
+from .models.loading import FramingChoice
 from .progress import StageProgress
 from .quality import QualityChecker
 from .records import TaskStats
@@ -32,11 +35,11 @@ class Engine(Protocol):
     @property
     def max_input_tokens(self) -> int: ...
 
-    def count_tokens(self, text: str) -> int: ...
+    def counter(self, direction: Direction) -> Callable[[str], int]: ...
 
     def run(
         self,
-        texts: Sequence[str],
+        requests: Sequence[Request],
         on_progress: Callable[[int], None] | None = None,
         overrides: Mapping[str, Any] | None = None,
     ) -> list[Generation]: ...
@@ -49,7 +52,13 @@ class Document:
     paragraphs: tuple[str, ...]
     splitter: SentenceSplitter
     language: str = "und"
-    """The paragraphs' language (for the faithfulness checks of their summary)."""
+    """The paragraphs' language (the source of their requests; the faithfulness checks')."""
+    framing: FramingChoice = FramingChoice()
+    """The framing overrides of the config entry whose model gets them."""
+
+    def direction(self, target: str | None = None) -> Direction:
+        """What requests for these paragraphs ask: into ``target`` (a summary: their own language)."""
+        return Direction(self.language, target or self.language, self.framing)
 
 
 @dataclass(frozen=True)
@@ -131,7 +140,7 @@ def plan_summary(document: Document, engine: Engine, long_input: str) -> Summary
     A document over the model's limit is cut into chunks (``long_input: chunk``)
     or truncated to the lead that fits, with the dropped tokens counted (``truncate``).
     """
-    limit, count = engine.max_input_tokens, engine.count_tokens
+    limit, count = engine.max_input_tokens, engine.counter(document.direction())
     text = "\n".join(document.paragraphs)
     if count(text) <= limit:
         return SummaryInput((text,))
@@ -151,10 +160,8 @@ def plan_translation(document: Document, engine: Engine, settings: TranslationSe
     """The translation model's inputs for each paragraph of ``document``: its
     sentences, short ones packed together, none over the limit."""
     limit, pack = translation_budget(engine, settings)
-    return [
-        chunk_paragraphs([paragraph], document.splitter, engine.count_tokens, limit, pack)
-        for paragraph in document.paragraphs
-    ]
+    count = engine.counter(document.direction(settings.target_language))
+    return [chunk_paragraphs([paragraph], document.splitter, count, limit, pack) for paragraph in document.paragraphs]
 
 
 def summarise(
@@ -175,13 +182,17 @@ def summarise(
     document does not back is generated once more from the same input with those
     settings, and the version with fewer such words is kept.
     """
-    limit, count = engine.max_input_tokens, engine.count_tokens
+    limit = engine.max_input_tokens
     outputs = [TaskOutput() for _ in documents]
     pending: dict[int, list[str]] = {}
     final_inputs: dict[int, list[str]] = {}
     """The input each summary was generated from (its last round's)."""
     for index, document in enumerate(documents):
-        planned = plan_summary(document, engine, long_input)
+        try:
+            planned = plan_summary(document, engine, long_input)
+        except ConfigError as exc:  # the model has no code for this document's language
+            outputs[index].error = str(exc)
+            continue
         if planned.truncated_tokens:
             outputs[index].stats = _truncated(outputs[index].stats, planned.truncated_tokens)
         pending[index] = list(planned.chunks)
@@ -189,7 +200,7 @@ def summarise(
         if not pending:
             break
         order = list(pending)
-        segments = [segment for index in order for segment in pending[index]]
+        segments = [Request(segment, documents[index].direction()) for index in order for segment in pending[index]]
         progress.add(len(segments))
         results = engine.run(segments, progress.advance)
         following: dict[int, list[str]] = {}
@@ -206,7 +217,7 @@ def summarise(
                 output.text = pieces[0] if pieces else ""
                 final_inputs[index] = pending[index]
                 continue
-            joined = "\n".join(pieces)
+            joined, count = "\n".join(pieces), engine.counter(documents[index].direction())
             if count(joined) <= limit:
                 following[index] = [joined]
             elif round_number + 1 < MAX_SUMMARY_ROUNDS:
@@ -245,7 +256,7 @@ def _retry_unfaithful(
 ) -> None:
     """Summarise each flagged (output, input, document) once more, from the same input,
     with ``overrides``; keep whichever version backs more of what it says."""
-    segments = [segment for _, inputs, _ in flagged for segment in inputs]
+    segments = [Request(segment, document.direction()) for _, inputs, document in flagged for segment in inputs]
     progress.add(len(segments))
     results = iter(engine.run(segments, progress.advance, overrides=overrides))
     for output, inputs, document in flagged:
@@ -270,11 +281,19 @@ class _Segment:
 
     source: str
     output: TaskOutput
-    language: str = "und"
+    direction: Direction
     result: Generation = Generation("", 0)
     flags: frozenset[str] = frozenset()
     unbacked: int = 0
     """Figures and dates of the result that its source does not back (a reason to retry)."""
+
+    @property
+    def language(self) -> str:
+        return self.direction.source
+
+    @property
+    def request(self) -> Request:
+        return Request(self.source, self.direction)
 
 
 def translate(
@@ -297,11 +316,15 @@ def translate(
     outputs = [TaskOutput() for _ in documents]
     layouts: list[list[list[_Segment]]] = []
     for document, output in zip(documents, outputs):
-        plan = plan_translation(document, engine, settings)
-        layouts.append([[_Segment(chunk, output, document.language) for chunk in chunks] for chunks in plan])
+        direction = document.direction(settings.target_language)
+        try:
+            plan = plan_translation(document, engine, settings)
+        except ConfigError as exc:  # the model has no code for this document's language
+            output.error, plan = str(exc), []
+        layouts.append([[_Segment(chunk, output, direction) for chunk in chunks] for chunks in plan])
     segments = [segment for layout in layouts for paragraph in layout for segment in paragraph]
     progress.add(len(segments))
-    for segment, result in zip(segments, engine.run([s.source for s in segments], progress.advance)):
+    for segment, result in zip(segments, engine.run([s.request for s in segments], progress.advance)):
         segment.result = result
         segment.output.add([result])
     if checker is not None:
@@ -356,7 +379,7 @@ def _retry_flagged(
     """Generate flagged segments again with ``overrides``; keep whichever is better
     (fewer flags, then fewer unbacked figures and dates)."""
     progress.add(len(flagged))
-    retries = engine.run([s.source for s in flagged], progress.advance, overrides=overrides)
+    retries = engine.run([s.request for s in flagged], progress.advance, overrides=overrides)
     for segment, retry in zip(flagged, retries):
         segment.output.add([retry], retry=True)
         if retry.error or retry.interrupted:

@@ -182,3 +182,22 @@ def _hypothesis_profiles() -> None:
 
 
 _hypothesis_profiles()
+
+
+def requests(texts, direction=None):
+    """Engine requests for ``texts`` (French into English unless ``direction`` says)."""
+    from summarizer.models.base import Request
+
+    return [Request(text, direction or fr_en()) for text in texts]
+
+
+def fr_en():
+    from summarizer.models.families import Direction
+
+    return Direction("fr", "en")
+
+
+def fr_fr():
+    from summarizer.models.families import Direction
+
+    return Direction("fr", "fr")

@@ -11,7 +11,10 @@ from summarizer.config import RuntimeConfig
 from summarizer.errors import ModelLoadError
 from summarizer.models.loading import ModelSpec, explain_load_error
 from summarizer.models.base import plan_batches
-from summarizer.models.seq2seq import Seq2SeqEngine
+from summarizer.models.base import BaseEngine
+from summarizer.models.factory import build_engine
+
+from conftest import fr_en, fr_fr, requests
 
 TEXTS = [
     "Le conseil municipal a voté le budget de la ville mardi soir.",
@@ -23,11 +26,12 @@ TEXTS = [
 ] * 3
 
 
-def engine(path: Path, **runtime) -> Seq2SeqEngine:
-    return Seq2SeqEngine(
+def engine(path: Path, **runtime) -> BaseEngine:
+    return build_engine(
         ModelSpec(str(path), config_key="translation.model"),
         RuntimeConfig(device="cpu", **runtime),
-        {"max_new_tokens": 10},
+        generation={"max_new_tokens": 10},
+        backend="transformers",
     )
 
 
@@ -50,7 +54,7 @@ def test_plan_batches_empty() -> None:
 def test_nothing_loads_until_needed(tiny_models) -> None:
     e = engine(tiny_models["translator"])
     assert not e.loaded
-    assert e.count_tokens("Bonjour") > 1
+    assert e.counter(fr_en())("Bonjour") > 1
     assert not e.loaded
     assert e.max_input_tokens == 128  # the tiny Marian's position table
 
@@ -58,12 +62,12 @@ def test_nothing_loads_until_needed(tiny_models) -> None:
 def test_outputs_in_input_order_whatever_the_batching(tiny_models) -> None:
     batched = engine(tiny_models["translator"], batch_tokens=4096)
     alone = engine(tiny_models["translator"], batch_tokens=1, max_batch_size=1)
-    results = batched.run(TEXTS)
-    assert [r.text for r in results] == alone.generate(TEXTS)
+    results = batched.run(requests(TEXTS))
+    assert [r.text for r in results] == alone.generate(TEXTS, fr_en())
     assert len(results) == len(TEXTS)
     assert batched.stats.batches == 1
     assert alone.stats.batches == len(TEXTS)
-    assert [r.input_tokens for r in results] == [batched.count_tokens(t) for t in TEXTS]
+    assert [r.input_tokens for r in results] == [batched.counter(fr_en())(t) for t in TEXTS]
     assert all(r.error is None and 0 < r.generated_tokens <= 11 for r in results)
     assert batched.stats.generated_tokens == sum(r.generated_tokens for r in results)
 
@@ -80,7 +84,7 @@ def test_batches_respect_the_token_budget(tiny_models, monkeypatch) -> None:
 
     monkeypatch.setattr(e._model, "generate", spy)
     progress = []
-    results = e.run(TEXTS, on_progress=progress.append)
+    results = e.run(requests(TEXTS), on_progress=progress.append)
     assert len(results) == len(TEXTS)
     assert sum(progress) == len(TEXTS)
     assert len(shapes) > 1
@@ -90,11 +94,8 @@ def test_batches_respect_the_token_budget(tiny_models, monkeypatch) -> None:
 
 
 def test_relative_output_cap_and_position_limit(tiny_models, monkeypatch) -> None:
-    e = Seq2SeqEngine(
-        ModelSpec(str(tiny_models["translator"])),
-        RuntimeConfig(device="cpu"),
-        {},
-        relative_cap=(2.0, 3),
+    e = build_engine(
+        ModelSpec(str(tiny_models["translator"])), RuntimeConfig(device="cpu"), relative_cap=(2.0, 3), backend="transformers"
     )
     e.load()
     caps = []
@@ -105,29 +106,30 @@ def test_relative_output_cap_and_position_limit(tiny_models, monkeypatch) -> Non
         return original(**kwargs)
 
     monkeypatch.setattr(e._model, "generate", spy)
-    e.run(["Bonjour", "Le conseil municipal a voté le budget de la ville mardi soir " * 5])
+    e.run(requests(["Bonjour", "Le conseil municipal a voté le budget de la ville mardi soir " * 5]))
     for width, cap in caps:
         assert cap == min(2 * width + 3, 127)
 
 
 def test_generation_overrides_apply_on_top_of_the_model_config(tiny_models) -> None:
-    e = Seq2SeqEngine(
+    e = build_engine(
         ModelSpec(str(tiny_models["translator"])),
         RuntimeConfig(device="cpu"),
-        {"num_beams": 3, "no_repeat_ngram_size": 2, "max_new_tokens": 7},
+        generation={"num_beams": 3, "no_repeat_ngram_size": 2, "max_new_tokens": 7},
+        backend="transformers",
     )
     e.load()
     config = e._generation_config
     assert (config.num_beams, config.no_repeat_ngram_size, config.max_new_tokens) == (3, 2, 7)
     assert config.decoder_start_token_id == e.tokenizer.pad_token_id  # from the model's own config
     assert config.bad_words_ids == [[e.tokenizer.pad_token_id]]
-    assert all(r.generated_tokens <= 7 for r in e.run(TEXTS[:3]))
+    assert all(r.generated_tokens <= 7 for r in e.run(requests(TEXTS[:3])))
 
 
 def test_too_long_input_is_an_error_not_a_truncation(tiny_models) -> None:
     e = engine(tiny_models["translator"])
     long_text = "le conseil municipal " * 200
-    results = e.run(["Bonjour", long_text])
+    results = e.run(requests(["Bonjour", long_text]))
     assert results[0].error is None
     assert results[1].error.startswith("input of ")
     assert "exceeds the limit of 128" in results[1].error
@@ -145,7 +147,7 @@ def test_a_failing_input_does_not_take_its_batch_down(tiny_models, monkeypatch) 
         return original(**kwargs)
 
     monkeypatch.setattr(e._model, "generate", fragile)
-    results = e.run(TEXTS)
+    results = e.run(requests(TEXTS))
     failed = [t for t, r in zip(TEXTS, results) if r.error]
     assert failed == ["Bonjour"] * 3
     assert all(r.error == "RuntimeError: boom" for r in results if r.error)
@@ -159,13 +161,15 @@ def test_empty_input_list(tiny_models) -> None:
 
 
 def test_t5_summariser_loads_from_bare_sentencepiece(tiny_models) -> None:
-    e = Seq2SeqEngine(
+    e = build_engine(
         ModelSpec(str(tiny_models["summarizer"])),
         RuntimeConfig(device="cpu"),
-        {"max_new_tokens": 6, "min_new_tokens": 2},
+        role="summarization",
+        generation={"max_new_tokens": 6, "min_new_tokens": 2},
+        backend="transformers",
     )
     assert e.max_input_tokens == 128
-    results = e.run(["Le conseil municipal a voté le budget.", "Une enquête."])
+    results = e.run(requests(["Le conseil municipal a voté le budget.", "Une enquête."], fr_fr()))
     assert [2 <= r.generated_tokens <= 6 for r in results] == [True, True]
     assert e.describe() == {
         "name": str(tiny_models["summarizer"]),
@@ -212,9 +216,10 @@ def test_load_errors_are_explained(error, expected) -> None:
 
 def test_missing_hub_model_fails_fast_offline(monkeypatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    e = Seq2SeqEngine(
+    e = build_engine(
         ModelSpec("Helsinki-NLP/opus-mt-xx-yy", "main", config_key="translation.model"),
         RuntimeConfig(device="cpu"),
+        backend="transformers",
     )
     with pytest.raises(ModelLoadError, match="translation.model: Helsinki-NLP/opus-mt-xx-yy@main: "):
         e.load()
@@ -242,7 +247,10 @@ def test_pickle_weights_load_only_when_the_config_allows_them(tiny_models, tmp_p
     shutil.copytree(tiny_models["translator"], folder)
     torch.save(load_file(folder / "model.safetensors"), folder / "pytorch_model.bin")
     (folder / "model.safetensors").unlink()
-    allowed = Seq2SeqEngine(
-        ModelSpec(str(folder), allow_pickle=True), RuntimeConfig(device="cpu"), {"max_new_tokens": 4}
+    allowed = build_engine(
+        ModelSpec(str(folder), allow_pickle=True),
+        RuntimeConfig(device="cpu"),
+        generation={"max_new_tokens": 4},
+        backend="transformers",
     )
-    assert len(allowed.generate(["Bonjour"])) == 1
+    assert len(allowed.generate(["Bonjour"], fr_en())) == 1

@@ -59,13 +59,21 @@ class ScriptedEngine:
 
     retries: list[str] = []
 
-    def __init__(self, spec, runtime, generation=None, relative_cap=None, stop=None, allow_download=False):
+    def __init__(self, spec):
         self.spec = spec
         self.stats = EngineStats()
         self.max_input_tokens = 10_000
 
     def count_tokens(self, text: str) -> int:
         return len(text.split()) + 1
+
+    def counter(self, direction):
+        return self.count_tokens
+
+    def framing(self, direction):
+        from summarizer.models.families import Framing
+
+        return Framing("scripted")
 
     def load(self) -> None:
         pass
@@ -76,7 +84,8 @@ class ScriptedEngine:
     def describe(self) -> dict:
         return {"name": "scripted", "engine": "scripted"}
 
-    def run(self, texts, on_progress=None, overrides=None):
+    def run(self, requests, on_progress=None, overrides=None):
+        texts = [request.text for request in requests]
         results = []
         for text in texts:
             if self.spec.config_key.startswith("summarization"):
@@ -93,9 +102,9 @@ class ScriptedEngine:
 
 @pytest.fixture
 def night(tmp_path: Path, tiny_models, monkeypatch) -> Path:
-    from summarizer.models.pool import ModelPool
+    from summarizer.models import pool
 
-    monkeypatch.setattr(ModelPool, "_engine_class", lambda self, use: ScriptedEngine)
+    monkeypatch.setattr(pool, "engine_for_use", lambda config, use, **options: ScriptedEngine(use.spec))
     ScriptedEngine.retries = []
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import ARTICLE_VELO, write_config
+from conftest import ARTICLE_VELO, write_config, fr_en
 from summarizer.cli import main
 
 GONE = "9" * 40
@@ -191,8 +191,8 @@ def test_only_pickle_weights_are_converted_locally_and_translate_identically(
     tmp_path, hub, capsys, tiny_models, pickled_translator
 ) -> None:
     from summarizer.config import RuntimeConfig
+    from summarizer.models.factory import build_engine
     from summarizer.models.loading import ModelSpec
-    from summarizer.models.seq2seq import Seq2SeqEngine
 
     files = sorted(p.name for p in pickled_translator.iterdir())
     hub(
@@ -228,9 +228,11 @@ def test_only_pickle_weights_are_converted_locally_and_translate_identically(
 
     sentences = ["Le conseil municipal a voté le budget.", "Il a beaucoup plu en Bretagne cet automne."]
     runtime = RuntimeConfig(device="cpu")
-    original = Seq2SeqEngine(ModelSpec(str(tiny_models["translator"])), runtime, {"max_new_tokens": 8})
-    copy = Seq2SeqEngine(ModelSpec(str(converted)), runtime, {"max_new_tokens": 8})
-    assert copy.generate(sentences) == original.generate(sentences)
+    original, copy = (
+        build_engine(ModelSpec(str(folder)), runtime, generation={"max_new_tokens": 8}, backend="transformers")
+        for folder in (tiny_models["translator"], converted)
+    )
+    assert copy.generate(sentences, fr_en()) == original.generate(sentences, fr_en())
 
     assert main(["run", "-c", str(config)]) == 0  # offline: the run finds what fetch made
     meta = json.loads((tmp_path / "in" / "velo.meta.json").read_text())

@@ -63,8 +63,13 @@ def multilingual(tmp_path: Path, tiny_models) -> tuple[Path, Path]:
         ("t5-default", "summarizer"),
         ("marian-fr", "translator"),
         ("marian-de", "translator"),
+        ("marian-it", "translator"),
     ):
         shutil.copytree(tiny_models[source], models / name)
+    for language in ("de", "it"):  # a Marian tokenizer declares its pair, and the job checks it
+        settings = models / f"marian-{language}" / "tokenizer_config.json"
+        text = settings.read_text(encoding="utf-8").replace('"source_lang": "fr"', f'"source_lang": "{language}"')
+        settings.write_text(text, encoding="utf-8")
     feed = tmp_path / "feed"
     feed.mkdir()
     (feed / "velo.txt").write_text(ARTICLE_VELO, encoding="utf-8")
@@ -145,7 +150,7 @@ def test_a_mixed_feed_is_routed_by_language(multilingual, capsys) -> None:
 def test_adding_a_model_for_one_language_redoes_only_that_language(multilingual, capsys) -> None:
     config, feed = multilingual
     assert main(["run", "-c", str(config)]) == 0
-    edit_config(config, {"translation": {"models": {"it": "./models/marian-de"}}})
+    edit_config(config, {"translation": {"models": {"it": "./models/marian-it"}}})
     capsys.readouterr()
     assert main(["run", "-c", str(config)]) == 0
     assert "1 done, 4 skipped" in capsys.readouterr().err
@@ -255,6 +260,8 @@ def test_a_page_with_only_menus_is_not_an_article(tmp_path) -> None:
 
 def test_the_digest_names_the_target_language(multilingual) -> None:
     config, feed = multilingual
+    settings = config.parent / "models" / "marian-fr" / "tokenizer_config.json"  # a French-German model
+    settings.write_text(settings.read_text(encoding="utf-8").replace('"target_lang": "en"', '"target_lang": "de"'))
     edit_config(config, {"translation": {"target": "de", "models": {"de": DELETE}}})
     assert main(["run", "-c", str(config)]) == 0
     assert meta(feed / "bahn.meta.json")["outputs"] == ["bahn.summary.de.txt"]

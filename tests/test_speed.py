@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import edit_config
+from conftest import edit_config, fr_en, requests
 from summarizer.config import RuntimeConfig
+from summarizer.models.base import BaseEngine
+from summarizer.models.factory import build_engine
 from summarizer.models.loading import ModelSpec
-from summarizer.models.seq2seq import Seq2SeqEngine
 
 TEXTS = [
     "Le conseil municipal a voté le budget de la ville mardi soir.",
@@ -23,11 +24,12 @@ TEXTS = [
 needs_ct2 = pytest.mark.skipif(importlib.util.find_spec("ctranslate2") is None, reason="ctranslate2 not installed")
 
 
-def engine(path: Path, **runtime) -> Seq2SeqEngine:
-    return Seq2SeqEngine(
+def engine(path: Path, **runtime) -> BaseEngine:
+    return build_engine(
         ModelSpec(str(path), config_key="translation.model"),
         RuntimeConfig(device="cpu", **runtime),
-        {"num_beams": 1, "max_new_tokens": 8, "min_new_tokens": 8},
+        generation={"num_beams": 1, "max_new_tokens": 8, "min_new_tokens": 8},
+        backend="transformers",
     )
 
 
@@ -41,7 +43,7 @@ def test_int8_quantises_every_linear_layer_and_stays_close(tiny_models) -> None:
     assert quantized.quantized and quantized.describe()["dtype"] == "float32+int8"
     linear = [m for m in quantized._model.modules() if type(m) is torch.nn.Linear]
     assert linear == []  # all replaced by dynamic quantised ones
-    results = quantized.run(TEXTS)
+    results = quantized.run(requests(TEXTS))
     assert [r.generated_tokens for r in results] == [8] * len(TEXTS)
     full.load()
     tokenizer = AutoTokenizer.from_pretrained(tiny_models["translator"])
@@ -69,10 +71,10 @@ def test_out_of_memory_halves_the_batch_and_loses_nothing(tiny_models, monkeypat
         return original(**kwargs)
 
     monkeypatch.setattr(e._model, "generate", small_memory)
-    results = e.run(TEXTS)
+    results = e.run(requests(TEXTS))
     assert sizes[:3] == [8, 4, 2]
     assert all(r.error is None and r.generated_tokens == 8 for r in results)
-    assert [r.text for r in results] == engine(tiny_models["translator"]).generate(TEXTS)
+    assert [r.text for r in results] == engine(tiny_models["translator"]).generate(TEXTS, fr_en())
 
 
 def test_batch_budget_defaults_to_the_device(tiny_models) -> None:
@@ -84,19 +86,17 @@ def test_batch_budget_defaults_to_the_device(tiny_models) -> None:
 
 @needs_ct2
 def test_the_ctranslate2_backend_converts_once_and_keeps_order(tiny_models, tmp_path, monkeypatch) -> None:
-    from summarizer.models.ct2 import CTranslate2Engine
-
     monkeypatch.setenv("SUMMARIZER_CT2_CACHE", str(tmp_path / "ct2"))
     spec = ModelSpec(str(tiny_models["translator"]), config_key="translation.model")
     runtime = RuntimeConfig(device="cpu", engine="ctranslate2", quantize="int8", max_batch_size=3)
-    ct2 = CTranslate2Engine(spec, runtime, {"num_beams": 1, "max_new_tokens": 8, "min_new_tokens": 8})
-    results = ct2.run(TEXTS)
+    ct2 = build_engine(spec, runtime, generation={"num_beams": 1, "max_new_tokens": 8, "min_new_tokens": 8})
+    results = ct2.run(requests(TEXTS))
     assert [r.generated_tokens for r in results] == [8] * len(TEXTS)
     texts = [r.text for r in results]
     assert texts[:4] == texts[4:]  # same input, same output, whatever the batch
     assert ct2.stats.batches == 3 and ct2.describe()["engine"] == "ctranslate2"
     (converted,) = (tmp_path / "ct2").iterdir()
-    again = CTranslate2Engine(spec, runtime, {"max_new_tokens": 4})
+    again = build_engine(spec, runtime, generation={"max_new_tokens": 4})
     again.load()
     assert list((tmp_path / "ct2").iterdir()) == [converted]  # cached, not converted again
 
@@ -174,7 +174,6 @@ def test_ctranslate2_converts_bart_and_mbart_configs_of_transformers_5_faithfull
     """transformers 5 configs lack normalize_before, which CTranslate2's converter reads;
     the conversion must still give the same greedy outputs as transformers."""
     from summarizer.bench.shapes import build_shape
-    from summarizer.models.ct2 import CTranslate2Engine
 
     monkeypatch.setenv("SUMMARIZER_CT2_CACHE", str(tmp_path / "ct2"))
     values = {
@@ -187,8 +186,9 @@ def test_ctranslate2_converts_bart_and_mbart_configs_of_transformers_5_faithfull
     runtime = RuntimeConfig(device="cpu", dtype="float32")
     generation = {"num_beams": 1, "min_new_tokens": 6, "max_new_tokens": 6}
     texts = ["Le conseil municipal a voté le budget mardi soir.", "Il a beaucoup plu en Bretagne."]
-    expected = Seq2SeqEngine(ModelSpec(str(folder)), runtime, generation).generate(texts)
-    converted = CTranslate2Engine(ModelSpec(str(folder)), runtime, generation).generate(texts)
+    spec = ModelSpec(str(folder))
+    expected = build_engine(spec, runtime, generation=generation, backend="transformers").generate(texts, fr_en())
+    converted = build_engine(spec, runtime, generation=generation, backend="ctranslate2").generate(texts, fr_en())
     # The same tokens; transformers forces the end token in the last place, CTranslate2 does not.
     assert all(text and ours.startswith(text) for ours, text in zip(converted, expected))
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import assert_complete, many_articles, metas, operations_config
+from conftest import assert_complete, many_articles, metas, operations_config, requests
 from summarizer.cli import main
 from summarizer.stopping import SignalHandlers, StopSignal
 
@@ -95,11 +95,13 @@ def test_the_time_budget_stops_the_run_with_75(tmp_path, tiny_models, monkeypatc
 
 def test_a_hung_generation_is_cut_at_the_next_decoding_step(tiny_models) -> None:
     from summarizer.config import RuntimeConfig
+    from summarizer.models.factory import build_engine
     from summarizer.models.loading import ModelSpec
-    from summarizer.models.seq2seq import Seq2SeqEngine
 
     stop = StopSignal()
-    engine = Seq2SeqEngine(ModelSpec(str(tiny_models["translator"])), RuntimeConfig(device="cpu"), stop=stop)
+    engine = build_engine(
+        ModelSpec(str(tiny_models["translator"])), RuntimeConfig(device="cpu"), stop=stop, backend="transformers"
+    )
     engine.load()
     steps = []
 
@@ -112,7 +114,7 @@ def test_a_hung_generation_is_cut_at_the_next_decoding_step(tiny_models) -> None
                 return input_ids
 
     engine._model.generate = endless_generate
-    results = engine.run(["Bonjour", "Une enquête."])
+    results = engine.run(requests(["Bonjour", "Une enquête."]))
     assert len(steps) == 5
     assert all(r.interrupted and not r.text for r in results)
 

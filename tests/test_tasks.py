@@ -24,11 +24,18 @@ class FakeEngine:
         self.calls: list[list[str]] = []
         self.overrides: list = []
 
+        self.directions: list = []
+
     def count_tokens(self, text: str) -> int:
         return len(text.split()) + 1
 
-    def run(self, texts, on_progress=None, overrides=None):
-        self.calls.append(list(texts))
+    def counter(self, direction):
+        return self.count_tokens
+
+    def run(self, requests, on_progress=None, overrides=None):
+        texts = [request.text for request in requests]
+        self.calls.append(texts)
+        self.directions.append([request.direction for request in requests])
         self.overrides.append(overrides)
         results = []
         for text in texts:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..config import JobConfig
+from ..models.families import Direction
 from ..io.readers import discover, read_source
 from ..records import Article
 from ..tasks import Document, TranslationSettings, plan_summary, plan_translation
@@ -15,19 +16,20 @@ from .corpus import synthetic_sentences
 
 
 def bench_segments(
-    task: str,
     count: int,
     engine: Any,
+    direction: Direction,
     config: JobConfig,
     inputs: Sequence[Path] = (),
 ) -> list[str]:
-    """``count`` model inputs, cut the way the job cuts them for ``task``
-    (``tasks.plan_translation``, or the chunks of ``tasks.plan_summary``).
+    """``count`` model inputs, cut the way the job cuts them for requests in ``direction``
+    (``tasks.plan_translation`` into another language, else the chunks of ``tasks.plan_summary``).
 
     From ``inputs`` (article files/folders) when given, else from the synthetic
     corpus; repeated if there are too few.
     """
-    splitter = SentenceSplitter(config.language)
+    task = "summarization" if direction.source == direction.target else "translation"
+    splitter = SentenceSplitter(direction.source)
     if inputs:
         line_filter = LineFilter(config.cleaning.drop_line_patterns)
         documents = []
@@ -43,7 +45,7 @@ def bench_segments(
     settings = TranslationSettings.from_config(config)
     segments: list[str] = []
     for paragraphs in documents:
-        document = Document(tuple(paragraphs), splitter)
+        document = Document(tuple(paragraphs), splitter, direction.source, direction.choice)
         if task == "translation":
             segments += [chunk for chunks in plan_translation(document, engine, settings) for chunk in chunks]
         else:

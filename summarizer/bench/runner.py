@@ -24,7 +24,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from ..config import RuntimeConfig
-from ..models.loading import ModelSpec
+from ..models.base import Request
+from ..models.families import Direction
+from ..models.loading import ModelSpec, Role
 from .shapes import flops_per_segment
 
 logger = logging.getLogger(__name__)
@@ -40,6 +42,9 @@ class BenchOptions:
     """The model (a random-like folder or a configured model)."""
     segments: list[str]
     """Inputs, as the job would send them."""
+    direction: Direction = Direction("fr", "en")
+    """What the engine rows' requests ask (the raw rows feed the bare text)."""
+    role: Role = "translation"
     runtime: RuntimeConfig = field(default_factory=lambda: RuntimeConfig(device="cpu", dtype="float32"))
     """The engine rows' settings (batching, threads); device and quantisation are set per row."""
     new_tokens: int = 40
@@ -225,10 +230,11 @@ def _measure(name: str, options: BenchOptions, generation: dict[str, Any]) -> tu
     except Exception as exc:  # noqa: BLE001 - a row that cannot run here is reported, not fatal
         row.skipped = f"{type(exc).__name__}: {' '.join(str(exc).split())[:120]}"
         return row, None
-    engine.run(options.segments[:4])  # warm-up: lazy initialisations, caches
+    requests = [Request(segment, options.direction) for segment in options.segments]
+    engine.run(requests[:4])  # warm-up: lazy initialisations, caches
     with _RssSampler() as rss:
         started = time.perf_counter()
-        results = engine.run(options.segments)
+        results = engine.run(requests)
         row.seconds = time.perf_counter() - started
     row.peak_rss_mb = rss.peak / 2**20
     row.segments = len(results)
@@ -241,8 +247,7 @@ def _measure(name: str, options: BenchOptions, generation: dict[str, Any]) -> tu
 
 
 def _engine_for(name: str, options: BenchOptions, generation: dict[str, Any]) -> Any:
-    from ..models.ct2 import CTranslate2Engine
-    from ..models.seq2seq import Seq2SeqEngine
+    from ..models.factory import build_engine
 
     on_gpu = options.runtime.device == "cuda"
     if on_gpu and name in ("int8", "torchao", "engine-ct2"):
@@ -255,8 +260,9 @@ def _engine_for(name: str, options: BenchOptions, generation: dict[str, Any]) ->
     if name == "engine-ct2":
         import ctranslate2  # noqa: F401 - ImportError: row skipped
 
-        return CTranslate2Engine(options.spec, replace(runtime, quantize="int8", engine="ctranslate2"), generation)
-    engine = Seq2SeqEngine(options.spec, runtime, generation)
+        runtime = replace(runtime, quantize="int8", engine="ctranslate2")
+        return build_engine(options.spec, runtime, role=options.role, generation=generation, backend="ctranslate2")
+    engine = build_engine(options.spec, runtime, role=options.role, generation=generation, backend="transformers")
     engine.load()
     if name == "torchao":
         from torchao.quantization import Int8DynamicActivationInt8WeightConfig, quantize_

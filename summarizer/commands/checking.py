@@ -5,14 +5,18 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from collections import defaultdict
+from typing import Any
 
 from ..config import JobConfig, revision_warnings
 from ..errors import EXIT_CONFIG, EXIT_OK, ConfigError, ModelLoadError
 from ..io.readers import reader_library_problems, require_input_paths
-from ..models.loading import ModelSpec, from_pretrained, locate_model
-from ..models.resolution import hub_cache
+from ..models.base import BaseEngine
+from ..models.factory import build_engine
+from ..models.families import Direction
+from ..models.loading import ModelSpec, from_pretrained, hub_cache, locate_model
 from ..planning import make_plan
-from ..routing import configured_uses
+from ..routing import configured_uses, route, routed_languages
 from .common import load_job_config, offline, require_inputs
 
 logger = logging.getLogger("summarizer")
@@ -41,12 +45,17 @@ def check_command(args: argparse.Namespace) -> int:
     print(f"languages       {_describe_languages(config)}")
     problems = reader_library_problems()
     print(f"readers         {'BROKEN: see below' if problems else 'text, Markdown, JSONL, HTML'}")
+    framings, framing_problems = _framings(config)
     for key, use in configured_uses(config):
         try:
             print(f"{key}\n                {_describe_local_model(use.spec)}")
         except (ModelLoadError, ConfigError) as exc:
             print(f"{key}\n                NOT AVAILABLE")
             problems.append(str(exc))
+            continue
+        for line in framings.get(key, []):
+            print(f"                {line}")
+    problems += [problem for problem in framing_problems if problem not in problems]
     try:
         print(f"device          {_describe_device(config)}")
     except ConfigError as exc:
@@ -83,6 +92,32 @@ def _describe_languages(config: JobConfig) -> str:
     sources = sorted(set(config.summarizers()) - {"default"} | set(config.translators()))
     default = " (+ any language for the default summariser)" if "default" in config.summarizers() else ""
     return f"detected; models for {', '.join(sources)}{default}; target {config.target_language}"
+
+
+def _framings(config: JobConfig) -> tuple[dict[str, list[str]], list[str]]:
+    """For each configured model, how it is fed each language it is routed (``routing``
+    decides which; ``models.families`` how); and why any of them cannot be."""
+    lines: dict[str, list[str]] = defaultdict(list)
+    problems: dict[str, None] = {}
+    engines: dict[Any, BaseEngine] = {}
+    force = {config.languages.force} if config.languages.force else set()
+    for language in sorted(set(routed_languages(config)) | {config.language} | force):
+        routed = route(config, language)
+        for use, target in ((routed.summarizer, language), (routed.translator, config.target_language)):
+            if use is None:
+                continue
+            if use.engine_key not in engines:
+                engines[use.engine_key] = build_engine(use.spec, config.runtime, role=use.role, backend="transformers")
+            try:
+                framing = engines[use.engine_key].framing(Direction(language, target, use.framing))
+            except ModelLoadError:
+                continue  # reported as NOT AVAILABLE
+            except ConfigError as exc:
+                problems[str(exc)] = None
+                lines[use.spec.config_key].append(f"{language} -> {target}: CANNOT BE FED (see below)")
+                continue
+            lines[use.spec.config_key].append(f"{language} -> {target}: {framing.describe()}")
+    return lines, list(problems)
 
 
 def _describe_local_model(spec: ModelSpec) -> str:

@@ -67,7 +67,9 @@ def bench_command(args: argparse.Namespace) -> int:
     from ..bench.runner import ROWS, BenchOptions, render, run_bench
     from ..bench.shapes import RANDOM_LIKE, build_random_like
     from ..config import JobConfig, RuntimeConfig
-    from ..models.seq2seq import Seq2SeqEngine
+    from ..models.factory import build_engine
+    from ..models.families import Direction
+    from ..models.loading import FramingChoice
 
     offline()
     rows = tuple(row.strip() for row in args.rows.split(",") if row.strip())
@@ -81,7 +83,7 @@ def bench_command(args: argparse.Namespace) -> int:
         use = routed.translator if task == "translation" else routed.summarizer
         if use is None:
             raise ConfigError(f"{args.config}: no {task} model for language {config.language!r}")
-        spec = use.spec
+        spec, framing, role = use.spec, use.framing, use.role
         runtime = config.runtime
     else:
         name = args.random_like or "opus-mt-fr-en"
@@ -89,21 +91,26 @@ def bench_command(args: argparse.Namespace) -> int:
         task = args.task or ("translation" if RANDOM_LIKE[name][0] == "marian" else "summarization")
         logger.info("random-weight model shaped like %s", RANDOM_LIKE[name][2])
         spec = ModelSpec(str(build_random_like(name)), config_key=f"bench {name}")
-        runtime = RuntimeConfig()
+        runtime, framing = RuntimeConfig(), FramingChoice()
+        role = "translation" if task == "translation" else "summarization"
     if args.device == "cuda":
         runtime = with_changes(runtime, device="cuda", dtype="auto", threads=args.threads or runtime.threads)
     else:
         runtime = with_changes(runtime, device="cpu", dtype="float32", threads=args.threads or runtime.threads)
+    target = config.target_language if task == "translation" else config.language
+    direction = Direction(config.language, target, framing)
     segments = bench_segments(
-        task,
         args.segments or (128 if task == "translation" else 16),
-        Seq2SeqEngine(spec, runtime),
+        build_engine(spec, runtime, role=role, backend="transformers"),
+        direction,
         config,
         [p.absolute() for p in args.input or []],
     )
     options = BenchOptions(
         spec=spec,
         segments=segments,
+        direction=direction,
+        role=role,
         runtime=runtime,
         new_tokens=args.new_tokens,
         naive_segments=min(args.naive_segments, len(segments)),

@@ -71,6 +71,8 @@ class StrictLoader:
                 converted = self.settings(value, name, metadata["settings"])
             elif "choices" in metadata:
                 converted = self.choices(value, name, metadata["choices"], metadata["key_check"])
+            elif metadata.get("text") and value == "":
+                converted = ""  # an empty text means "none" (a prefix)
             else:
                 converted = self.convert(value, hints[key], name)
             check = known[key].metadata.get("check")
@@ -206,7 +208,22 @@ def _int_as_float(value: int, fail: Any) -> float:
         raise fail(f"must be a finite number (got {shown(value)})") from None
 
 
+#: Keys people bring from transformers' own examples, with what this job uses instead.
+_KEY_HINTS = {
+    "src_lang": "the source code is each article's own language's code, found by the job; to "
+    "override it, set source_code (the model entry's key, e.g. translation.source_code: fra_Latn)",
+    "tgt_lang": "the target code comes from translation.target; to override it, set "
+    "target_code (e.g. translation.target_code: eng_Latn)",
+    "forced_bos_token_id": "the job forces the target language's code itself; to override "
+    "it, set the model entry's target_code (e.g. translation.target_code: eng_Latn)",
+    "decoder_start_token_id": "the job starts the decoder as the model's family needs; to "
+    "force the output language, set the model entry's target_code",
+}
+
+
 def _unknown_key_message(key: str, known: Any) -> str:
+    if key in _KEY_HINTS:
+        return f"unknown key: {_KEY_HINTS[key]}"
     close = difflib.get_close_matches(key, list(known), n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
     return f"unknown key; {hint}known keys: {', '.join(sorted(known))}"
@@ -277,6 +294,7 @@ def _check_consistency(config: JobConfig, path: Path, raw: dict[str, Any]) -> No
             or settings.revision is not None
             or settings.allow_pickle_weights
             or settings.convert_pickle_weights is not None
+            or any(getattr(settings, key) is not None for key in ("source_code", "target_code", "prefix"))
         ):
             raise ConfigError(
                 f"{path}: {section}.models: give either {section}.model (one model) or "

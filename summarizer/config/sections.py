@@ -45,6 +45,16 @@ def _language_key(value: str) -> str | None:
     return None if value == "default" else _language_code(value)
 
 
+def _model_token(value: str | None) -> str | None:
+    if value is None or re.fullmatch(r"\S{1,64}", value):
+        return None
+    return "must be one token of the model's tokenizer, such as 'fra_Latn', 'fr_XX' or '>>fra<<'"
+
+
+def _prefix_text(value: str | None) -> str | None:
+    return None if value is None or len(value) <= 200 else "must be at most 200 characters"
+
+
 @dataclass(frozen=True)
 class InputsConfig:
     """Where articles are read from."""
@@ -117,7 +127,8 @@ class RuntimeConfig:
     engine: Literal["transformers", "ctranslate2", "auto"] = "transformers"
     """``ctranslate2`` converts each model once (cached next to the model cache)
     and runs it with CTranslate2 (install ``summarizer[ctranslate2]``); Marian,
-    BART/mBART, T5/mT5, M2M100/NLLB models only. ``auto``: CTranslate2 for each
+    BART/mBART, T5/mT5, M2M100/NLLB models only, fed as the transformers engine feeds them
+    (docs/models-and-languages.md, "Model families"). ``auto``: CTranslate2 for each
     model it supports when it is installed, else the transformers engine (with
     ``quantize: int8``, torch's int8), saying so once."""
 
@@ -256,6 +267,21 @@ class ModelChoice:
     generation: dict[str, Any] = field(default_factory=dict, metadata={"settings": GENERATION_KEYS})
     """Generation overrides for this model, on top of the section's ``generation``."""
 
+    source_code: str | None = field(default=None, metadata=_check(_model_token))
+    """The model's token for the source language, as its tokenizer spells it (NLLB
+    ``fra_Latn``, M2M100 ``__fr__``, mBART-50 ``fr_XX``), for the articles this entry serves.
+    Empty: the code of each article's language. ``check`` refuses a code the tokenizer does
+    not know, and models that take none (docs/models-and-languages.md, "Model families")."""
+
+    target_code: str | None = field(default=None, metadata=_check(_model_token))
+    """The model's own token for the output language (``eng_Latn``, ``en_XX``, ``<2en>``,
+    ``>>eng<<``). Empty: the code of ``translation.target`` (of the article's language for a
+    summariser)."""
+
+    prefix: str | None = field(default=None, metadata={"text": True, **_check(_prefix_text)})
+    """Text put before every input, replacing the task prefix of the model's own config
+    (T5: ``summarize: ``); ``""``: none. Empty: the model's own, if any."""
+
     def __post_init__(self) -> None:
         if self.revision is None and self.model in KNOWN_SAFETENSORS_REVISIONS:
             object.__setattr__(self, "revision", KNOWN_SAFETENSORS_REVISIONS[self.model])
@@ -279,11 +305,21 @@ class _ModelSection:
     convert_pickle_weights: bool | None = None
     """For ``model``; see ModelChoice.convert_pickle_weights."""
 
+    source_code: str | None = field(default=None, metadata=_check(_model_token))
+    """For ``model``; see ModelChoice.source_code."""
+
+    target_code: str | None = field(default=None, metadata=_check(_model_token))
+    """For ``model``; see ModelChoice.target_code."""
+
+    prefix: str | None = field(default=None, metadata={"text": True, **_check(_prefix_text)})
+    """For ``model``; see ModelChoice.prefix."""
+
     models: dict[str, ModelChoice] = field(
         default_factory=dict, metadata={"choices": ModelChoice, "key_check": _language_key}
     )
     """Language code -> model (a hub id/folder, or a mapping with ``model``,
-    ``revision``, ``allow_pickle_weights``, ``convert_pickle_weights``, ``generation``)."""
+    ``revision``, ``allow_pickle_weights``, ``convert_pickle_weights``, ``generation``,
+    ``source_code``, ``target_code``, ``prefix``)."""
 
     generation: dict[str, Any] = field(
         default_factory=dict, metadata={"settings": GENERATION_KEYS}
@@ -295,7 +331,13 @@ class _ModelSection:
         if self.models:
             return dict(self.models)
         choice = ModelChoice(
-            self.model or default_model, self.revision, self.allow_pickle_weights, self.convert_pickle_weights
+            self.model or default_model,
+            self.revision,
+            self.allow_pickle_weights,
+            self.convert_pickle_weights,
+            source_code=self.source_code,
+            target_code=self.target_code,
+            prefix=self.prefix,
         )
         return {language: choice}
 

@@ -121,8 +121,8 @@ def run_system(config: JobConfig, articles: Sequence[Article], show_progress: bo
     results, stats = outcome.results, outcome.stats
     seconds = time.perf_counter() - started - stats.stage_seconds.get("load_models", 0.0)
     model_bytes = 0
-    for use in processor.pool.engines:
-        folder, _ = locate_model(use.spec)
+    for engine in processor.pool.engines.values():
+        folder, _ = locate_model(engine.spec)
         weights = [p for p in folder.iterdir() if p.suffix == ".safetensors"] or [
             p for p in folder.iterdir() if p.suffix == ".bin"
         ]

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from ..config import RuntimeConfig
+from ..errors import ConfigError
 from ..records import EngineStats
 from ..stopping import StopSignal
-from .loading import ModelSpec, from_pretrained
+from .families import Direction, Framing, ModelFamily, detect_family, frame
+from .loading import ModelSpec, Role, from_pretrained
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,14 @@ class Generation:
     error: str | None = None
     interrupted: bool = False
     """The run was asked to stop before this segment was done."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """One input for an engine: its text and what it asks for (languages, overrides)."""
+
+    text: str
+    direction: Direction
 
 
 def plan_batches(lengths: Sequence[int], batch_tokens: int, max_batch_size: int) -> list[list[int]]:
@@ -109,12 +119,14 @@ class BaseEngine:
         self,
         spec: ModelSpec,
         runtime: RuntimeConfig,
+        role: Role = "translation",
         generation: Mapping[str, Any] | None = None,
         relative_cap: tuple[float, int] | None = None,
         stop: StopSignal | None = None,
         allow_download: bool = False,
     ) -> None:
-        """``generation`` overrides the model's generation settings key by key.
+        """``role`` decides how inputs are framed (``models.families``).
+        ``generation`` overrides the model's generation settings key by key.
         ``relative_cap`` = (factor, margin): without a configured
         ``max_new_tokens``, each batch may generate at most factor x its longest
         input + margin tokens. ``stop`` ends generation at the next decoding
@@ -122,14 +134,18 @@ class BaseEngine:
         lets a hub model missing from the cache be downloaded."""
         self.spec = spec
         self.runtime = runtime
+        self.role = role
         self.overrides = dict(generation or {})
         self.relative_cap = None if "max_new_tokens" in self.overrides else relative_cap
         self.stop = stop
         self.allow_download = allow_download
         self.stats = EngineStats()
         self._tokenizer: Any = None
+        self._model_config: dict[str, Any] | None = None
+        self._family: ModelFamily | None = None
+        self._framings: dict[Direction, Framing | ConfigError] = {}
         self._max_input_tokens: int | None = None
-        self._token_ids: dict[str, list[int]] = {}
+        self._token_ids: dict[tuple[Framing, str], list[int]] = {}
 
     # -- backend interface ---------------------------------------------------
 
@@ -167,8 +183,8 @@ class BaseEngine:
         """The budget of padded tokens per batch, beams included."""
         return self.runtime.batch_tokens or CPU_BATCH_TOKENS
 
-    def _settings(self, overrides: Mapping[str, Any] | None) -> Any:
-        """Backend generation settings, with ``overrides`` for one call."""
+    def _settings(self, overrides: Mapping[str, Any] | None, framing: Framing) -> Any:
+        """Backend generation settings for inputs framed so, with ``overrides`` for one call."""
         raise NotImplementedError
 
     def _generate_batch(
@@ -184,7 +200,7 @@ class BaseEngine:
         """Beams used with these settings."""
         return int(getattr(settings, "num_beams", None) or 1)
 
-    # -- tokens --------------------------------------------------------------
+    # -- tokens and framing ---------------------------------------------------
 
     @property
     def tokenizer(self) -> Any:
@@ -197,23 +213,59 @@ class BaseEngine:
             )
         return self._tokenizer
 
-    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        """Input ids (special tokens included) of each text, tokenizing only what is not cached."""
-        missing = [text for text in dict.fromkeys(texts) if text not in self._token_ids]
+    @property
+    def model_config(self) -> dict[str, Any]:
+        """The model's configuration (``config.json``, as transformers reads it)."""
+        if self._model_config is None:
+            from transformers import AutoConfig
+
+            config = from_pretrained(self.spec, AutoConfig.from_pretrained, allow_download=self.allow_download)
+            self._model_config = config.to_dict()
+        return self._model_config
+
+    @property
+    def family(self) -> ModelFamily:
+        """The model's family; ConfigError when the job cannot drive the model."""
+        if self._family is None:
+            self._family = detect_family(self.model_config, self.tokenizer, self.role, self.spec)
+        return self._family
+
+    def framing(self, direction: Direction) -> Framing:
+        """How requests in ``direction`` are framed; ConfigError when they cannot be."""
+        if direction not in self._framings:
+            try:
+                self._framings[direction] = frame(self.family, self.role, direction, self.spec)
+            except ConfigError as exc:
+                self._framings[direction] = exc
+        framing = self._framings[direction]
+        if isinstance(framing, ConfigError):
+            raise framing
+        return framing
+
+    def token_ids(self, texts: Sequence[str], framing: Framing) -> list[list[int]]:
+        """Input ids of each text framed so (special tokens included), tokenizing only
+        what is not cached."""
+        missing = [text for text in dict.fromkeys(texts) if (framing, text) not in self._token_ids]
         fresh: dict[str, list[int]] = {}
         if missing:
-            encoded = self.tokenizer(missing, add_special_tokens=True, truncation=False)["input_ids"]
+            tokenizer = self.tokenizer
+            if framing.src_lang is not None:
+                tokenizer.src_lang = framing.src_lang  # the tokenizer tags the input itself
+            framed = [framing.text_prefix + text for text in missing]
+            encoded = tokenizer(framed, add_special_tokens=True, truncation=False)["input_ids"]
             fresh = dict(zip(missing, encoded))
             if len(self._token_ids) + len(fresh) > _TOKEN_CACHE_ENTRIES:
                 self._token_ids.clear()
             self._token_ids.update(
-                (text, ids) for text, ids in fresh.items() if len(text) <= _CACHED_TEXT_CHARS
+                ((framing, text), ids) for text, ids in fresh.items() if len(text) <= _CACHED_TEXT_CHARS
             )
-        return [self._token_ids.get(text) or fresh[text] for text in texts]
+        return [self._token_ids.get((framing, text)) or fresh[text] for text in texts]
 
-    def count_tokens(self, text: str) -> int:
-        """Model input tokens for ``text``, special tokens included (cached)."""
-        return len(self.token_ids([text])[0])
+    def counter(self, direction: Direction) -> Callable[[str], int]:
+        """Counts a text's model input tokens in ``direction``, framing and special tokens
+        included (cached): what chunk budgets are measured with."""
+        framing = self.framing(direction)
+        return lambda text: len(self.token_ids([text], framing)[0])
 
     @property
     def max_input_tokens(self) -> int:
@@ -223,14 +275,12 @@ class BaseEngine:
         return self._max_input_tokens
 
     def _model_input_limit(self) -> int:
-        from transformers import AutoConfig
-
-        config = from_pretrained(self.spec, AutoConfig.from_pretrained, allow_download=self.allow_download)
+        config = self.model_config
         limits = [
             value
             for value in (
-                getattr(config, "max_position_embeddings", None),
-                getattr(config, "n_positions", None),
+                config.get("max_position_embeddings"),
+                config.get("n_positions"),
                 getattr(self.tokenizer, "model_max_length", None),
             )
             if isinstance(value, int) and 0 < value < _SANE_TOKENIZER_MAX
@@ -239,36 +289,69 @@ class BaseEngine:
 
     # -- generation ----------------------------------------------------------
 
-    def generate(self, texts: Sequence[str]) -> list[str]:
+    def generate(self, texts: Sequence[str], direction: Direction) -> list[str]:
         """Generated text for each input, in input order ("" where generation failed)."""
-        return [result.text for result in self.run(texts)]
+        return [result.text for result in self.run([Request(text, direction) for text in texts])]
 
     def run(
         self,
-        texts: Sequence[str],
+        requests: Sequence[Request],
         on_progress: Callable[[int], None] | None = None,
         overrides: Mapping[str, Any] | None = None,
     ) -> list[Generation]:
-        """Generate for all ``texts`` in length-sorted token-budget batches.
+        """Generate for all ``requests`` in length-sorted token-budget batches.
 
-        ``on_progress`` is called with the number of segments finished after
-        each batch. ``overrides`` change generation settings for this call only
-        (e.g. stricter settings for a retry). Inputs over ``max_input_tokens`` are
-        not truncated: they get an error result (callers chunk their text first).
+        Requests are grouped by framing (a batch never mixes two). ``on_progress`` is
+        called with the number of segments finished after each batch. ``overrides``
+        change generation settings for this call only (e.g. stricter settings for a
+        retry). Inputs over ``max_input_tokens`` are not truncated: they get an error
+        result (callers chunk their text first), as do requests the model cannot frame.
         """
-        if not texts:
+        if not requests:
             return []
         self.load()
-        settings = self._settings(overrides)
-        encoded = self.token_ids(texts)
+        results: list[Generation | None] = [None] * len(requests)
+        groups: dict[Framing, list[int]] = {}
+        for index, request in enumerate(requests):
+            try:
+                groups.setdefault(self.framing(request.direction), []).append(index)
+            except ConfigError as exc:
+                results[index] = Generation("", 0, error=str(exc))
+        encoded: list[list[int]] = [[] for _ in requests]
+        for framing, members in groups.items():
+            try:
+                settings = self._settings(overrides, framing)
+            except ConfigError as exc:
+                for index in members:
+                    results[index] = Generation("", 0, error=str(exc))
+                continue
+            for index, ids in zip(members, self.token_ids([requests[i].text for i in members], framing)):
+                encoded[index] = ids
+            self._run_group(members, encoded, settings, results, on_progress)
+        done = [result for result in results if result is not None]
+        assert len(done) == len(results), "every segment has a result"
+        self.stats += EngineStats(
+            segments=len(done),
+            input_tokens=sum(r.input_tokens for r in done),
+            generated_tokens=sum(r.generated_tokens for r in done),
+        )
+        return done
+
+    def _run_group(
+        self,
+        members: list[int],
+        encoded: list[list[int]],
+        settings: Any,
+        results: list[Generation | None],
+        on_progress: Callable[[int], None] | None,
+    ) -> None:
+        """Generate for the requests ``members`` (one framing) in token-budget batches."""
         limit = self.max_input_tokens
-        results: list[Generation | None] = [None] * len(texts)
         runnable = []
-        for index, ids in enumerate(encoded):
-            if len(ids) > limit:
-                results[index] = Generation(
-                    "", len(ids), error=f"input of {len(ids)} tokens exceeds the limit of {limit}"
-                )
+        for index in members:
+            if len(encoded[index]) > limit:
+                length = len(encoded[index])
+                results[index] = Generation("", length, error=f"input of {length} tokens exceeds the limit of {limit}")
             else:
                 runnable.append(index)
         lengths = [len(encoded[i]) for i in runnable]
@@ -287,14 +370,6 @@ class BaseEngine:
                 results[index] = result
             if on_progress:
                 on_progress(len(indices))
-        done = [result for result in results if result is not None]
-        assert len(done) == len(results), "every segment has a result"
-        self.stats += EngineStats(
-            segments=len(done),
-            input_tokens=sum(r.input_tokens for r in done),
-            generated_tokens=sum(r.generated_tokens for r in done),
-        )
-        return done
 
     def _generate_isolated(
         self, indices: list[int], encoded: list[list[int]], settings: Any

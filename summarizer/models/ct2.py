@@ -19,16 +19,17 @@ import time
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from ..config import RuntimeConfig
 from ..errors import ConfigError, ModelLoadError
 from ..records import EngineStats
-from ..stopping import StopSignal
 from .base import GPU_BATCH_TOKENS, BaseEngine, Generation, split_by_weight
-from .loading import ModelSpec, locate_model, resolve_device
+from .families import Framing
+from .loading import locate_model, resolve_device
 
 logger = logging.getLogger(__name__)
 
 CT2_CPU_BATCH_TOKENS = 8192
+_PREFIX = "_target_prefix"
+"""The key of the target prefix in this engine's settings (not a translate_batch option)."""
 
 #: transformers ``model_type`` values CTranslate2 converts (encoder-decoder ones).
 SUPPORTED_MODEL_TYPES = frozenset({"marian", "bart", "mbart", "t5", "mt5", "m2m_100"})
@@ -130,20 +131,14 @@ class CTranslate2Engine(BaseEngine):
 
     backend = "ctranslate2"
 
-    def __init__(
-        self,
-        spec: ModelSpec,
-        runtime: RuntimeConfig,
-        generation: Mapping[str, Any] | None = None,
-        relative_cap: tuple[float, int] | None = None,
-        stop: StopSignal | None = None,
-        allow_download: bool = False,
-    ) -> None:
-        super().__init__(spec, runtime, generation, relative_cap, stop, allow_download)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """As ``BaseEngine``; engines are built by ``models.factory``."""
+        super().__init__(*args, **kwargs)
         self._translator: Any = None
         self._options: dict[str, Any] = {}
         self._output_limit: int | None = None
-        self._prefix: list[str] = []
+        self._start: list[str] | None = None
+        """The decoder start each input needs, when the conversion leaves it to the caller."""
         self.device = "cpu"
         self.compute_type = "default"
 
@@ -166,31 +161,51 @@ class CTranslate2Engine(BaseEngine):
         started = time.perf_counter()
         folder, _ = locate_model(self.spec)
         quantization = "int8" if self.runtime.quantize == "int8" else "none"
-        converted = ensure_converted(folder, self.spec.name, self.spec.revision, quantization, self.spec.config_key)
         self.tokenizer  # noqa: B018
+        self.family  # noqa: B018 - a model the job cannot drive is refused before converting it
+        converted = ensure_converted(folder, self.spec.name, self.spec.revision, quantization, self.spec.config_key)
         device = resolve_device(self.runtime.device).type
         self.device = device
         self.compute_type = "int8" if quantization == "int8" else {
             "float32": "float32", "float16": "float16", "bfloat16": "bfloat16"
         }.get(self.runtime.dtype, "default")
         threads = self.runtime.threads or (os.cpu_count() or 1)
-        self._translator = ctranslate2.Translator(
-            str(converted), device=device, compute_type=self.compute_type, inter_threads=1, intra_threads=threads
-        )
+        try:
+            self._translator = ctranslate2.Translator(
+                str(converted), device=device, compute_type=self.compute_type, inter_threads=1, intra_threads=threads
+            )
+        except Exception as exc:  # noqa: BLE001 - CTranslate2 raises RuntimeError and ValueError alike
+            detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+            raise ModelLoadError(
+                f"{self.spec.config_key}: {self.spec.label()}: CTranslate2 cannot load its conversion "
+                f"({detail}); set runtime.engine: transformers for this model"
+            ) from None
         self._options = self._base_options(folder)
-        self._prefix = self._decoder_start(folder, converted)
+        self._start = self._decoder_start(folder, converted)
         positions = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("max_position_embeddings")
         self._output_limit = positions - 1 if isinstance(positions, int) and positions > 1 else None
         self.stats += EngineStats(loads=1, load_seconds=time.perf_counter() - started)
         logger.info("loaded %s with CTranslate2 (%s, %s)", self.spec.label(), device, self.compute_type)
 
-    def _decoder_start(self, folder: Path, converted: Path) -> list[str]:
-        """The target prefix each input needs: none, unless the converted model leaves the
-        decoder start token to the caller (mBART-style models), then the model's own."""
+    def _decoder_start(self, folder: Path, converted: Path) -> list[str] | None:
+        """None when the converted model starts the decoder itself; else the start each
+        input needs (mBART-25-style conversions leave it to the caller): the model's own."""
         if json.loads((converted / "config.json").read_text(encoding="utf-8")).get("decoder_start_token"):
-            return []
+            return None
         start = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("decoder_start_token_id")
         return [self.tokenizer.convert_ids_to_tokens(start)] if isinstance(start, int) else []
+
+    def _target_prefix(self, framing: Framing) -> list[str]:
+        """What each hypothesis is forced to start with: the decoder start where the
+        conversion leaves it to the caller (the framing's, else the model's), then the
+        framing's forced first token."""
+        if framing.decoder_start and self._start is None:
+            raise ConfigError(
+                f"runtime.engine: ctranslate2: the conversion of {self.spec.label()} fixes its decoder "
+                f"start token, and this model needs {framing.decoder_start}; set runtime.engine: transformers"
+            )
+        start = [framing.decoder_start] if framing.decoder_start else list(self._start or [])
+        return start + ([framing.forced_first] if framing.forced_first else [])
 
     def _base_options(self, folder: Path) -> dict[str, Any]:
         options: dict[str, Any] = {"beam_size": 1}
@@ -210,8 +225,8 @@ class CTranslate2Engine(BaseEngine):
     def _beams(self, settings: dict[str, Any]) -> int:
         return int(settings.get("beam_size", 1))
 
-    def _settings(self, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
-        return {**self._options, **_translate_options(overrides or {})}
+    def _settings(self, overrides: Mapping[str, Any] | None, framing: Framing) -> dict[str, Any]:
+        return {**self._options, **_translate_options(overrides or {}), _PREFIX: self._target_prefix(framing)}
 
     def _generate_batch(
         self, indices: list[int], encoded: list[list[int]], settings: dict[str, Any]
@@ -219,12 +234,13 @@ class CTranslate2Engine(BaseEngine):
         tokenizer = self.tokenizer
         batch = [tokenizer.convert_ids_to_tokens(encoded[i]) for i in indices]
         options = dict(settings)
+        prefix = options.pop(_PREFIX)
         longest = max(len(encoded[i]) for i in indices)
         cap = self._output_cap(longest, options.get("max_decoding_length"), self._output_limit)
         if cap is not None:
             options["max_decoding_length"] = cap
-        if self._prefix:
-            options["target_prefix"] = [self._prefix] * len(batch)
+        if prefix:
+            options["target_prefix"] = [prefix] * len(batch)
         if self.stop is not None:
             options["callback"] = lambda step: self.stop.requested  # type: ignore[union-attr]
             if options.get("beam_size", 1) > 1:
@@ -235,7 +251,7 @@ class CTranslate2Engine(BaseEngine):
         self.stats += EngineStats(batches=1, generate_seconds=seconds)
         outputs = []
         for result in results:
-            tokens = result.hypotheses[0][len(self._prefix) :]
+            tokens = result.hypotheses[0][len(prefix) :]
             ids = tokenizer.convert_tokens_to_ids(tokens)
             count = len(tokens) + (1 if cap is None or len(tokens) < cap else 0)  # + end token
             outputs.append((tokenizer.decode(ids, skip_special_tokens=True).strip(), count))

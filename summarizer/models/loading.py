@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import os
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Literal
 
@@ -48,6 +50,27 @@ Role = Literal["summarization", "translation"]
 
 
 @dataclass(frozen=True)
+class FramingChoice:
+    """What the config says about how inputs are framed for one model entry; None: what
+    the model's family calls for (``models.families`` decides, and checks these)."""
+
+    source_code: str | None = None
+    """The model's token for the source language (e.g. ``fra_Latn``)."""
+    target_code: str | None = None
+    """The model's token for the target language (e.g. ``eng_Latn``, ``<2en>``, ``>>eng<<``)."""
+    prefix: str | None = None
+    """Text put before every input (a T5 task prefix); ``""``: none."""
+    entry: str | None = None
+    """The config key of the model entry these come from (``translation.models.de``), which
+    messages about its framing name (one engine may serve several entries)."""
+
+    def settings(self) -> dict[str, str]:
+        """The values the config gives (for fingerprints and messages)."""
+        values = {"source_code": self.source_code, "target_code": self.target_code, "prefix": self.prefix}
+        return {key: value for key, value in values.items() if value is not None}
+
+
+@dataclass(frozen=True)
 class ModelUse:
     """A model in a role, with the generation settings it runs with (``routing`` decides which)."""
 
@@ -55,10 +78,70 @@ class ModelUse:
     spec: ModelSpec
     generation: tuple[tuple[str, Any], ...] = ()
     """Section settings merged with the model's own, as sorted pairs (hashable)."""
+    framing: FramingChoice = FramingChoice()
+    """The config entry's framing overrides (they travel with each request)."""
 
     def label(self) -> str:
         """``name@revision``."""
         return self.spec.label()
+
+    @property
+    def engine_key(self) -> tuple[Any, ...]:
+        """What makes an engine: uses that differ only in the config entry naming them (one
+        model for ``fr``, ``de`` and ``it``) or in their framing share one loaded engine."""
+        return (self.role, replace(self.spec, config_key=""), self.generation)
+
+
+def setting_key(model_key: str, name: str) -> str:
+    """The config key of a model entry's setting ``name``: ``summarization.model`` ->
+    ``summarization.<name>``; ``translation.models.de`` -> ``translation.models.de.<name>``."""
+    prefix = model_key[: -len("model")] if model_key.endswith(".model") else f"{model_key}."
+    return prefix + name
+
+
+def hub_cache(cache_dir: str | os.PathLike[str] | None) -> Path:
+    """The folder hub models are cached in (``hub.cache_dir``, else HF_HUB_CACHE)."""
+    if cache_dir:
+        return Path(cache_dir)
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HUB_CACHE)
+
+
+def revision_owner(spec: ModelSpec) -> str | None:
+    """The other model ``spec.revision`` belongs to, when it provably belongs to another:
+    the revision pinned for that model (``KNOWN_SAFETENSORS_REVISIONS``), or a commit the
+    local cache holds for that model and not for this one. A commit hash names one
+    repository's commit, so a model left with its predecessor's ``revision:`` line is found."""
+    from ..config.defaults import KNOWN_SAFETENSORS_REVISIONS
+
+    revision = spec.revision
+    if spec.is_local or not revision:
+        return None
+    for model, pinned in KNOWN_SAFETENSORS_REVISIONS.items():
+        if pinned == revision and model != spec.name:
+            return model
+    if not re.fullmatch(r"[0-9a-f]{40}", revision):
+        return None  # a branch or tag name can exist in many repositories
+    cache = hub_cache(spec.cache_dir)
+    own = cache / f"models--{spec.name.replace('/', '--')}" / "snapshots" / revision
+    if own.is_dir():
+        return None
+    try:
+        holders = [folder for folder in cache.glob(f"models--*/snapshots/{revision}") if folder.is_dir()]
+    except OSError:
+        return None
+    return holders[0].parents[1].name[len("models--") :].replace("--", "/") if holders else None
+
+
+def foreign_revision_message(spec: ModelSpec, owner: str) -> str:
+    """What to change when ``spec.revision`` is ``owner``'s."""
+    key = setting_key(spec.config_key, "revision")
+    return (
+        f"{key}: {spec.revision} is a revision of {owner}, not of {spec.name} (the line was left "
+        f"from an earlier model?); delete the {key} line, or set it to a commit of {spec.name}, "
+        "then run `summarizer fetch`"
+    )
 
 
 def from_pretrained(
@@ -188,6 +271,9 @@ def locate_model(spec: ModelSpec) -> tuple[Path, str | None]:
                 )
             )
         except Exception as exc:  # noqa: BLE001 - any miss in the cache means "fetch it"
+            owner = revision_owner(spec)
+            if owner is not None:
+                raise ModelLoadError(foreign_revision_message(spec, owner)) from None
             raise ModelLoadError(explain_load_error(spec, exc, offline=True)) from None
         commit = folder.name
     if not (folder / "config.json").is_file():

@@ -5,21 +5,25 @@ from __future__ import annotations
 import importlib.util
 import logging
 from collections import OrderedDict
+from typing import Any
 
 from ..config import JobConfig
-from ..errors import ModelLoadError
-from ..stopping import StopSignal
-from .loading import ModelUse, locate_model
-from .base import BaseEngine
+from ..errors import ConfigError, ModelLoadError
 from ..io.files import read_json_object
-from .ct2 import SUPPORTED_MODEL_TYPES, CTranslate2Engine
-from .seq2seq import Seq2SeqEngine
+from ..stopping import StopSignal
+from .base import BaseEngine
+from .factory import engine_for_use
+from .families import unsupported_model
+from .loading import ModelUse, locate_model
 
 logger = logging.getLogger(__name__)
 
 
 class ModelPool:
-    """Engines by use; at most ``max_loaded`` hold their weights at once (least recently used go)."""
+    """Engines by use; at most ``max_loaded`` hold their weights at once (least recently used go).
+
+    Uses that differ only in the config entry naming them (one model for several
+    languages) share one engine (``ModelUse.engine_key``): the model loads once."""
 
     def __init__(
         self, config: JobConfig, stop: StopSignal | None = None, allow_download: bool = False
@@ -28,66 +32,57 @@ class ModelPool:
         self.stop = stop
         self.allow_download = allow_download
         self.max_loaded = config.runtime.max_models_in_memory
-        self.engines: dict[ModelUse, BaseEngine] = {}
-        self._loaded: OrderedDict[ModelUse, None] = OrderedDict()
+        self.engines: dict[Any, BaseEngine] = {}
+        self._loaded: OrderedDict[Any, None] = OrderedDict()
         self._warned_auto = False
 
-    def _engine_class(self, use: ModelUse) -> type[BaseEngine]:
-        """The backend ``runtime.engine`` asks for (``auto``: CTranslate2 where it can)."""
-        choice = self.config.runtime.engine
-        if choice != "auto":
-            return CTranslate2Engine if choice == "ctranslate2" else Seq2SeqEngine
-        if importlib.util.find_spec("ctranslate2") is None:
-            if not self._warned_auto:
-                self._warned_auto = True
-                logger.warning(
-                    "runtime.engine: auto: CTranslate2 is not installed, so the models run on the "
-                    "transformers engine%s; `pip install 'summarizer[ctranslate2]'` for the faster one",
-                    " with torch's int8" if self.config.runtime.quantize == "int8" else "",
-                )
-            return Seq2SeqEngine
-        folder, _ = locate_model(use.spec)
-        model_type = read_json_object(folder / "config.json") or {}
-        return CTranslate2Engine if model_type.get("model_type") in SUPPORTED_MODEL_TYPES else Seq2SeqEngine
-
     def check_available(self, uses: set[ModelUse]) -> None:
-        """ModelLoadError now, before any output, for any model missing locally."""
+        """ModelLoadError now, before any output, for any model missing locally; ConfigError
+        for one the job cannot drive (its config.json says so)."""
         if self.allow_download:
             return
         for use in sorted(uses, key=lambda u: u.spec.config_key):
-            locate_model(use.spec)
+            folder, _ = locate_model(use.spec)
+            problem = unsupported_model(read_json_object(folder / "config.json") or {})
+            if problem:
+                raise ConfigError(f"{use.spec.config_key}: {use.label()}: {problem}")
 
     def engine(self, use: ModelUse) -> BaseEngine:
         """The loaded engine for ``use`` (loading it, unloading others if needed)."""
-        engine = self.engines.get(use)
+        key = use.engine_key
+        engine = self.engines.get(key)
         if engine is None:
-            engine = self.engines[use] = self._new_engine(use, self._engine_class(use))
-        if use in self._loaded:
-            self._loaded.move_to_end(use)
+            self._warn_once_without_ctranslate2()
+            engine = self.engines[key] = engine_for_use(
+                self.config, use, stop=self.stop, allow_download=self.allow_download
+            )
+        if key in self._loaded:
+            self._loaded.move_to_end(key)
             return engine
         while len(self._loaded) >= self.max_loaded:
             oldest, _ = self._loaded.popitem(last=False)
-            logger.debug("unloading %s", oldest.label())
+            logger.debug("unloading %s", self.engines[oldest].spec.label())
             self.engines[oldest].unload()
         try:
             engine.load()
         except ModelLoadError as exc:
-            if self.config.runtime.engine != "auto" or not isinstance(engine, CTranslate2Engine):
+            if self.config.runtime.engine != "auto" or engine.backend != "ctranslate2":
                 raise
             logger.warning("runtime.engine: auto: %s; this model runs on the transformers engine instead", exc)
-            engine = self.engines[use] = self._new_engine(use, Seq2SeqEngine)
+            engine = self.engines[key] = engine_for_use(
+                self.config, use, stop=self.stop, allow_download=self.allow_download, backend="transformers"
+            )
             engine.load()
-        self._loaded[use] = None
+        self._loaded[key] = None
         return engine
 
-    def _new_engine(self, use: ModelUse, engine_class: type[BaseEngine]) -> BaseEngine:
-        translation = self.config.translation
-        cap = (translation.max_new_tokens_factor, translation.max_new_tokens_margin)
-        return engine_class(
-            use.spec,
-            self.config.runtime,
-            dict(use.generation),
-            relative_cap=cap if use.role == "translation" else None,
-            stop=self.stop,
-            allow_download=self.allow_download,
-        )
+    def _warn_once_without_ctranslate2(self) -> None:
+        if self.config.runtime.engine != "auto" or self._warned_auto:
+            return
+        if importlib.util.find_spec("ctranslate2") is None:
+            self._warned_auto = True
+            logger.warning(
+                "runtime.engine: auto: CTranslate2 is not installed, so the models run on the "
+                "transformers engine%s; `pip install 'summarizer[ctranslate2]'` for the faster one",
+                " with torch's int8" if self.config.runtime.quantize == "int8" else "",
+            )

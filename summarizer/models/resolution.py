@@ -30,15 +30,6 @@ def summarizer_cache(cache_dir: str | os.PathLike[str] | None) -> Path:
     return Path(constants.HF_HOME) / "summarizer"
 
 
-def hub_cache(cache_dir: str | os.PathLike[str] | None) -> Path:
-    """The folder hub models are cached in (``hub.cache_dir``, else HF_HUB_CACHE)."""
-    if cache_dir:
-        return Path(cache_dir)
-    from huggingface_hub import constants
-
-    return Path(constants.HF_HUB_CACHE)
-
-
 @dataclass(frozen=True)
 class Resolution:
     """What to load instead of ``model@revision``."""

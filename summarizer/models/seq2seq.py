@@ -14,12 +14,11 @@ import time
 import warnings
 from typing import Any, Callable, Mapping
 
-from ..config import RuntimeConfig
 from ..errors import ConfigError
 from ..records import EngineStats
-from ..stopping import StopSignal
 from .base import GPU_BATCH_TOKENS, BaseEngine, Generation, split_by_weight
-from .loading import ModelSpec, from_pretrained, locate_model, resolve_device, resolve_dtype
+from .families import Framing
+from .loading import from_pretrained, locate_model, resolve_device, resolve_dtype
 
 logger = logging.getLogger(__name__)
 
@@ -48,21 +47,15 @@ class Seq2SeqEngine(BaseEngine):
 
     backend = "transformers"
 
-    def __init__(
-        self,
-        spec: ModelSpec,
-        runtime: RuntimeConfig,
-        generation: Mapping[str, Any] | None = None,
-        relative_cap: tuple[float, int] | None = None,
-        stop: StopSignal | None = None,
-        allow_download: bool = False,
-    ) -> None:
-        super().__init__(spec, runtime, generation, relative_cap, stop, allow_download)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """As ``BaseEngine``; engines are built by ``models.factory``."""
+        super().__init__(*args, **kwargs)
         self.device: Any = None
         self.dtype: Any = None
         self.quantized = False
         self._model: Any = None
         self._generation_config: Any = None
+        self._framed_settings: dict[Framing, Any] = {}
         self._stopping_criteria: Any = None
         self._output_limit: int | None = None
 
@@ -103,6 +96,7 @@ class Seq2SeqEngine(BaseEngine):
         if self.spec.is_local or not self.allow_download:
             locate_model(self.spec)  # clear errors for missing files before transformers tries
         self.tokenizer  # noqa: B018 - load the tokenizer first: its errors are clearer
+        self.family  # noqa: B018 - a model the job cannot drive is refused before its weights load
         attention = "sdpa" if self.runtime.attention == "auto" else self.runtime.attention
         model = from_pretrained(
             self.spec,
@@ -122,6 +116,7 @@ class Seq2SeqEngine(BaseEngine):
             else:
                 logger.warning("runtime.quantize: int8 is for CPU runs; ignored on %s", self.device)
         self._generation_config = self._build_generation_config(model)
+        self._framed_settings = {}
         if self.stop is not None:
             self._stopping_criteria = _stopping_criteria(self.stop)
         positions = getattr(model.config, "max_position_embeddings", None)
@@ -173,11 +168,20 @@ class Seq2SeqEngine(BaseEngine):
             dtype=f"{dtype}+int8" if self.quantized else dtype,
         )
 
-    def _settings(self, overrides: Mapping[str, Any] | None) -> Any:
+    def _settings(self, overrides: Mapping[str, Any] | None, framing: Framing) -> Any:
+        """The generation config, with the tokens the framing forces (cached without overrides)."""
+        if not overrides and framing in self._framed_settings:
+            return self._framed_settings[framing]
+        settings = self._generation_config
+        if overrides or framing.forced_first or framing.decoder_start:
+            settings = copy.deepcopy(settings)
+            settings.update(**(overrides or {}))
+            if framing.forced_first:
+                settings.forced_bos_token_id = self.tokenizer.convert_tokens_to_ids(framing.forced_first)
+            if framing.decoder_start:
+                settings.decoder_start_token_id = self.tokenizer.convert_tokens_to_ids(framing.decoder_start)
         if not overrides:
-            return self._generation_config
-        settings = copy.deepcopy(self._generation_config)
-        settings.update(**overrides)
+            self._framed_settings[framing] = settings
         return settings
 
     def _after_failure(self, error: BaseException) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 FRENCH = [
     "Le conseil municipal a voté le budget de la ville mardi soir.",
@@ -40,7 +41,7 @@ ENGLISH = [
 ]
 
 
-def _train_sentencepiece(prefix: Path, **special: int) -> Path:
+def _train_sentencepiece(prefix: Path, **special: Any) -> Path:
     import sentencepiece as spm
 
     spm.SentencePieceTrainer.train(
@@ -55,14 +56,19 @@ def _train_sentencepiece(prefix: Path, **special: int) -> Path:
     return prefix.with_suffix(".model")
 
 
-def build_tiny_marian(folder: Path, max_positions: int = 128) -> Path:
-    """A Marian fr->en model with the real tokenizer layout (source.spm, target.spm, vocab.json)."""
+def build_tiny_marian(
+    folder: Path, max_positions: int = 128, target_tokens: tuple[str, ...] = (), target_lang: str = "en"
+) -> Path:
+    """A Marian fr->en model with the real tokenizer layout (source.spm, target.spm, vocab.json).
+    ``target_tokens`` (``>>eng<<``...) make it a multi-target model: each is one piece of the
+    vocabulary, right after ``</s>`` and ``<unk>``."""
     import torch
     from transformers import MarianConfig, MarianMTModel, MarianTokenizer
 
     folder.mkdir(parents=True, exist_ok=True)
+    extra = {"user_defined_symbols": list(target_tokens)} if target_tokens else {}
     spm_file = _train_sentencepiece(
-        folder / "spm", pad_id=-1, eos_id=0, unk_id=1, bos_id=-1, eos_piece="</s>"
+        folder / "spm", pad_id=-1, eos_id=0, unk_id=1, bos_id=-1, eos_piece="</s>", **extra
     )
     for name in ("source.spm", "target.spm"):
         shutil.copy(spm_file, folder / name)
@@ -81,7 +87,7 @@ def build_tiny_marian(folder: Path, max_positions: int = 128) -> Path:
         str(folder / "target.spm"),
         str(folder / "vocab.json"),
         source_lang="fr",
-        target_lang="en",
+        target_lang=target_lang,
     )
     tokenizer.save_pretrained(folder)
     config = MarianConfig(

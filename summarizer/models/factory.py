@@ -1,0 +1,80 @@
+"""The one place engines are built: which backend runs a model, and with what.
+
+The pool, ``inspect``, ``bench`` and ``eval`` ask here for an engine; nothing
+else constructs an engine class.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from typing import Any, Literal, Mapping
+
+from ..config import JobConfig, RuntimeConfig
+from ..io.files import read_json_object
+from ..stopping import StopSignal
+from .base import BaseEngine
+from .loading import ModelSpec, ModelUse, Role, locate_model
+
+logger = logging.getLogger(__name__)
+
+Backend = Literal["transformers", "ctranslate2", "auto"]
+
+
+def build_engine(
+    spec: ModelSpec,
+    runtime: RuntimeConfig,
+    *,
+    role: Role = "translation",
+    generation: Mapping[str, Any] | None = None,
+    relative_cap: tuple[float, int] | None = None,
+    stop: StopSignal | None = None,
+    allow_download: bool = False,
+    backend: Backend | None = None,
+) -> BaseEngine:
+    """An engine for ``spec`` on ``backend`` (default: ``runtime.engine``; ``auto``:
+    CTranslate2 for a model it converts when it is installed, else transformers).
+    Nothing is loaded yet."""
+    from .ct2 import CTranslate2Engine
+    from .seq2seq import Seq2SeqEngine
+
+    chosen = backend or runtime.engine
+    if chosen == "auto":
+        chosen = "ctranslate2" if ctranslate2_runs(spec) else "transformers"
+    engine_class = CTranslate2Engine if chosen == "ctranslate2" else Seq2SeqEngine
+    return engine_class(spec, runtime, role, generation, relative_cap, stop, allow_download)
+
+
+def ctranslate2_runs(spec: ModelSpec) -> bool:
+    """Whether ``runtime.engine: auto`` gives ``spec`` to CTranslate2: it is installed and
+    converts the model's type."""
+    from .ct2 import SUPPORTED_MODEL_TYPES
+
+    if importlib.util.find_spec("ctranslate2") is None:
+        return False
+    folder, _ = locate_model(spec)
+    return (read_json_object(folder / "config.json") or {}).get("model_type") in SUPPORTED_MODEL_TYPES
+
+
+def engine_for_use(
+    config: JobConfig,
+    use: ModelUse,
+    *,
+    stop: StopSignal | None = None,
+    allow_download: bool = False,
+    backend: Backend | None = None,
+) -> BaseEngine:
+    """The engine a job runs ``use`` with: its generation settings, and for translation
+    the output cap relative to each input (``translation.max_new_tokens_*``)."""
+    translation = config.translation
+    cap = (translation.max_new_tokens_factor, translation.max_new_tokens_margin)
+    return build_engine(
+        use.spec,
+        config.runtime,
+        role=use.role,
+        generation=dict(use.generation),
+        relative_cap=cap if use.role == "translation" else None,
+        stop=stop,
+        allow_download=allow_download,
+        backend=backend,
+    )
