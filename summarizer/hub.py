@@ -22,7 +22,15 @@ from urllib.parse import urlparse
 
 from .config import JobConfig
 from .models.conversion import convert_pickle_weights, converted_folder
-from .models.loading import ModelSpec, foreign_revision_message, revision_owner, setting_key
+from .errors import ModelLoadError
+from .models.loading import (
+    ModelSpec,
+    foreign_revision_message,
+    gguf_conversion,
+    is_gguf_spec,
+    revision_owner,
+    setting_key,
+)
 from .models.resolution import Resolution, record_resolution, resolution_key, summarizer_cache
 
 logger = logging.getLogger(__name__)
@@ -103,6 +111,9 @@ def fetch_models(config: JobConfig, client: HubClient | None = None) -> list[Fet
     results = []
     for key, use in configured_uses(config, resolved=False):
         spec = use.spec
+        if is_gguf_spec(spec):
+            results.append(_convert_gguf(key, spec))
+            continue
         if spec.is_local:
             results.append(FetchResult(key, spec.name, None, path=spec.name, used="a local folder"))
             continue
@@ -118,6 +129,15 @@ def fetch_models(config: JobConfig, client: HubClient | None = None) -> list[Fet
             continue
         results.append(_fetch_one(client, key, spec))
     return results
+
+
+def _convert_gguf(key: str, spec: ModelSpec) -> FetchResult:
+    """A GGUF file, converted to safetensors once (no network needed)."""
+    try:
+        folder = gguf_conversion(spec, convert=True)
+    except ModelLoadError as exc:
+        return FetchResult(key, spec.name, None, problem=str(exc))
+    return FetchResult(key, spec.name, None, path=str(folder), used="a GGUF file, converted to safetensors")
 
 
 def unreachable_message(key: str, detail: str) -> str:

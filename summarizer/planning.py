@@ -15,7 +15,8 @@ from typing import Any, Union
 
 from ._version import __version__
 from .config import JobConfig
-from .models.loading import ModelSpec
+from .models.gguf import gguf_digest
+from .models.loading import ModelSpec, is_gguf_spec, summarizer_cache
 from .routing import route, routed_languages
 from .skipping import SkipRules, done_record, done_records_unread, unchanged_stamp
 from .io.readers import ReadLimits, discover, read_stamped
@@ -74,9 +75,12 @@ def output_settings(config: JobConfig, language: str) -> dict[str, Any]:
 
 def model_identity(spec: ModelSpec) -> dict[str, Any]:
     """A hub model is its id and revision; a local folder is its files' names, sizes and
-    times; weights ``fetch`` had to fall back to also name where they came from."""
-    if not spec.is_local:
-        identity: dict[str, Any] = {"name": spec.name, "revision": spec.revision}
+    times; a GGUF file its name and SHA-256; weights ``fetch`` had to fall back to also name
+    where they came from."""
+    if is_gguf_spec(spec):  # the file's content, whatever its time (its conversion follows it)
+        identity: dict[str, Any] = {"gguf": Path(spec.name).name, "sha256": gguf_digest(Path(spec.name), summarizer_cache(spec.cache_dir))}
+    elif not spec.is_local:
+        identity = {"name": spec.name, "revision": spec.revision}
     else:
         files = {}
         with os.scandir(spec.name) as entries:

@@ -22,9 +22,9 @@ from .flags import (
     UNTRANSLATED,
 )
 from .errors import ConfigError
-from .models.base import BaseEngine, release_memory
+from .models.base import BaseEngine
 from .models.families import Direction
-from .models.loading import ModelUse
+from .models.loading import ModelUse, release_memory
 from .models.pool import ModelPool
 from .options import RunOptions
 from .planning import Fingerprints, WorkItem
@@ -340,7 +340,10 @@ def _described(engine: BaseEngine, direction: Direction) -> dict[str, Any]:
     """The engine's description for a meta file, with how this article was fed."""
     described = engine.describe()
     try:
-        described["framing"] = engine.framing(direction).describe()
+        framing = engine.framing(direction)
     except ConfigError:
-        pass  # the article fails with the reason
+        return described  # the article fails with the reason
+    described["framing"] = framing.describe()
+    if framing.prompt_id:
+        described["prompt"] = framing.prompt_id
     return described

@@ -133,6 +133,8 @@ class TaskStats:
     generated_tokens: int = 0
     truncated_tokens: int = 0
     """Input tokens dropped (only ever non-zero for ``long_input: truncate``)."""
+    capped_segments: int = 0
+    """Outputs that reached their length cap instead of ending by themselves."""
     seconds: float = 0.0
     flags: frozenset[str] = frozenset()
     """Quality flags raised on this task's outputs."""
@@ -152,6 +154,7 @@ class TaskStats:
             "generated_tokens": self.generated_tokens,
             "truncated_tokens": self.truncated_tokens,
             "retried_segments": self.retried_segments,
+            "capped_segments": self.capped_segments,
             "seconds": round(self.seconds, 3),
             "flags": sorted(self.flags),
         }

@@ -57,7 +57,16 @@ def _use(config: JobConfig, role: Role, entry: str, choice: ModelChoice, resolve
     if resolved:
         spec = effective_spec(spec)  # what fetch used, if it had to fall back
     generation = {**section.generation, **choice.generation}
-    framing = FramingChoice(choice.source_code, choice.target_code, choice.prefix, entry=key)
+    prompt = section.prompt
+    framing = FramingChoice(
+        choice.source_code,
+        choice.target_code,
+        choice.prefix,
+        entry=key,
+        system=prompt.system,
+        user=prompt.user,
+        template=prompt.template,
+    )
     return ModelUse(role, spec, tuple(sorted(generation.items())), framing)
 
 

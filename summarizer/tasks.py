@@ -116,6 +116,7 @@ class TaskOutput:
                 retried_segments=1 if retry else 0,
                 input_tokens=result.input_tokens,
                 generated_tokens=result.generated_tokens,
+                capped_segments=int(result.capped and not retry),
                 seconds=result.seconds,
             )
             if result.interrupted:

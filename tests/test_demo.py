@@ -11,10 +11,10 @@ from summarizer.io.layout import is_output_file
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_the_demo_runs_the_job_on_every_example_without_a_network(tmp_path, capsys, monkeypatch) -> None:
+def test_the_random_weight_demo_runs_the_job_on_every_example_without_a_network(tmp_path, capsys, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)  # as from a fresh clone: everything goes into ./demo
     before = sorted(p.name for p in (REPO / "examples").rglob("*"))
-    assert main(["demo", "--input", str(REPO / "examples")]) == 0
+    assert main(["demo", "--random-weights", "--input", str(REPO / "examples")]) == 0
     out = capsys.readouterr().out
     assert "the text is gibberish because the models have random weights" in out
     outputs = tmp_path / "demo" / "outputs"

@@ -25,7 +25,10 @@ def yaml_keys() -> list[str]:
             continue
         section = hints[f.name]
         if is_dataclass(section):
-            keys += [f"{f.name}.{g.name}" for g in fields(section)]
+            for g in fields(section):  # a group of keys inside a section: summarization.prompt.user
+                group = typing.get_type_hints(section)[g.name]
+                names = [f"{g.name}.{h.name}" for h in fields(group)] if is_dataclass(group) else [g.name]
+                keys += [f"{f.name}.{name}" for name in names]
         else:
             keys.append(f.name)
     return keys + [f.name for f in fields(ModelChoice)]

@@ -125,7 +125,8 @@ def test_a_marian_model_declaring_its_pair_is_refused_for_another() -> None:
 @pytest.mark.parametrize(
     ("config", "expected"),
     [
-        ({"model_type": "llama", "architectures": ["LlamaForCausalLM"]}, "a decoder-only (causal) language model"),
+        ({"model_type": "llama", "architectures": ["LlamaForCausalLM"]}, None),  # driven through a prompt
+        ({"model_type": "qwen2"}, None),
         ({"model_type": "bert", "architectures": ["BertForMaskedLM"]}, "an encoder-only model"),
         ({"model_type": "t5", "architectures": ["T5EncoderModel"]}, "an encoder without a text-generating head"),
         ({"model_type": "vision-encoder-decoder"}, "a speech or vision model"),
@@ -242,10 +243,18 @@ def test_a_request_the_model_cannot_frame_fails_alone(families) -> None:
     assert "no nllb code for the source language 'xx'" in results[1].error
 
 
-@pytest.mark.parametrize(("name", "expected"), [("decoder_only", "decoder-only"), ("encoder_only", "encoder-only")])
-def test_an_engine_refuses_models_it_cannot_drive_before_loading_weights(families, name, expected) -> None:
-    with pytest.raises(ConfigError, match=f"translation.model: .*{expected}"):
-        engine(families[name]).load()
+def test_an_engine_refuses_models_it_cannot_drive_before_loading_weights(families) -> None:
+    with pytest.raises(ConfigError, match="translation.model: .*encoder-only"):
+        engine(families["encoder_only"]).load()
+
+
+def test_a_base_model_without_chat_template_is_refused_unless_given_a_plain_prompt(families) -> None:
+    base = engine(families["decoder_only"])
+    assert base.family.decoder_only and not base.family.chat
+    with pytest.raises(ConfigError, match="translation.model: .*has no chat template.*translation.prompt.template"):
+        base.framing(FR_EN)
+    plain = Direction("fr", "en", FramingChoice(template="French: {text}\nEnglish:"))
+    assert base.framing(plain).prompt == "French: {text}\nEnglish:"
 
 
 @pytest.mark.parametrize("name", ["nllb", "marian_multi", "madlad"])
@@ -260,3 +269,15 @@ def test_mbart25_starts_the_decoder_with_the_target_code() -> None:
     assert (framing.source_code, framing.src_lang, framing.decoder_start, framing.forced_first) == (
         "fr_XX", "fr_XX", "en_XX", None,
     )
+
+
+def test_a_language_gets_its_plain_code_before_regional_variants() -> None:
+    romance = ModelFamily(
+        "marian-multi", (">>es<<", ">>es_AR<<", ">>fr<<", ">>fr_BE<<", ">>fr_CA<<", ">>ro<<"), target_by="text"
+    )
+    assert [code_for(romance, language) for language in ("fr", "es", "ro")] == [">>fr<<", ">>es<<", ">>ro<<"]
+
+
+def test_a_macrolanguage_gets_the_language_its_news_is_written_in() -> None:
+    nllb = ModelFamily("nllb", ("nno_Latn", "nob_Latn", "pes_Arab", "prs_Arab"), True, "forced_bos")
+    assert (code_for(nllb, "fa"), code_for(nllb, "no"), code_for(nllb, "nb")) == ("pes_Arab", "nob_Latn", "nob_Latn")

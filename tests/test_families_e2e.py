@@ -124,7 +124,7 @@ def test_inspect_shows_the_framed_input_and_the_forced_output(night, capsys) -> 
 @pytest.mark.parametrize(
     ("section", "builder", "expected"),
     [
-        ("summarization", "build_tiny_decoder_only", "a decoder-only (causal) language model"),
+        ("summarization", "build_tiny_decoder_only", "has no chat template (a base model, not an instruct one)"),
         ("translation", "build_tiny_encoder_only", "an encoder-only model"),
     ],
 )
@@ -247,3 +247,11 @@ def test_nllb_on_ctranslate2_forces_the_target_as_prefix(night, tmp_path, monkey
     assert main(["run", "-c", str(night)]) == 0
     assert {first for first, _ in prefixes} == {"fra_Latn", "deu_Latn"}
     assert all(prefix == ["eng_Latn"] for _, prefix in prefixes)
+
+
+def test_check_frames_a_default_summariser_through_the_languages_it_serves(night, tmp_path, capsys) -> None:
+    mbart = mf.build_tiny_mbart50(tmp_path / "mbart50")  # tags its source: "default" is no language
+    edit_config(night, {"summarization": {"models": {"default": str(mbart)}}})
+    assert main(["check", "-c", str(night)]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "fr -> fr: mbart50, source tagged fr_XX" in out and "default -> default" not in out

@@ -220,7 +220,8 @@ def test_flops_count_matches_the_shape() -> None:
 
 
 def test_bench_measures_every_row_with_exact_output_lengths(tiny_models, capsys) -> None:
-    from summarizer.bench.runner import BenchOptions, render, run_bench
+    from summarizer.bench.runner import BenchOptions, run_bench
+    from summarizer.bench.table import render
 
     spec = ModelSpec(str(tiny_models["translator"]))
     options = BenchOptions(

@@ -15,18 +15,17 @@ segment (greedy, min = max new tokens), so tokens per second compare.
 from __future__ import annotations
 
 import gc
-import json
 import logging
-import os
-import threading
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from ..config import RuntimeConfig
 from ..models.base import Request
+from ..models.factory import decoder_only
 from ..models.families import Direction
 from ..models.loading import ModelSpec, Role
+from .measure import RssSampler, timed
 from .shapes import flops_per_segment
 
 logger = logging.getLogger(__name__)
@@ -95,34 +94,6 @@ class BenchResult:
         return next((r for r in self.rows if r.name == name and not r.skipped), None)
 
 
-class _RssSampler:
-    """Peak resident memory while a row runs (sampled every 5 ms from /proc)."""
-
-    def __init__(self) -> None:
-        self.peak = 0
-        self._stop = threading.Event()
-        self._page = os.sysconf("SC_PAGE_SIZE")
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _current(self) -> int:
-        with open("/proc/self/statm", encoding="ascii") as handle:
-            return int(handle.read().split()[1]) * self._page
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._current())
-            self._stop.wait(0.005)
-
-    def __enter__(self) -> _RssSampler:
-        self.peak = self._current()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 def matmul_gflops(seconds: float = 1.0) -> float:
     """The machine's float32 matrix-multiply rate with torch's current threads."""
     import torch
@@ -148,7 +119,7 @@ def run_bench(options: BenchOptions, progress: Callable[[str], None] = lambda _:
         torch.set_num_threads(options.runtime.threads)
     progress("measuring the float32 matmul rate")
     result = BenchResult(options.spec.label(), torch.get_num_threads(), matmul_gflops(), [])
-    model_config = AutoConfig.from_pretrained(options.spec.name)
+    model_config = AutoConfig.from_pretrained(str(folder_of(options)))
     generation = {"num_beams": 1, "do_sample": False, "min_new_tokens": options.new_tokens,
                   "max_new_tokens": options.new_tokens}
     reference: Any = None
@@ -193,11 +164,22 @@ def _merged(first: BenchRow, second: BenchRow) -> BenchRow:
     )
 
 
+def folder_of(options: BenchOptions) -> Any:
+    """The local folder of the model's files (a GGUF file's conversion)."""
+    from ..models.loading import locate_model
+
+    return locate_model(options.spec)[0]
+
+
 def _source_lengths(options: BenchOptions, row: BenchRow) -> list[int]:
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(options.spec.name)
+    from .prompted import prompted_ids
+
     segments = options.segments[: row.segments]
+    if decoder_only(options.spec):
+        return [len(ids) for ids in prompted_ids(options, segments)]
+    tokenizer = AutoTokenizer.from_pretrained(str(folder_of(options)))
     return [len(ids) for ids in tokenizer(segments)["input_ids"]]
 
 
@@ -219,7 +201,13 @@ def _measure(name: str, options: BenchOptions, generation: dict[str, Any]) -> tu
         if name == "ctranslate2":
             if options.runtime.device == "cuda":
                 raise _Skip("a CPU-only row")
+            if decoder_only(options.spec):
+                from .prompted import ct2_generator_row
+
+                return ct2_generator_row(row, options), None
             return _raw_ctranslate2(row, options), None
+        if name == "engine-ct2" and decoder_only(options.spec):
+            raise _Skip("instruct models run on the transformers engine only")
         engine = _engine_for(name, options, generation)
     except ImportError as exc:
         row.skipped = f"not installed ({exc.name})"
@@ -232,7 +220,7 @@ def _measure(name: str, options: BenchOptions, generation: dict[str, Any]) -> tu
         return row, None
     requests = [Request(segment, options.direction) for segment in options.segments]
     engine.run(requests[:4])  # warm-up: lazy initialisations, caches
-    with _RssSampler() as rss:
+    with RssSampler() as rss:
         started = time.perf_counter()
         results = engine.run(requests)
         row.seconds = time.perf_counter() - started
@@ -293,13 +281,7 @@ def _raw_ctranslate2(row: BenchRow, options: BenchOptions) -> BenchRow:
     batch = [tokenizer.convert_ids_to_tokens(ids) for ids in tokenizer(options.segments)["input_ids"]]
     settings = {"beam_size": 1, "min_decoding_length": options.new_tokens,
                 "max_decoding_length": options.new_tokens, "max_batch_size": 64}
-    translator.translate_batch(batch[:4], **settings)
-    with _RssSampler() as rss:
-        started = time.perf_counter()
-        results = translator.translate_batch(batch, **settings)
-        row.seconds = time.perf_counter() - started
-    row.peak_rss_mb = rss.peak / 2**20
-    row.segments = len(batch)
+    results = timed(row, lambda inputs: translator.translate_batch(inputs, **settings), batch)
     row.source_tokens = sum(len(tokens) for tokens in batch)
     row.generated_tokens = sum(len(r.hypotheses[0]) for r in results)
     return row
@@ -309,20 +291,31 @@ def _naive(
     row: BenchRow, options: BenchOptions, generation: dict[str, Any], segments: list[str]
 ) -> BenchRow:
     import torch
-    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(options.spec.name)
+    folder = str(folder_of(options))
+    tokenizer = AutoTokenizer.from_pretrained(folder)
     device = "cuda" if options.runtime.device == "cuda" else "cpu"
-    model = AutoModelForSeq2SeqLM.from_pretrained(options.spec.name, dtype=torch.float32).to(device).eval()
+    from .prompted import prompted_ids
+
+    causal = decoder_only(options.spec)
+    loader = AutoModelForCausalLM if causal else AutoModelForSeq2SeqLM
+    model = loader.from_pretrained(folder, dtype=torch.float32).to(device).eval()
+    if causal:  # the prompt, one at a time: apply the chat template, generate, keep the reply
+        inputs = [torch.tensor([ids], device=device) for ids in prompted_ids(options, segments)]
+        stop = {"eos_token_id": None, "pad_token_id": tokenizer.pad_token_id}
+    else:
+        inputs = [tokenizer(segment, return_tensors="pt")["input_ids"].to(device) for segment in segments]
+        stop = {}
     with torch.inference_mode():
-        model.generate(**tokenizer(segments[0], return_tensors="pt").to(device), **generation)  # warm-up
-        with _RssSampler() as rss:
+        model.generate(input_ids=inputs[0], **generation, **stop)  # warm-up
+        with RssSampler() as rss:
             started = time.perf_counter()
-            for segment in segments:
-                inputs = tokenizer(segment, return_tensors="pt").to(device)
-                output = model.generate(**inputs, **generation)
-                row.source_tokens += inputs["input_ids"].shape[1]
-                row.generated_tokens += int((output[0, 1:] != tokenizer.pad_token_id).sum())
+            for input_ids in inputs:
+                output = model.generate(input_ids=input_ids, attention_mask=torch.ones_like(input_ids), **generation, **stop)
+                row.source_tokens += input_ids.shape[1]
+                reply = output[0, input_ids.shape[1] :] if causal else output[0, 1:]
+                row.generated_tokens += len(reply) if causal else int((reply != tokenizer.pad_token_id).sum())
             row.seconds = time.perf_counter() - started
     row.segments = len(segments)
     row.peak_rss_mb = rss.peak / 2**20
@@ -335,65 +328,15 @@ def top1_agreement(reference: Any, other: Any, options: BenchOptions, samples: i
     import torch
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(options.spec.name)
     device = next(reference.parameters()).device
+    if decoder_only(options.spec):
+        from .prompted import prompted_agreement
+
+        return prompted_agreement(reference, other, options, samples)
+    tokenizer = AutoTokenizer.from_pretrained(str(folder_of(options)))
     batch = tokenizer(options.segments[:samples], return_tensors="pt", padding=True).to(device)
     with torch.inference_mode():
         decoded = reference.generate(**batch, num_beams=1, do_sample=False, max_new_tokens=options.new_tokens)
         first = reference(**batch, decoder_input_ids=decoded[:, :-1]).logits.argmax(-1)
         second = other(**batch, decoder_input_ids=decoded[:, :-1]).logits.argmax(-1)
     return float((first == second).float().mean())
-
-
-def render(result: BenchResult, fmt: str = "table") -> str:
-    """The result as an aligned table, a Markdown table or JSON."""
-    naive = result.row("naive")
-    base = naive.generated_per_second if naive else 0.0
-    records = []
-    for row in result.rows:
-        if row.skipped:
-            records.append({"row": row.name, "skipped": row.skipped, "what": row.description})
-            continue
-        gflops = row.flops / row.seconds / 1e9 if row.seconds else 0.0
-        records.append(
-            {
-                "row": row.name,
-                "generated tokens/s": round(row.generated_per_second, 1),
-                "source tokens/s": round(row.source_per_second, 1),
-                "seconds": round(row.seconds, 2),
-                "segments": row.segments,
-                "peak RSS MB": round(row.peak_rss_mb),
-                "x naive": round(row.generated_per_second / base, 1) if base else None,
-                "GFLOP/s": round(gflops, 1),
-                "% of matmul": round(100 * gflops / result.matmul_gflops, 1),
-                "top-1 agreement": None if row.top1_agreement is None else round(row.top1_agreement, 3),
-                "what": row.description,
-            }
-        )
-    if fmt == "json":
-        return json.dumps(
-            {"model": result.model, "threads": result.threads, "matmul_gflops": round(result.matmul_gflops, 1),
-             "rows": records},
-            indent=2,
-        )
-    columns = ["row", "generated tokens/s", "source tokens/s", "seconds", "peak RSS MB", "x naive",
-               "GFLOP/s", "% of matmul", "top-1 agreement"]
-    lines = []
-    for record in records:
-        if "skipped" in record:
-            lines.append([record["row"], f"skipped: {record['skipped']}"] + [""] * (len(columns) - 2))
-        else:
-            lines.append([_cell(record[column]) for column in columns])
-    header = f"model {result.model}, {result.threads} threads, float32 matmul {result.matmul_gflops:.1f} GFLOP/s"
-    if fmt == "markdown":
-        out = [header, "", "| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
-        out += ["| " + " | ".join(line) + " |" for line in lines]
-        return "\n".join(out)
-    widths = [max(len(column), *(len(line[i]) for line in lines)) for i, column in enumerate(columns)]
-    out = [header, "  ".join(c.ljust(w) for c, w in zip(columns, widths))]
-    out += ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)) for line in lines]
-    return "\n".join(out)
-
-
-def _cell(value: Any) -> str:
-    return "-" if value is None else str(value)

@@ -173,7 +173,10 @@ def _build(folder: Path, architecture: str, values: dict[str, Any]) -> None:
 
 def flops_per_segment(config: Any, source_tokens: int, generated_tokens: int) -> float:
     """Floating-point operations to encode ``source_tokens`` and generate
-    ``generated_tokens`` greedily (2 per multiply-add; attention included)."""
+    ``generated_tokens`` greedily (2 per multiply-add; attention included). For a
+    decoder-only model, ``source_tokens`` is the prompt."""
+    if not getattr(config, "is_encoder_decoder", False) and hasattr(config, "hidden_size"):
+        return _decoder_only_flops(config, source_tokens, generated_tokens)
     d = getattr(config, "d_model")
     inner = getattr(config, "num_heads", 0) * getattr(config, "d_kv", 0) or d
     enc_layers = getattr(config, "encoder_layers", None) or getattr(config, "num_layers")
@@ -186,3 +189,17 @@ def flops_per_segment(config: Any, source_tokens: int, generated_tokens: int) ->
     middle = source_tokens + generated_tokens / 2
     per_generated = dec_layers * (6 * d * inner + 2 * d * dec_ffn + 2 * inner * middle) + d * vocab
     return 2.0 * (source_tokens * per_source + generated_tokens * per_generated)
+
+
+def _decoder_only_flops(config: Any, prompt_tokens: int, generated_tokens: int) -> float:
+    """A Llama-style decoder: grouped-query attention, a gated feed-forward, tied or not."""
+    d, layers = config.hidden_size, config.num_hidden_layers
+    heads = config.num_attention_heads
+    head_dim = getattr(config, "head_dim", None) or d // heads
+    kv = (getattr(config, "num_key_value_heads", None) or heads) * head_dim
+    ffn = config.intermediate_size
+    projections = d * heads * head_dim * 2 + d * kv * 2 + 3 * d * ffn  # q, o; k, v; gate, up, down
+    per_prompt = layers * (projections + heads * head_dim * prompt_tokens)
+    middle = prompt_tokens + generated_tokens / 2
+    per_generated = layers * (projections + 2 * heads * head_dim * middle) + d * config.vocab_size
+    return 2.0 * (prompt_tokens * per_prompt + generated_tokens * per_generated)

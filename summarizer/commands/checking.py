@@ -14,7 +14,7 @@ from ..io.readers import reader_library_problems, require_input_paths
 from ..models.base import BaseEngine
 from ..models.factory import build_engine
 from ..models.families import Direction
-from ..models.loading import ModelSpec, from_pretrained, hub_cache, locate_model
+from ..models.loading import ModelSpec, from_pretrained, hub_cache, is_gguf_spec, locate_model
 from ..planning import make_plan
 from ..routing import configured_uses, route, routed_languages
 from .common import load_job_config, offline, require_inputs
@@ -101,7 +101,9 @@ def _framings(config: JobConfig) -> tuple[dict[str, list[str]], list[str]]:
     problems: dict[str, None] = {}
     engines: dict[Any, BaseEngine] = {}
     force = {config.languages.force} if config.languages.force else set()
-    for language in sorted(set(routed_languages(config)) | {config.language} | force):
+    # "default" names the summariser of every other language, not a language: it is framed
+    # through the languages it serves (the job's own at least).
+    for language in sorted(set(routed_languages(config)) - {"default"} | {config.language} | force):
         routed = route(config, language)
         for use, target in ((routed.summarizer, language), (routed.translator, config.target_language)):
             if use is None:
@@ -126,6 +128,8 @@ def _describe_local_model(spec: ModelSpec) -> str:
     folder, commit = locate_model(spec)
     from_pretrained(spec, AutoTokenizer.from_pretrained)
     origin = f"; {spec.origin}, as fetch found it (pin it in the config)" if spec.origin else ""
+    if is_gguf_spec(spec):
+        return f"{spec.name} (GGUF file, converted in {folder})"
     if spec.is_local:
         return f"{spec.name} (local folder{origin})"
     return f"{spec.name} revision {spec.revision or 'main'} = commit {commit} (in {folder}{origin})"

@@ -31,7 +31,7 @@ def fetch_command(args: argparse.Namespace) -> int:
             code = max(code, worse)
             continue
         if result.commit is None:
-            print(f"  local folder {result.path}: nothing to fetch")
+            print(f"  {result.used} {result.path}" if result.used and result.path != result.model else f"  local folder {result.path}: nothing to fetch")
             continue
         for note in result.notes:
             print(f"  {note}")
@@ -64,7 +64,8 @@ def bench_command(args: argparse.Namespace) -> int:
     from dataclasses import replace as with_changes
 
     from ..bench.inputs import bench_segments
-    from ..bench.runner import ROWS, BenchOptions, render, run_bench
+    from ..bench.runner import ROWS, BenchOptions, run_bench
+    from ..bench.table import render
     from ..bench.shapes import RANDOM_LIKE, build_random_like
     from ..config import JobConfig, RuntimeConfig
     from ..models.factory import build_engine

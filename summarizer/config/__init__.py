@@ -26,6 +26,7 @@ from .sections import (
     RuntimeConfig,
     SummarizationConfig,
     TranslationConfig,
+    is_gguf_model,
     is_local_model,
 )
 
@@ -48,6 +49,7 @@ __all__ = [
     "RuntimeConfig",
     "SummarizationConfig",
     "TranslationConfig",
+    "is_gguf_model",
     "is_local_model",
     "load_config",
     "revision_warnings",

@@ -24,7 +24,7 @@ from ..errors import ConfigError
 from ..io.files import unicode_problem
 from .defaults import GENERATION_MAXIMA
 from .parsing import parse_yaml, read_config_text, short_text
-from .sections import JobConfig, is_local_model
+from .sections import JobConfig, is_gguf_model, is_local_model
 
 
 
@@ -130,6 +130,10 @@ class StrictLoader:
         value = value.strip()
         looks_local = value.startswith(("/", "./", "../", "~")) or value in (".", "..")
         candidate = self.resolve_path(value, key)
+        if is_gguf_model(value):  # a model in one file (models.gguf)
+            if not os.path.isfile(candidate):
+                raise self.fail(key, f"GGUF file {candidate} does not exist")
+            return str(candidate)
         if looks_local or os.path.isdir(candidate):
             if not os.path.isdir(candidate):
                 raise self.fail(key, f"local model folder {candidate} does not exist")

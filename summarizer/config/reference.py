@@ -27,7 +27,7 @@ from .sections import JobConfig, ModelChoice
 INTRO = """\
 # Configuration
 
-<!-- Generated from summarizer/config/sections.py and cluster.py by `make docs`; do not edit. -->
+<!-- Generated from summarizer/config/sections.py, model_sections.py, prompts.py and cluster.py by `make docs`; do not edit. -->
 
 A config is one YAML file; every section and key is optional and defaults to the values below
 (`configs/default.yaml` spells them all out). Unknown keys are errors (a typo such as `num_beam` is
@@ -157,7 +157,10 @@ def key_table(cls: type, prefix: str) -> list[str]:
     docs = field_docs(cls)
     rows = ["| key | default | meaning |", "| --- | --- | --- |"]
     for f in fields(cls):
-        if not f.metadata.get("yaml", True) or is_dataclass(typing.get_type_hints(cls)[f.name]):
+        hint = typing.get_type_hints(cls)[f.name]
+        if is_dataclass(hint) and prefix:  # a section's own group of keys (summarization.prompt)
+            rows += key_table(hint, f"{prefix}{f.name}.")[2:]
+        if not f.metadata.get("yaml", True) or is_dataclass(hint):
             continue
         meaning = docs.get(f.name, "") + _accepted(cls, f)
         rows.append(f"| `{prefix}{f.name}` | {_cell(_default(f))} | {_cell(meaning)} |")

@@ -19,7 +19,7 @@ from ..config import RuntimeConfig
 from ..errors import ConfigError
 from ..records import EngineStats
 from ..stopping import StopSignal
-from .families import Direction, Framing, ModelFamily, detect_family, frame
+from .families import Direction, Framing, ModelFamily, detect_family, frame, refuse_unsupported
 from .loading import ModelSpec, Role, from_pretrained
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,8 @@ class Generation:
     error: str | None = None
     interrupted: bool = False
     """The run was asked to stop before this segment was done."""
+    capped: bool = False
+    """Generation reached the output cap instead of ending by itself."""
 
 
 @dataclass(frozen=True)
@@ -79,29 +81,6 @@ def plan_batches(lengths: Sequence[int], batch_tokens: int, max_batch_size: int)
     if current:
         batches.append(current)
     return batches
-
-
-def release_memory() -> None:
-    """Give freed memory back to the system between stages.
-
-    After a stage, PyTorch's freed tensors stay in the C allocator's arenas; the
-    next stage (another model) would then peak on top of them. Where the C
-    library is glibc, ``malloc_trim`` returns them (measured: -215 MB after a
-    BART-base summarisation stage).
-    """
-    import ctypes
-    import ctypes.util
-    import gc
-
-    gc.collect()
-    name = ctypes.util.find_library("c")
-    if not name:
-        return
-    try:
-        trim = ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return
-    trim(0)
 
 
 def split_by_weight(seconds: float, weights: Sequence[int]) -> list[float]:
@@ -196,6 +175,10 @@ class BaseEngine:
     def _after_failure(self, error: BaseException) -> None:
         """Hook after a failed batch (e.g. free GPU memory)."""
 
+    def _row_tokens(self, length: int, overhead: int, settings: Any) -> int:
+        """What one input of ``length`` tokens holds in a batch, for the batch budget."""
+        return length
+
     def _beams(self, settings: Any) -> int:
         """Beams used with these settings."""
         return int(getattr(settings, "num_beams", None) or 1)
@@ -227,6 +210,7 @@ class BaseEngine:
     def family(self) -> ModelFamily:
         """The model's family; ConfigError when the job cannot drive the model."""
         if self._family is None:
+            refuse_unsupported(self.model_config, self.spec)  # before the tokenizer: it may have none
             self._family = detect_family(self.model_config, self.tokenizer, self.role, self.spec)
         return self._family
 
@@ -248,12 +232,7 @@ class BaseEngine:
         missing = [text for text in dict.fromkeys(texts) if (framing, text) not in self._token_ids]
         fresh: dict[str, list[int]] = {}
         if missing:
-            tokenizer = self.tokenizer
-            if framing.src_lang is not None:
-                tokenizer.src_lang = framing.src_lang  # the tokenizer tags the input itself
-            framed = [framing.text_prefix + text for text in missing]
-            encoded = tokenizer(framed, add_special_tokens=True, truncation=False)["input_ids"]
-            fresh = dict(zip(missing, encoded))
+            fresh = dict(zip(missing, self._encode(missing, framing)))
             if len(self._token_ids) + len(fresh) > _TOKEN_CACHE_ENTRIES:
                 self._token_ids.clear()
             self._token_ids.update(
@@ -261,11 +240,25 @@ class BaseEngine:
             )
         return [self._token_ids.get((framing, text)) or fresh[text] for text in texts]
 
+    def _encode(self, texts: Sequence[str], framing: Framing) -> list[list[int]]:
+        """Input ids of ``texts`` framed so (a sequence-to-sequence model's: tagged, prefixed)."""
+        tokenizer = self.tokenizer
+        if framing.src_lang is not None:
+            tokenizer.src_lang = framing.src_lang  # the tokenizer tags the input itself
+        framed = [framing.text_prefix + text for text in texts]
+        return tokenizer(framed, add_special_tokens=True, truncation=False)["input_ids"]
+
+    def prompt_tokens(self, framing: Framing) -> int:
+        """Tokens the framing adds that budgets do not count (an instruct model's prompt)."""
+        return 0
+
     def counter(self, direction: Direction) -> Callable[[str], int]:
         """Counts a text's model input tokens in ``direction``, framing and special tokens
-        included (cached): what chunk budgets are measured with."""
+        included, an instruct prompt's fixed part excepted (cached): what chunk budgets
+        and ``max_input_tokens`` are measured with."""
         framing = self.framing(direction)
-        return lambda text: len(self.token_ids([text], framing)[0])
+        overhead = self.prompt_tokens(framing)
+        return lambda text: len(self.token_ids([text], framing)[0]) - overhead
 
     @property
     def max_input_tokens(self) -> int:
@@ -327,7 +320,7 @@ class BaseEngine:
                 continue
             for index, ids in zip(members, self.token_ids([requests[i].text for i in members], framing)):
                 encoded[index] = ids
-            self._run_group(members, encoded, settings, results, on_progress)
+            self._run_group(members, encoded, settings, self.prompt_tokens(framing), results, on_progress)
         done = [result for result in results if result is not None]
         assert len(done) == len(results), "every segment has a result"
         self.stats += EngineStats(
@@ -342,19 +335,21 @@ class BaseEngine:
         members: list[int],
         encoded: list[list[int]],
         settings: Any,
+        overhead: int,
         results: list[Generation | None],
         on_progress: Callable[[int], None] | None,
     ) -> None:
-        """Generate for the requests ``members`` (one framing) in token-budget batches."""
+        """Generate for the requests ``members`` (one framing, whose prompt takes
+        ``overhead`` tokens) in token-budget batches."""
         limit = self.max_input_tokens
         runnable = []
         for index in members:
-            if len(encoded[index]) > limit:
-                length = len(encoded[index])
+            length = len(encoded[index]) - overhead
+            if length > limit:
                 results[index] = Generation("", length, error=f"input of {length} tokens exceeds the limit of {limit}")
             else:
                 runnable.append(index)
-        lengths = [len(encoded[i]) for i in runnable]
+        lengths = [self._row_tokens(len(encoded[i]), overhead, settings) for i in runnable]
         beams = max(1, self._beams(settings))
         # Beam search holds num_beams sequences per input: the budget counts them all,
         # which keeps memory (the decoder caches) bounded as well as time per batch.

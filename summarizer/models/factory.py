@@ -11,10 +11,12 @@ import logging
 from typing import Any, Literal, Mapping
 
 from ..config import JobConfig, RuntimeConfig
+from ..errors import ModelLoadError
 from ..io.files import read_json_object
 from ..stopping import StopSignal
 from .base import BaseEngine
-from .loading import ModelSpec, ModelUse, Role, locate_model
+from .families import is_decoder_only
+from .loading import ModelSpec, ModelUse, Role, is_gguf_spec, locate_model
 
 logger = logging.getLogger(__name__)
 
@@ -35,14 +37,33 @@ def build_engine(
     """An engine for ``spec`` on ``backend`` (default: ``runtime.engine``; ``auto``:
     CTranslate2 for a model it converts when it is installed, else transformers).
     Nothing is loaded yet."""
+    from .causal import CausalEngine
     from .ct2 import CTranslate2Engine
     from .seq2seq import Seq2SeqEngine
 
-    chosen = backend or runtime.engine
-    if chosen == "auto":
-        chosen = "ctranslate2" if ctranslate2_runs(spec) else "transformers"
-    engine_class = CTranslate2Engine if chosen == "ctranslate2" else Seq2SeqEngine
+    engine_class: type[BaseEngine]
+    if decoder_only(spec):
+        if (backend or runtime.engine) == "ctranslate2":
+            logger.info("%s: an instruct model: it runs on the transformers engine", spec.config_key)
+        engine_class = CausalEngine
+    else:
+        chosen = backend or runtime.engine
+        if chosen == "auto":
+            chosen = "ctranslate2" if ctranslate2_runs(spec) else "transformers"
+        engine_class = CTranslate2Engine if chosen == "ctranslate2" else Seq2SeqEngine
     return engine_class(spec, runtime, role, generation, relative_cap, stop, allow_download)
+
+
+def decoder_only(spec: ModelSpec) -> bool:
+    """Whether ``spec`` names a decoder-only model (a GGUF file always does). A model not
+    available yet is not: its engine then says what is missing when it loads."""
+    if is_gguf_spec(spec):
+        return True
+    try:
+        folder, _ = locate_model(spec)
+    except ModelLoadError:
+        return False
+    return is_decoder_only(read_json_object(folder / "config.json") or {})
 
 
 def ctranslate2_runs(spec: ModelSpec) -> bool:

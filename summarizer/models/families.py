@@ -15,6 +15,8 @@ language, the config's overrides), what goes in and what is forced out:
 - Any model whose config has a task prefix (T5, FLAN-T5: ``summarize: ``,
   ``translate English to German: ``): that prefix.
 - Marian, BART, BARThez, Pegasus, mT5 without prefixes: the text as it is.
+- Decoder-only (instruct) models: the text inside a prompt, through the tokenizer's
+  chat template (``models.prompts``); a base model only with a plain prompt template.
 
 Both engines (transformers and CTranslate2) apply the same ``Framing``.
 """
@@ -27,7 +29,21 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal, Mapping
 
 from ..errors import ConfigError
+from .kinds import is_decoder_only, refuse_unsupported, unsupported_model
 from .loading import FramingChoice, ModelSpec, Role, setting_key
+from .prompts import prompt_fingerprint, prompt_for
+
+__all__ = [
+    "Direction",
+    "Framing",
+    "ModelFamily",
+    "code_for",
+    "detect_family",
+    "frame",
+    "is_decoder_only",
+    "refuse_unsupported",
+    "unsupported_model",
+]
 
 #: Families that translate and nothing else: refused as summarisers (they would copy or
 #: "translate" an article into its own language).
@@ -42,9 +58,6 @@ _CODE_PATTERNS = {
     "madlad": r"<2([a-z]{2,3}(?:[_-][A-Za-z0-9]+)*)>",
     "marian-multi": r">>([a-z]{2,3}(?:_[A-Za-z]+)*)<<",
 }
-
-#: Architecture name endings of checkpoints that cannot generate text.
-_NOT_GENERATIVE = ("EncoderModel", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering")
 
 TargetBy = Literal["none", "forced_bos", "decoder_start", "text"]
 
@@ -76,10 +89,25 @@ class Framing:
     ``target_prefix``)."""
     decoder_start: str | None = None
     """The token the decoder starts from, when the framing decides it."""
+    system: str | None = None
+    """A decoder-only model's system message (``""``: none)."""
+    prompt: str | None = None
+    """A decoder-only model's user message (or plain prompt), with ``{text}``; None for
+    sequence-to-sequence models."""
+    chat: bool = False
+    """The prompt goes through the tokenizer's chat template."""
+
+    @property
+    def prompt_id(self) -> str | None:
+        """A short hash of the prompt, for meta files (None without one)."""
+        return None if self.prompt is None else prompt_fingerprint(self.system or "", self.prompt, self.chat)
 
     def describe(self) -> str:
         """In words, for ``check`` and ``inspect``."""
         parts = [self.family]
+        if self.prompt is not None:
+            kind = "chat template" if self.chat else "plain prompt"
+            parts.append(f"{kind}, prompt {self.prompt_id}")
         if self.source_code:
             parts.append(f"source tagged {self.source_code}")
         if self.text_prefix:
@@ -108,43 +136,17 @@ class ModelFamily:
     """``task_specific_params`` prefixes: task (``summarization``, ``translation_en_to_de``) -> prefix."""
     pair: tuple[str, str] | None = None
     """The one direction a Marian tokenizer declares (``source_lang``, ``target_lang``)."""
-
-
-def unsupported_model(config: Mapping[str, Any]) -> str | None:
-    """Why the job cannot drive the model of this ``config.json``, or None. Reads the
-    config only, so a run can refuse the model before anything is loaded."""
-    from transformers.models.auto import modeling_auto as auto
-
-    model_type = str(config.get("model_type") or "")
-    architectures = [str(a) for a in config.get("architectures") or []]
-    other_modalities = set()
-    for name in ("SPEECH_SEQ_2_SEQ", "MULTIMODAL_LM", "IMAGE_TEXT_TO_TEXT", "CTC"):
-        other_modalities |= set(getattr(auto, f"MODEL_FOR_{name}_MAPPING_NAMES", {}))
-    described = f"model type {model_type!r}" + (f", {architectures[0]}" if architectures else "")
-    if model_type in auto.MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES and model_type not in other_modalities:
-        if architectures and all(a.endswith(_NOT_GENERATIVE) for a in architectures):
-            return f"an encoder without a text-generating head ({described}); choose a sequence-to-sequence checkpoint"
-        return None
-    if model_type in other_modalities or "vision" in model_type or "speech" in model_type:
-        return f"a speech or vision model ({described}); the job needs a text-to-text model"
-    causal_head = any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in architectures)
-    if not causal_head and model_type in auto.MODEL_FOR_MASKED_LM_MAPPING_NAMES:
-        return f"an encoder-only model ({described}): it cannot generate text"
-    if causal_head or model_type in auto.MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
-        return (
-            f"a decoder-only (causal) language model ({described}); the job drives "
-            "sequence-to-sequence (encoder-decoder) models only"
-        )
-    return f"not a sequence-to-sequence text model ({described})"
+    decoder_only: bool = False
+    """A causal language model: the text goes in a prompt (``models.prompts``)."""
+    chat: bool = False
+    """Its tokenizer has a chat template."""
 
 
 def detect_family(config: Mapping[str, Any], tokenizer: Any, role: Role, spec: ModelSpec) -> ModelFamily:
     """The family of the model of ``config.json`` and ``tokenizer`` in ``role``;
     ConfigError naming ``spec``'s config key for one the job cannot drive."""
+    refuse_unsupported(config, spec)
     where = f"{spec.config_key}: {spec.label()}"
-    problem = unsupported_model(config)
-    if problem:
-        raise ConfigError(f"{where}: {problem}")
     family = _family(config, tokenizer)
     if role == "summarization" and family.name in TRANSLATION_ONLY:
         raise ConfigError(
@@ -157,6 +159,8 @@ def detect_family(config: Mapping[str, Any], tokenizer: Any, role: Role, spec: M
 def _family(config: Mapping[str, Any], tokenizer: Any) -> ModelFamily:
     kind = type(tokenizer).__name__.removesuffix("Fast")
     model_type = str(config.get("model_type"))
+    if is_decoder_only(config):
+        return ModelFamily(model_type, decoder_only=True, chat=bool(getattr(tokenizer, "chat_template", None)))
     prefixes = _task_prefixes(config)
     name, source_tagged, target_by = {
         "NllbTokenizer": ("nllb", True, "forced_bos"),
@@ -231,6 +235,11 @@ def _standard(tag: str) -> tuple[str, str | None]:
     return str(parsed.language or tag), parsed.script
 
 
+#: Macrolanguages whose codes several individual languages share, and the one a news
+#: article in that language is written in (Persian: Iranian Persian, not Dari).
+_PREFERRED = {"fa": "pes", "no": "nob", "nb": "nob"}
+
+
 def code_for(family: ModelFamily, language: str) -> str | None:
     """The token of ``family``'s tokenizer for ``language`` (ISO 639-1, e.g. ``fr``);
     None when it has none. Several candidates (``zho_Hans``/``zho_Hant``) are decided by
@@ -239,18 +248,21 @@ def code_for(family: ModelFamily, language: str) -> str | None:
 
     pattern = re.compile(_CODE_PATTERNS[family.name])
     wanted, wanted_script = _standard(language)
-    matches = []
-    for code in family.codes:
-        tag = pattern.fullmatch(code).group(1)  # type: ignore[union-attr]
-        if _standard(tag)[0] == wanted:
-            matches.append((code, tag))
+    tagged = [(code, pattern.fullmatch(code).group(1)) for code in family.codes]  # type: ignore[union-attr]
+    preferred = _PREFERRED.get(wanted)
+    matches = [(code, tag) for code, tag in tagged if tag.split("_")[0] == preferred]
+    matches = matches or [(code, tag) for code, tag in tagged if _standard(tag)[0] == wanted]
     if len(matches) > 1:
         try:
             likely = wanted_script or langcodes.Language.get(wanted).maximize().script
             alpha3 = langcodes.Language.get(wanted).to_alpha3()
         except (ValueError, LookupError):
             likely, alpha3 = None, None
-        for keep in (lambda tag: _standard(tag)[1] in (None, likely), lambda tag: tag.split("_")[0] in (wanted, alpha3)):
+        for keep in (
+            lambda tag: _standard(tag)[1] in (None, likely),
+            lambda tag: tag.split("_")[0] in (wanted, alpha3),
+            lambda tag: tag in (wanted, alpha3),  # >>fr<< before >>fr_BE<<, >>fr_CA<<
+        ):
             narrowed = [(code, tag) for code, tag in matches if keep(tag)]
             matches = narrowed or matches
     return matches[0][0] if len(matches) == 1 else None
@@ -263,6 +275,8 @@ def frame(family: ModelFamily, role: Role, direction: Direction, spec: ModelSpec
     if choice.entry:
         spec = replace(spec, config_key=choice.entry)  # name the entry that asked, not the engine's first
     where = f"{spec.config_key}: {spec.label()}"
+    if family.decoder_only:
+        return _prompted(family, role, direction, spec)
     codes = _CodeLookup(family, spec)
     for setting, given, takes in (
         ("source_code", choice.source_code, family.source_tagged),
@@ -292,6 +306,20 @@ def frame(family: ModelFamily, role: Role, direction: Direction, spec: ModelSpec
         forced_first=target if family.target_by == "forced_bos" else None,
         decoder_start=target if family.target_by == "decoder_start" else None,
     )
+
+
+def _prompted(family: ModelFamily, role: Role, direction: Direction, spec: ModelSpec) -> Framing:
+    """A decoder-only model's framing: its prompt (codes and task prefixes do not apply)."""
+    choice = direction.choice
+    for setting in ("source_code", "target_code", "prefix"):
+        if getattr(choice, setting) is not None:
+            raise ConfigError(
+                f"{setting_key(spec.config_key, setting)}: {spec.label()} is an instruct (decoder-only) "
+                f"model, asked through its prompt ({spec.config_key.split('.')[0]}.prompt); delete the line"
+            )
+    where = f"{spec.config_key}: {spec.label()}"
+    system, prompt = prompt_for(role, direction.source, direction.target, choice, chat=family.chat, where=where)
+    return Framing(family.name, system=system, prompt=prompt, chat=family.chat)
 
 
 def _tokenizer_language(family: ModelFamily, code: str) -> str:

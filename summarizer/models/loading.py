@@ -46,6 +46,13 @@ class ModelSpec:
         return self.name if self.is_local or not self.revision else f"{self.name}@{self.revision}"
 
 
+def is_gguf_spec(spec: ModelSpec) -> bool:
+    """Whether ``spec`` names a local GGUF file (``models.gguf``)."""
+    from ..config import is_gguf_model
+
+    return spec.is_local and is_gguf_model(spec.name)
+
+
 Role = Literal["summarization", "translation"]
 
 
@@ -63,10 +70,23 @@ class FramingChoice:
     entry: str | None = None
     """The config key of the model entry these come from (``translation.models.de``), which
     messages about its framing name (one engine may serve several entries)."""
+    system: str | None = None
+    """An instruct model's system message (``<section>.prompt.system``; ``""``: none)."""
+    user: str | None = None
+    """An instruct model's user message, with ``{text}`` (``<section>.prompt.user``)."""
+    template: str | None = None
+    """A plain prompt, with ``{text}``, for a model without a chat template."""
 
     def settings(self) -> dict[str, str]:
         """The values the config gives (for fingerprints and messages)."""
-        values = {"source_code": self.source_code, "target_code": self.target_code, "prefix": self.prefix}
+        values = {
+            "source_code": self.source_code,
+            "target_code": self.target_code,
+            "prefix": self.prefix,
+            "system": self.system,
+            "user": self.user,
+            "template": self.template,
+        }
         return {key: value for key, value in values.items() if value is not None}
 
 
@@ -106,6 +126,35 @@ def hub_cache(cache_dir: str | os.PathLike[str] | None) -> Path:
     from huggingface_hub import constants
 
     return Path(constants.HF_HUB_CACHE)
+
+
+def summarizer_cache(cache_dir: str | os.PathLike[str] | None) -> Path:
+    """The job's own cache folder: ``summarizer`` in ``hub.cache_dir``, else in HF_HOME."""
+    if cache_dir:
+        return Path(cache_dir) / "summarizer"
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HOME) / "summarizer"
+
+
+def gguf_conversion(spec: ModelSpec, *, convert: bool = False) -> Path:
+    """The folder holding the conversion of ``spec``'s GGUF file; with ``convert``, made
+    now when missing (``fetch``), else ModelLoadError saying to run ``fetch``."""
+    from .gguf import conversion_folder, converted, is_converted
+
+    path, root = Path(spec.name), summarizer_cache(spec.cache_dir)
+    where = f"{spec.config_key}: {spec.name}"
+    if convert:
+        return converted(path, root, where)
+    if not path.is_file():
+        raise ModelLoadError(f"{where}: the GGUF file does not exist (or is not a file)")
+    folder = conversion_folder(path, root)
+    if not is_converted(folder):
+        raise ModelLoadError(
+            f"{where}: not converted from GGUF yet; run `summarizer fetch -c CONFIG` once (it "
+            "converts the file to safetensors in the job's cache; no network needed)"
+        )
+    return folder
 
 
 def revision_owner(spec: ModelSpec) -> str | None:
@@ -154,6 +203,8 @@ def from_pretrained(
     become a ModelLoadError that says what to do.
     """
     kwargs: dict[str, Any] = {"trust_remote_code": False, **extra}
+    if is_gguf_spec(spec):
+        return from_pretrained(replace(spec, name=str(gguf_conversion(spec))), loader, **extra)
     if not spec.is_local:
         if spec.revision:
             kwargs["revision"] = spec.revision
@@ -256,7 +307,9 @@ def locate_model(spec: ModelSpec) -> tuple[Path, str | None]:
     Never downloads. ModelLoadError says what is missing and what to do.
     """
     where = f"{spec.config_key}: {spec.label()}"
-    if spec.is_local:
+    if is_gguf_spec(spec):
+        folder, commit = gguf_conversion(spec), None
+    elif spec.is_local:
         folder, commit = Path(spec.name), None
     else:
         from huggingface_hub import snapshot_download
@@ -288,3 +341,26 @@ def locate_model(spec: ModelSpec) -> tuple[Path, str | None]:
                 else f"{where}: no model weights in {folder}; run `summarizer fetch -c CONFIG`"
             )
     return folder, commit
+
+
+def release_memory() -> None:
+    """Give freed memory back to the system between stages.
+
+    After a stage, PyTorch's freed tensors stay in the C allocator's arenas; the
+    next stage (another model) would then peak on top of them. Where the C
+    library is glibc, ``malloc_trim`` returns them (measured: -215 MB after a
+    BART-base summarisation stage).
+    """
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    try:
+        trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return
+    trim(0)

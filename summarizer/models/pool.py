@@ -8,12 +8,12 @@ from collections import OrderedDict
 from typing import Any
 
 from ..config import JobConfig
-from ..errors import ConfigError, ModelLoadError
+from ..errors import ModelLoadError
 from ..io.files import read_json_object
 from ..stopping import StopSignal
 from .base import BaseEngine
 from .factory import engine_for_use
-from .families import unsupported_model
+from .families import Direction, is_decoder_only, refuse_unsupported
 from .loading import ModelUse, locate_model
 
 logger = logging.getLogger(__name__)
@@ -43,19 +43,25 @@ class ModelPool:
             return
         for use in sorted(uses, key=lambda u: u.spec.config_key):
             folder, _ = locate_model(use.spec)
-            problem = unsupported_model(read_json_object(folder / "config.json") or {})
-            if problem:
-                raise ConfigError(f"{use.spec.config_key}: {use.label()}: {problem}")
+            model_config = read_json_object(folder / "config.json") or {}
+            refuse_unsupported(model_config, use.spec)
+            if is_decoder_only(model_config):  # a prompt it cannot take fails every article: refuse it now
+                language = self.config.language
+                target = language if use.role == "summarization" else self.config.target_language
+                self._engine(use).framing(Direction(language, target, use.framing))
+
+    def _engine(self, use: ModelUse) -> BaseEngine:
+        """The engine for ``use``, made on first use (nothing loaded)."""
+        key = use.engine_key
+        if key not in self.engines:
+            self._warn_once_without_ctranslate2()
+            self.engines[key] = engine_for_use(self.config, use, stop=self.stop, allow_download=self.allow_download)
+        return self.engines[key]
 
     def engine(self, use: ModelUse) -> BaseEngine:
         """The loaded engine for ``use`` (loading it, unloading others if needed)."""
         key = use.engine_key
-        engine = self.engines.get(key)
-        if engine is None:
-            self._warn_once_without_ctranslate2()
-            engine = self.engines[key] = engine_for_use(
-                self.config, use, stop=self.stop, allow_download=self.allow_download
-            )
+        engine = self._engine(use)
         if key in self._loaded:
             self._loaded.move_to_end(key)
             return engine

@@ -10,24 +10,14 @@ and fingerprint then use what fetch used, and say so, until the config pins it
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..io.files import atomic_write_json, read_json_object
-from .loading import ModelSpec
+from .loading import ModelSpec, summarizer_cache
 
 RESOLUTIONS_FILE = "resolutions.json"
-
-
-def summarizer_cache(cache_dir: str | os.PathLike[str] | None) -> Path:
-    """The job's own cache folder: ``summarizer`` in ``hub.cache_dir``, else in HF_HOME."""
-    if cache_dir:
-        return Path(cache_dir) / "summarizer"
-    from huggingface_hub import constants
-
-    return Path(constants.HF_HOME) / "summarizer"
 
 
 @dataclass(frozen=True)

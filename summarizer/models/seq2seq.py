@@ -86,7 +86,6 @@ class Seq2SeqEngine(BaseEngine):
         if self._model is not None:
             return
         import torch
-        from transformers import AutoModelForSeq2SeqLM
 
         started = time.perf_counter()
         self.device = resolve_device(self.runtime.device)
@@ -100,7 +99,7 @@ class Seq2SeqEngine(BaseEngine):
         attention = "sdpa" if self.runtime.attention == "auto" else self.runtime.attention
         model = from_pretrained(
             self.spec,
-            AutoModelForSeq2SeqLM.from_pretrained,
+            self._auto_class().from_pretrained,
             allow_download=self.allow_download,
             use_safetensors=None if self.spec.allow_pickle else True,
             dtype=self.dtype,
@@ -132,6 +131,12 @@ class Seq2SeqEngine(BaseEngine):
             ", int8" if self.quantized else "",
             time.perf_counter() - started,
         )
+
+    def _auto_class(self) -> Any:
+        """The transformers class that loads the weights."""
+        from transformers import AutoModelForSeq2SeqLM
+
+        return AutoModelForSeq2SeqLM
 
     def _build_generation_config(self, model: Any) -> Any:
         section = self.spec.config_key.rsplit(".", 1)[0]
@@ -216,8 +221,9 @@ class Seq2SeqEngine(BaseEngine):
         pad_id = self.tokenizer.pad_token_id
         generated = [int((row[1:] != pad_id).sum()) for row in output]
         shares = split_by_weight(seconds, [len(encoded[i]) + g for i, g in zip(indices, generated)])
+        limit = settings.max_new_tokens
         return {
-            index: Generation(text.strip(), len(encoded[index]), count, share)
+            index: Generation(text.strip(), len(encoded[index]), count, share, capped=bool(limit and count >= limit))
             for index, text, count, share in zip(indices, texts, generated, shares)
         }
 

@@ -153,3 +153,63 @@ def build_tiny_t5(folder: Path, max_input_tokens: int = 256) -> Path:
     model.generation_config.bad_words_ids = [[config.pad_token_id]]
     model.save_pretrained(folder)
     return folder
+
+
+#: SmolLM2's chat template (ChatML, with its default system turn), as its GGUF carries it.
+CHATML_TEMPLATE = (
+    "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
+    "{{ '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n' }}"
+    "{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+
+def build_tiny_chat_llm(folder: Path, *, chat_template: str | None = CHATML_TEMPLATE, max_positions: int = 2048) -> Path:
+    """A Llama decoder-only model laid out like SmolLM2-135M-Instruct: a byte-level BPE
+    tokenizer with ``<|endoftext|>``, ``<|im_start|>``, ``<|im_end|>`` as ids 0, 1, 2,
+    ``<|im_end|>`` its end and pad token, a ChatML template (None: a base model without
+    one), tied embeddings."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=400, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    bpe.train_from_iterator(FRENCH + ENGLISH, trainer)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe,
+        bos_token="<|im_start|>",
+        eos_token="<|im_end|>",
+        pad_token="<|im_end|>",
+        unk_token="<|endoftext|>",
+        model_max_length=max_positions,
+    )
+    if chat_template:
+        tokenizer.chat_template = chat_template
+    tokenizer.save_pretrained(folder)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=max_positions,
+        bos_token_id=1,
+        eos_token_id=2,
+        pad_token_id=2,
+        tie_word_embeddings=True,
+    )
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(config)
+    # Random weights favour a few tokens; keep them off the markup tokens that decode to
+    # nothing (a real model writes text), but leave the end of turn reachable.
+    model.generation_config.bad_words_ids = [[0], [1]]
+    model.save_pretrained(folder)
+    return folder

