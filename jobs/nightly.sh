@@ -45,15 +45,23 @@ fi
 source "$venv/bin/activate"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 
-run_log=$(mktemp "${TMPDIR:-/tmp}/summarizer-nightly.XXXXXX") || exit 75
+# The run's own output, to mail it when the run fails: in TMPDIR, else beside the log (an
+# unusable TMPDIR must not stop the night before the job can record anything).
+run_log=$(mktemp "${TMPDIR:-/tmp}/summarizer-nightly.XXXXXX" 2>/dev/null) ||
+    run_log=$(mktemp "$(dirname "$log")/.summarizer-nightly.XXXXXX") || exit 75
 trap 'rm -f "$run_log"' EXIT
 echo "=== $(date -Is) start: summarizer run -c $config $*" >>"$log"
+if [ -n "${TMPDIR:-}" ] && [ "$(dirname "$run_log")" != "${TMPDIR%/}" ]; then
+    echo "nightly.sh: TMPDIR $TMPDIR is not usable; the run's output went to $run_log" >>"$log"
+    export TMPDIR=$(dirname "$run_log")
+fi
 
 summarizer run -c "$config" "$@" >"$run_log" 2>&1 &
 pid=$!
-# Pass a stop request on to the run, which then finishes cleanly (exit 143/130).
+# Pass a stop request on to the run, which then finishes cleanly (exit 143/130/129).
 trap 'kill -TERM "$pid" 2>/dev/null' TERM
 trap 'kill -INT "$pid" 2>/dev/null' INT
+trap 'kill -HUP "$pid" 2>/dev/null' HUP
 wait "$pid"
 code=$?
 if kill -0 "$pid" 2>/dev/null; then

@@ -19,12 +19,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .config import JobConfig
+from .errors import ConfigError
 from .executors import Execution, Executor, configured_executor
 from .io.files import remove_stale_temp_files
 from .io.readers import require_input_paths
 from .locking import RunLock
 from .options import RunOptions
-from .planning import Plan, make_plan
+from .planning import Plan, foreign_writers_problem, make_plan
 from .processing import failed_result
 from .records import RunStats
 from .reporting.report import JobReport
@@ -61,8 +62,12 @@ def run_job(config: JobConfig, options: RunOptions | None = None, executor: Exec
     require_input_paths(config.inputs.paths, config.inputs.extensions)
     execution = Execution((), 0, RunStats())
     lock = contextlib.nullcontext() if options.dry_run else RunLock(lock_folders(config))
-    with lock:
-        plan = make_plan(config, force=options.force, limit=options.limit)
+    budget = TimeBudget(config.runtime.time_budget_minutes, options.stop)  # reading counts too
+    with lock, budget:
+        plan = make_plan(config, force=options.force, limit=options.limit, stop=options.stop)
+        problem = foreign_writers_problem(plan, config)
+        if problem:
+            raise ConfigError(problem)
         read = RunStats.stage("read", time.perf_counter() - clock)
         if not options.dry_run:
             writer = ResultWriter(config, plan)
@@ -95,7 +100,7 @@ def _report(
         skipped=tuple(plan.skipped),
         planned=tuple(item.key for item in plan.todo),
         deferred=plan.deferred,
-        left=execution.left,
+        left=execution.left + plan.unread,
         stopped=options.stop.reason if options.stop.requested else None,
         results=execution.results,
         stats=execution.stats,
@@ -115,6 +120,5 @@ def _execute(
         logger.error("failed: %s: %s", result.key, result.error)
     if not plan.todo:
         return Execution(unwritable, 0, RunStats())
-    with TimeBudget(config.runtime.time_budget_minutes, options.stop):
-        done = (executor or configured_executor(config))(config, plan, options, writer)
+    done = (executor or configured_executor(config))(config, plan, options, writer)
     return Execution(unwritable + done.results, done.left, done.stats)

@@ -24,6 +24,7 @@ from .io.files import printable
 from .io.files import read_json_object, read_jsonl_objects
 from .io.layout import OutputLocation, output_location, output_name_problem
 from .records import Article, FileStamp, ReadFailure, SourceFile
+from .stopping import StopSignal
 from .text.language import LanguageDetector
 
 WorkItem = Union[Article, ReadFailure]
@@ -146,6 +147,10 @@ class Plan:
     """Done sources whose results record no stamp, or an old time: to record anew."""
     pruned_records: dict[Path, int] = field(default_factory=dict)
     """For each JSONL source whose results hold records no longer in it: how many."""
+    unread: int = 0
+    """Input files not read because the run was asked to stop while reading."""
+    foreign: dict[str, int] = field(default_factory=dict)
+    """Other config files whose outputs (with other settings) this run would overwrite: how many."""
 
     @property
     def fingerprint(self) -> str:
@@ -165,14 +170,20 @@ def read_limits(config: JobConfig) -> ReadLimits:
     )
 
 
-def make_plan(config: JobConfig, *, force: bool = False, limit: int | None = None) -> Plan:
+def make_plan(
+    config: JobConfig, *, force: bool = False, limit: int | None = None, stop: StopSignal | None = None
+) -> Plan:
     """Find inputs, skip what is done (without reading it when its stamp says it
-    is unchanged), read the rest, and split it into work and already-done."""
+    is unchanged), read the rest, and split it into work and already-done. A ``stop``
+    requested meanwhile ends the reading between two files (the rest waits, counted)."""
     plan = Plan(fingerprints=Fingerprints(config))
     limits = read_limits(config)
     claimed: dict[tuple[Path, str, str], SourceFile] = {}
     new: list[WorkItem] = []
     for source in discover(config.inputs.paths, config.inputs.extensions):
+        if stop is not None and stop.requested:
+            plan.unread += 1
+            continue
         location = output_location(source, config.outputs.dir)
         problem = output_name_problem(source, location)
         if problem:
@@ -193,7 +204,7 @@ def make_plan(config: JobConfig, *, force: bool = False, limit: int | None = Non
         if stamp is not None:
             plan.stamps[source.path] = stamp
         if source.kind == "jsonl":
-            new.extend(_plan_jsonl(plan, source, location, items, force, _results_limit(limits)))
+            new.extend(_plan_jsonl(plan, source, location, items, force))
         else:
             new.extend(i for i in items if force or not _is_done(i, location, plan))
     todo = new if limit is None else new[:limit]
@@ -202,15 +213,11 @@ def make_plan(config: JobConfig, *, force: bool = False, limit: int | None = Non
     return plan
 
 
-def _results_limit(limits: ReadLimits) -> int:
-    return 10 * limits.max_file_bytes
-
-
 def _done_unread(plan: Plan, source: SourceFile, location: OutputLocation, limits: ReadLimits) -> bool:
     """Skip ``source`` without reading it, if its results say it is done and unchanged."""
     rules = plan.fingerprints.skip_rules
     if source.kind == "jsonl":
-        records = read_jsonl_objects(location.results, _results_limit(limits))
+        records = read_jsonl_objects(location.results)  # the job's own: not bounded by the input limit
         found = done_records_unread(source, records, rules, limits.max_file_bytes)
         if found is None:
             return False
@@ -283,7 +290,43 @@ def _is_done(item: WorkItem, location: OutputLocation, plan: Plan) -> bool:
     if done:
         plan.skipped.append(item.key)
         _restamp_if_needed(plan, item.source.path, meta)
+    else:
+        _note_foreign_writer(plan, meta)
     return done
+
+
+def foreign_writer(record: dict[str, Any] | None, config: JobConfig) -> str | None:
+    """The other config file that wrote ``record`` (a meta file or result), when it still
+    exists: two configs writing the same outputs with different settings would redo each
+    other's articles every night. A config moved or renamed since is not "other"."""
+    other = record.get("config") if isinstance(record, dict) else None
+    if not isinstance(other, str) or config.source is None or other == str(config.source):
+        return None
+    try:
+        return None if os.path.samefile(other, config.source) else other
+    except OSError:  # gone (renamed, deleted): its outputs are this config's to redo
+        return None
+
+
+def _note_foreign_writer(plan: Plan, record: dict[str, Any] | None) -> None:
+    other = foreign_writer(record, plan.fingerprints.config)
+    language = record.get("language") if other is not None and record is not None else None
+    if isinstance(language, str) and record.get("fingerprint") != plan.fingerprints.for_language(language):  # type: ignore[union-attr]
+        plan.foreign[other] = plan.foreign.get(other, 0) + 1  # type: ignore[index]
+
+
+def foreign_writers_problem(plan: Plan, config: JobConfig) -> str | None:
+    """Why this config must not run over outputs another config wrote with other settings
+    (the two would redo each other's articles every night), or None."""
+    if not plan.foreign:
+        return None
+    other, count = max(plan.foreign.items(), key=lambda item: item[1])
+    where = f"outputs.dir {config.outputs.dir}" if config.outputs.dir else "the outputs next to the articles"
+    return (
+        f"{config.source}: {where}: the outputs of {count} article(s) were written by {other} with "
+        "other settings; run both and each night one would redo the other's articles. Give each "
+        "config its own outputs.dir (or the same settings)"
+    )
 
 
 def _restamp_if_needed(plan: Plan, path: Path, record: dict[str, Any] | None, records: int | None = None) -> None:
@@ -306,11 +349,8 @@ def _plan_jsonl(
     location: OutputLocation,
     items: list[WorkItem],
     force: bool,
-    max_results_bytes: int,
 ) -> list[WorkItem]:
-    previous = {
-        r.get("id"): r for r in read_jsonl_objects(location.results, max_results_bytes) if r.get("id")
-    }
+    previous = {r.get("id"): r for r in read_jsonl_objects(location.results) if r.get("id")}
     plan.jsonl_order[source.path] = [item.key for item in items]
     gone = set(previous) - {item.record_id for item in items}
     if gone:
@@ -325,5 +365,7 @@ def _plan_jsonl(
             plan.skipped.append(item.key)
             _restamp_if_needed(plan, source.path, record, len(items))
         else:
+            if not force:
+                _note_foreign_writer(plan, record)
             todo.append(item)
     return todo

@@ -11,6 +11,24 @@ SourceKind = Literal["text", "html", "jsonl"]
 Status = Literal["ok", "failed", "skipped"]
 
 
+def file_key(path: str) -> str:
+    """A file's key: its path with ``%`` and ``#`` escaped, so that in any key ``#`` starts
+    the part naming a record and a file can never be mistaken for one."""
+    return path.replace("%", "%25").replace("#", "%23")
+
+
+def record_key(source_key: str, record_id: str) -> str:
+    """The key of a JSONL record: its file's key, ``#``, its id (a leading ``@`` escaped:
+    ``#@`` starts the keys of lines that hold no record)."""
+    escaped = record_id.replace("%", "%25")
+    return f"{source_key}#{'%40' + escaped[1:] if escaped.startswith('@') else escaped}"
+
+
+def line_key(source_key: str, number: int) -> str:
+    """The key of a JSONL line that holds no valid record (it fails, keyed by its line)."""
+    return f"{source_key}#@line-{number}"
+
+
 @dataclass(frozen=True)
 class SourceFile:
     """One input file found by discovery."""
@@ -32,7 +50,7 @@ class SourceFile:
 
     def __post_init__(self) -> None:
         if not self.key:
-            object.__setattr__(self, "key", self.relative.as_posix())
+            object.__setattr__(self, "key", file_key(self.relative.as_posix()))
         if self.folder is None:
             object.__setattr__(self, "folder", self.path.parent)
 

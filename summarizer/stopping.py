@@ -85,7 +85,7 @@ class ForcedStop(KeyboardInterrupt):
 
 
 class SignalHandlers:
-    """While active, SIGTERM and SIGINT request a clean stop (exit 143 / 130).
+    """While active, SIGTERM, SIGINT and SIGHUP request a clean stop (exit 143 / 130 / 129).
 
     A second signal (more than a few seconds after the first: process managers
     often deliver the same stop twice) stops at once (ForcedStop). If the run has not ended
@@ -129,7 +129,7 @@ class SignalHandlers:
 
     def __enter__(self) -> SignalHandlers:
         self._active = True
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # a closed terminal stops it like SIGTERM
             self._previous[signum] = signal.signal(signum, self._handle)
         if self.stop.requested:
             self._start_watchdog(self.stop)

@@ -48,6 +48,7 @@ class ResultWriter:
     def __init__(self, config: JobConfig, plan: Plan) -> None:
         self.config = config
         self.plan = plan
+        self._config_file = str(config.source) if config.source else None
         self._items: dict[str, WorkItem] = {item.key: item for item in plan.todo}
         self._done: set[str] = set()
         self._records: dict[Path, dict[str, dict[str, Any]]] = {}
@@ -99,7 +100,9 @@ class ResultWriter:
                 if item.source.kind == "jsonl":
                     records = self._records.setdefault(item.source.path, {})
                     target = self.config.target_language
-                    records[result.key] = article_meta(result, target_language=target, with_texts=True)
+                    records[result.key] = article_meta(
+                        result, target_language=target, with_texts=True, config_file=self._config_file
+                    )
                     self._waiting.append(result)
                     continue
                 try:
@@ -165,7 +168,13 @@ class ResultWriter:
                 atomic_write_text(path, with_final_newline(text))
         names = [path.name for path in files]
         stamp = self.plan.stamps.get(item.source.path)
-        meta = article_meta(result, target_language=self.config.target_language, outputs=names, source_file=stamp)
+        meta = article_meta(
+            result,
+            target_language=self.config.target_language,
+            outputs=names,
+            source_file=stamp,
+            config_file=self._config_file,
+        )
         atomic_write_json(location.meta, meta)
         return result.written([*map(str, files), str(location.meta)])
 

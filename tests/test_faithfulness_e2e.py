@@ -57,6 +57,8 @@ TRANSLATIONS = {
 class ScriptedEngine:
     """An engine that writes what the test says (and records the retries it is asked for)."""
 
+    decoder_only = False
+
     retries: list[str] = []
 
     def __init__(self, spec):

@@ -195,7 +195,7 @@ def _first_generated_tokens(e, monkeypatch) -> list[str]:
 def test_target_token_families_write_it_before_the_text(families, backend, name, token) -> None:
     e = engine(families[name], backend)
     framing = e.framing(FR_EN)
-    assert framing.text_prefix == f"{token} " and framing.forced_first is None
+    assert (framing.first_token, framing.text_prefix, framing.forced_first) == (token, "", None)
     ids = e.token_ids(["Bonjour à tous."], framing)[0]
     assert e.tokenizer.convert_ids_to_tokens(ids)[0] == token  # one token, first
     assert e.counter(FR_EN)("Bonjour à tous.") == len(ids)  # budgets count it
@@ -254,7 +254,7 @@ def test_a_base_model_without_chat_template_is_refused_unless_given_a_plain_prom
     with pytest.raises(ConfigError, match="translation.model: .*has no chat template.*translation.prompt.template"):
         base.framing(FR_EN)
     plain = Direction("fr", "en", FramingChoice(template="French: {text}\nEnglish:"))
-    assert base.framing(plain).prompt == "French: {text}\nEnglish:"
+    assert base.framing(plain).prompt == "French: \x00text\x00\nEnglish:"
 
 
 @pytest.mark.parametrize("name", ["nllb", "marian_multi", "madlad"])

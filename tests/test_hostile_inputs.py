@@ -101,9 +101,9 @@ def test_a_folder_full_of_junk(tmp_path: Path, tiny_models, capsys) -> None:
     assert results["feed.jsonl#ok-1"]["status"] == "ok"
     assert results["feed.jsonl#../../etc/x"]["status"] == "ok"
     assert results["feed.jsonl#/abs/path"]["status"] == "ok"
-    assert "invalid JSON" in results["feed.jsonl#line-2"]["error"]
-    assert "duplicate id 'ok-1'" in results["feed.jsonl#line-3"]["error"]
-    assert "NaN is not allowed" in results["feed.jsonl#line-6"]["error"]
+    assert "invalid JSON" in results["feed.jsonl#@line-2"]["error"]
+    assert "duplicate id 'ok-1'" in results["feed.jsonl#@line-3"]["error"]
+    assert "NaN is not allowed" in results["feed.jsonl#@line-6"]["error"]
     assert "missing 'text'" in results["feed.jsonl#no-text"]["error"]
     assert not Path("/etc/x.summary.fr.txt").exists()
 

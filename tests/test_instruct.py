@@ -19,7 +19,7 @@ from summarizer.models.causal import CausalEngine, _until_stop
 from summarizer.models.factory import build_engine
 from summarizer.models.families import Direction
 from summarizer.models.loading import FramingChoice, ModelSpec
-from summarizer.models.prompts import end_of_turn_token, render
+from summarizer.models.prompts import TEXT_MARKER, end_of_turn_token, render
 from summarizer.models.tiny import build_tiny_chat_llm
 from summarizer.stopping import StopSignal
 
@@ -214,4 +214,35 @@ def test_seq2seq_settings_do_not_apply_to_an_instruct_model(llm) -> None:
 
 
 def test_render_fills_a_plain_template_for_a_base_model() -> None:
-    assert render(None, "", "Article : {text}\nRésumé :", "Texte {brut}", chat=False) == "Article : Texte {brut}\nRésumé :"
+    template = f"Article : {TEXT_MARKER}\nRésumé :"
+    assert render(None, "", template, "Texte {brut}", chat=False) == "Article : Texte {brut}\nRésumé :"
+
+
+def test_a_literal_placeholder_in_a_prompt_is_kept_and_the_text_goes_where_it_belongs(llm) -> None:
+    summariser = engine(llm)
+    framing = summariser.framing(Direction("fr", "fr", FramingChoice(user="Écrivez {{text}} ici : {text}")))
+    text = decoded(summariser, summariser.token_ids(["Le maire a voté."], framing)[0])
+    assert "Écrivez {text} ici : Le maire a voté.<|im_end|>" in text
+
+
+def test_repetition_settings_see_the_reply_not_the_article_in_the_prompt(llm, monkeypatch) -> None:
+    summariser = engine(llm)
+    summariser.load()
+    article = "Le conseil municipal a voté le budget."
+    word = summariser.tokenizer("conseil", add_special_tokens=False)["input_ids"][0]
+    assert word in summariser.token_ids([article], summariser.framing(FR_FR))[0]  # in the prompt
+    replies = []
+    decode = summariser.tokenizer.batch_decode
+    monkeypatch.setattr(summariser.tokenizer, "batch_decode", lambda rows, **kw: replies.extend(rows) or decode(rows, **kw))
+    # the model is pushed to write that word; a retry's settings forbid any repeat (1-grams)
+    strict = {"sequence_bias": {(word,): 60.0}, "max_new_tokens": 3, "no_repeat_ngram_size": 1, "repetition_penalty": 1.3}
+    summariser.run(requests([article], FR_FR), overrides=strict)
+    assert replies[0][0] == word  # allowed once: the article's words are not repeats
+    assert replies[0].count(word) == 1  # but not twice in the reply
+
+
+def test_a_prompt_longer_than_the_room_kept_for_it_is_refused(llm) -> None:
+    summariser = engine(llm)
+    long = FramingChoice(system="Consigne. " * 400)
+    with pytest.raises(ConfigError, match="summarization.prompt: the prompt takes .* tokens .* shorten it"):
+        summariser.framing(Direction("fr", "fr", long))

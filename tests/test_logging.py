@@ -34,8 +34,8 @@ def test_json_logs(job_config, capsys) -> None:
     assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
 
 
-def run_nightly(tmp_path: Path, config: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, SUMMARIZER_VENV=sys.prefix, SUMMARIZER_LOG=str(tmp_path / "logs" / "n.log"))
+def run_nightly(tmp_path: Path, config: Path, **environment: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, SUMMARIZER_VENV=sys.prefix, SUMMARIZER_LOG=str(tmp_path / "logs" / "n.log"), **environment)
     return subprocess.run(
         ["bash", str(REPO / "jobs" / "nightly.sh"), str(config)], capture_output=True, text=True, env=env
     )
@@ -54,3 +54,13 @@ def test_the_nightly_wrapper_is_silent_on_success_and_loud_on_failure(tmp_path, 
     assert "summarizer nightly run failed with exit code 1" in failed.stderr
     assert "failed: vide.txt: file is empty" in failed.stderr
     assert (tmp_path / "logs" / "n.log").read_text().count("=== ") == 4
+
+
+def test_the_nightly_wrapper_runs_the_night_when_tmpdir_is_unusable(tmp_path, tiny_models) -> None:
+    many_articles(tmp_path / "articles", 1)
+    config = operations_config(tmp_path, tiny_models)
+    done = run_nightly(tmp_path, config, TMPDIR=str(tmp_path / "no-such-folder"))
+    assert (done.returncode, done.stderr) == (0, "")
+    log = (tmp_path / "logs" / "n.log").read_text()
+    assert "TMPDIR" in log and "is not usable" in log and "1 found, 1 done" in log
+    assert list((tmp_path / "reports").glob("*/report.json"))

@@ -26,7 +26,7 @@ from summarizer.cli import main  # noqa: E402
 from summarizer.errors import ModelLoadError  # noqa: E402
 from summarizer.executors.ray import SummariseStage, TranslateStage, process_on_ray  # noqa: E402
 
-TIMING_KEYS = {"finished_at", "seconds"}
+TIMING_KEYS = {"finished_at", "seconds", "config"}  # and the config file that wrote them (each run's own)
 
 # After a stop, Ray's shutdown ends the abandoned Ray Data executor thread with
 # SystemExit, which Python (unlike pytest) ignores silently in threads.

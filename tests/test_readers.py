@@ -174,16 +174,16 @@ def test_jsonl_records(tmp_path: Path) -> None:
     assert isinstance(by_key["feed.jsonl#7"], Article)
     errors = {item.key: item.error for item in items if isinstance(item, ReadFailure)}
     assert errors == {
-        "feed.jsonl#line-3": errors["feed.jsonl#line-3"],
-        "feed.jsonl#line-4": "line 4: missing or invalid 'id'",
-        "feed.jsonl#line-5": "line 5: duplicate id 'a1'",
+        "feed.jsonl#@line-3": errors["feed.jsonl#@line-3"],
+        "feed.jsonl#@line-4": "line 4: missing or invalid 'id'",
+        "feed.jsonl#@line-5": "line 5: duplicate id 'a1'",
         "feed.jsonl#c": "line 6: missing 'text' (a string is required)",
         "feed.jsonl#d": "line 7: 'title' must be a string",
-        "feed.jsonl#line-8": "line 8: not a JSON object",
-        "feed.jsonl#line-9": errors["feed.jsonl#line-9"],
+        "feed.jsonl#@line-8": "line 8: not a JSON object",
+        "feed.jsonl#@line-9": errors["feed.jsonl#@line-9"],
     }
-    assert errors["feed.jsonl#line-3"].startswith("line 3: invalid JSON")
-    assert "NaN is not allowed" in errors["feed.jsonl#line-9"]
+    assert errors["feed.jsonl#@line-3"].startswith("line 3: invalid JSON")
+    assert "NaN is not allowed" in errors["feed.jsonl#@line-9"]
 
 
 def test_jsonl_record_hash_ignores_key_order(tmp_path: Path) -> None:

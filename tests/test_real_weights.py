@@ -11,7 +11,6 @@ left in French is flagged), never its wording. Skipped when the package is missi
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -21,6 +20,7 @@ from conftest import write_config, written_earlier
 
 from summarizer.cli import main
 from summarizer.models.bundled import INSTALL, smollm2_gguf, verified
+from summarizer.models.gguf import missing_packages
 from summarizer.text.language import LanguageDetector
 
 pytestmark = pytest.mark.real_weights
@@ -46,9 +46,8 @@ MONTHS = (
 
 
 def _smollm2() -> Path:
-    missing = [name for name in ("gguf", "accelerate") if importlib.util.find_spec(name) is None]
     path = smollm2_gguf()
-    if path is None or missing:
+    if path is None or missing_packages():
         pytest.skip(f"SmolLM2 is not installed ({INSTALL}; and `pip install 'summarizer[gguf]'`)")
     assert verified(path), f"{path} is not the SmolLM2 file these tests were written for (SHA-256 differs)"
     return path

@@ -22,6 +22,12 @@ from summarizer.text.replies import strip_reply
         ("Résumé de l'article :\nLe maire a voté.", "Le maire a voté."),
         ("« Le maire a voté. »", "Le maire a voté."),
         ("“The mayor voted.”", "The mayor voted."),
+        ("Voici un résumé en 3 phrases :\nLe maire a voté.", "Le maire a voté."),
+        ("Voici la traduction en anglais.\n\nThe mayor voted.", "The mayor voted."),
+        ("Here is the English text:\nThe mayor voted.", "The mayor voted."),
+        ('This French sentence translates to "The mayor voted."', "The mayor voted."),
+        ("This French text translates to English as: The mayor voted.", "The mayor voted."),
+        ("Voici le résumé de l'article « Grève : les bus à l'arrêt » :\nLes bus sont à l'arrêt.", "Les bus sont à l'arrêt."),
     ],
 )
 def test_preambles_labels_and_quotes_are_removed(reply, text) -> None:
@@ -37,6 +43,10 @@ def test_preambles_labels_and_quotes_are_removed(reply, text) -> None:
         "« Nous n'avons pas le choix », a déclaré la ministre.",  # quotes inside, not around
         "Here is the translation:",  # nothing but a preamble: kept, and flagged downstream
         "Le maire a voté.",
+        "Voici ce que contient la nouvelle version du projet de loi : la durée du travail baisse.",
+        "Le gouvernement a présenté sa version de la réforme :\nles retraites à 64 ans.",
+        "Le texte adopté prévoit trois mesures :\nune hausse des salaires.",
+        "Grève : les bus à l'arrêt jeudi.",
     ],
 )
 def test_text_that_is_not_wrapping_is_kept_as_written(reply) -> None:
@@ -53,3 +63,21 @@ def test_it_only_ever_removes_from_the_edges_and_never_empties_a_reply(reply) ->
 @given(st.text(alphabet=st.characters(blacklist_characters=":«»\"“”'‘’„*_"), min_size=1, max_size=200))
 def test_a_reply_without_colons_or_quotes_is_only_trimmed(reply) -> None:
     assert strip_reply(reply) == reply.strip()
+
+
+_NEWS = st.sampled_from(
+    [
+        "Le bilan : 12 morts.",
+        "La traduction du discours sera publiée : le ministre l'a promis.",
+        "Le résumé de la situation tient en un mot : incertitude.",
+        "Trois mesures sont prévues :\nune hausse des salaires, une prime, un gel des loyers.",
+        "Le texte de loi : 40 articles.",
+        "Selon le maire : « Nous n'avons pas le choix. »",
+    ]
+)
+
+
+@given(_NEWS, st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80))
+def test_news_text_with_colons_and_a_tail_is_kept_whole(sentence, tail) -> None:
+    reply = f"{sentence} {tail}".strip()
+    assert strip_reply(reply) == reply

@@ -51,7 +51,9 @@ def signalled_run(config: Path, articles: Path, signum: int) -> tuple[int, str]:
     return process.returncode, err
 
 
-@pytest.mark.parametrize(("signum", "expected"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize(
+    ("signum", "expected"), [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129)]
+)
 def test_a_signal_stops_the_run_cleanly_and_the_next_run_finishes(
     tmp_path, tiny_models, signum, expected
 ) -> None:
@@ -180,3 +182,20 @@ def test_an_unusable_output_folder_exits_75(tmp_path, tiny_models, capsys) -> No
     config = operations_config(tmp_path, tiny_models)
     assert main(["run", "-c", str(config), "--output-dir", str(tmp_path / "blocker" / "out")]) == 75
     assert "cannot create lock file" in capsys.readouterr().err
+
+
+def test_a_signal_while_the_report_is_written_still_leaves_the_report(job_config, tmp_path, monkeypatch, capsys) -> None:
+    from conftest import edit_config
+    from summarizer.reporting import publish as publishing
+
+    edit_config(job_config, {"reports": {"dir": str(tmp_path / "reports")}})
+    write_digest = publishing.write_day_digest
+
+    def signalled_while_writing(root, when):
+        os.kill(os.getpid(), signal.SIGTERM)  # the run's work is done; its report is being written
+        return write_digest(root, when)
+
+    monkeypatch.setattr(publishing, "write_day_digest", signalled_while_writing)
+    assert main(["run", "-c", str(job_config)]) == 0
+    assert list((tmp_path / "reports").glob("*/report.json")) and list((tmp_path / "reports").glob("digest-*.md"))
+    assert "received SIGTERM after the night's work was done; its report was written" in capsys.readouterr().err

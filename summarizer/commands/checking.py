@@ -15,7 +15,7 @@ from ..models.base import BaseEngine
 from ..models.factory import build_engine
 from ..models.families import Direction
 from ..models.loading import ModelSpec, from_pretrained, hub_cache, is_gguf_spec, locate_model
-from ..planning import make_plan
+from ..planning import foreign_writers_problem, make_plan
 from ..routing import configured_uses, route, routed_languages
 from .common import load_job_config, offline, require_inputs
 
@@ -44,6 +44,9 @@ def check_command(args: argparse.Namespace) -> int:
     print(f"model cache     {hub_cache(config.hub.cache_dir)} (hub.cache_dir; runs never download)")
     print(f"languages       {_describe_languages(config)}")
     problems = reader_library_problems()
+    foreign = foreign_writers_problem(plan, config)
+    if foreign:
+        problems.append(foreign)
     print(f"readers         {'BROKEN: see below' if problems else 'text, Markdown, JSONL, HTML'}")
     framings, framing_problems = _framings(config)
     for key, use in configured_uses(config):
@@ -119,7 +122,30 @@ def _framings(config: JobConfig) -> tuple[dict[str, list[str]], list[str]]:
                 lines[use.spec.config_key].append(f"{language} -> {target}: CANNOT BE FED (see below)")
                 continue
             lines[use.spec.config_key].append(f"{language} -> {target}: {framing.describe()}")
+    _warn_unused_prompts(config, engines.values())
     return lines, list(problems)
+
+
+def _warn_unused_prompts(config: JobConfig, engines: Any) -> None:
+    """A section's prompt that no instruct model reads still counts in the fingerprint."""
+    for section in ("summarization", "translation"):
+        prompt = getattr(config, section).prompt
+        if all(value is None for value in (prompt.system, prompt.user, prompt.template)):
+            continue
+        if not any(engine.role == section and _is_instruct(engine) for engine in engines):
+            logger.warning(
+                "%s.prompt is set but no %s model is an instruct model: it changes no output (it is "
+                "still part of the fingerprint, so setting or changing it redoes that section's articles)",
+                section,
+                section,
+            )
+
+
+def _is_instruct(engine: BaseEngine) -> bool:
+    try:
+        return engine.family.decoder_only
+    except (ConfigError, ModelLoadError):
+        return False
 
 
 def _describe_local_model(spec: ModelSpec) -> str:

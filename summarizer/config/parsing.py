@@ -59,7 +59,7 @@ def read_config_text(path: Path) -> str:
     if not os.path.lexists(path):
         raise ConfigError(f"{path}: config file not found")
     try:
-        return read_regular_file(path, MAX_CONFIG_BYTES, "the size of a config file").decode("utf-8")
+        return read_regular_file(path, MAX_CONFIG_BYTES, "the size of a config file", follow=True).decode("utf-8")
     except ValueError as exc:  # UnicodeDecodeError too
         raise ConfigError(f"{path}: cannot read config file ({exc})") from None
 

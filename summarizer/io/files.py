@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import re
@@ -44,19 +45,26 @@ def file_kind(mode: int) -> str:
     return "a special file"
 
 
-def read_regular_file(path: Path, max_bytes: int, limit_name: str = "") -> bytes:
+def read_regular_file(path: Path, max_bytes: int, limit_name: str = "", *, follow: bool = False) -> bytes:
     """The bytes of ``path``; ValueError (with the reason) unless it is a regular
-    file of at most ``max_bytes``. ``limit_name`` names the setting in messages."""
-    return read_regular_file_stat(path, max_bytes, limit_name)[0]
+    file of at most ``max_bytes``. ``limit_name`` names the setting in messages. A
+    symbolic link is not followed (it fails as one) unless ``follow``: what was checked
+    is what is opened, so no check can be raced by swapping the file for a link."""
+    return read_regular_file_stat(path, max_bytes, limit_name, follow=follow)[0]
 
 
-def read_regular_file_stat(path: Path, max_bytes: int, limit_name: str = "") -> tuple[bytes, os.stat_result]:
+def read_regular_file_stat(
+    path: Path, max_bytes: int, limit_name: str = "", *, follow: bool = False
+) -> tuple[bytes, os.stat_result]:
     """``read_regular_file``, with the file's status as it was opened."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise ValueError("file disappeared or is a broken symbolic link") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow:
+            raise ValueError("a symbolic link (it was not one when found): not followed") from None
         raise ValueError(f"cannot open file: {exc.strerror or exc}") from None
     try:
         info = os.fstat(fd)
@@ -247,19 +255,38 @@ def _file_mode(path: Path) -> int:
     return 0o666 & ~umask
 
 
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a (possibly large) file, read in blocks; OSError if it cannot be read."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def remove_stale_temp_files(folders: Iterable[Path]) -> int:
-    """Delete temporary files a killed run left in ``folders``; returns how many."""
+    """Delete temporary files a killed run left in ``folders``; returns how many. A folder
+    reached through a symbolic link is left alone (the job never follows a link it did not
+    create): the folder is opened without following one, and entries are removed relative
+    to that open folder, so swapping it for a link meanwhile changes nothing."""
     removed = 0
     for folder in folders:
         try:
-            entries = list(os.scandir(folder))
+            if os.path.realpath(folder) != os.path.abspath(folder):
+                continue  # some part of the path is a link
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError:
             continue
-        for entry in entries:
-            if entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX):
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
-                    removed += 1
+        try:
+            for name in os.listdir(fd):
+                if name.startswith(".") and name.endswith(TEMP_SUFFIX):
+                    with contextlib.suppress(OSError):
+                        os.unlink(name, dir_fd=fd)
+                        removed += 1
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
     return removed
 
 
@@ -306,19 +333,31 @@ def read_json_object(path: Path, max_bytes: int = MAX_META_BYTES) -> dict[str, A
     return data if isinstance(data, dict) else None
 
 
-def read_jsonl_objects(path: Path, max_bytes: int) -> list[dict[str, Any]]:
-    """The JSON objects in ``path`` (invalid lines are ignored; missing, unreadable
-    or bigger than ``max_bytes``: empty)."""
+def read_jsonl_objects(path: Path, max_line_bytes: int = MAX_META_BYTES) -> list[dict[str, Any]]:
+    """The JSON objects of the job's own JSONL file ``path`` (a results file), read line
+    by line whatever its size: what the job wrote is never bounded by the input limits.
+    Invalid lines and lines over ``max_line_bytes`` are ignored; a missing or unreadable
+    file, a link or a special file: empty."""
     try:
-        text = read_regular_file(path, max_bytes).decode("utf-8")
-    except ValueError:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError:
         return []
     records = []
-    for line in text.splitlines():
+    with os.fdopen(fd, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            return []
         try:
-            record = parse_json(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict):
-            records.append(record)
+            while line := stream.readline(max_line_bytes + 1):
+                if len(line) > max_line_bytes and not line.endswith(b"\n"):
+                    while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+                        pass  # skip the rest of an oversized line
+                    continue
+                try:
+                    record = parse_json(line.decode("utf-8"))
+                except (ValueError, UnicodeDecodeError):
+                    continue
+                if isinstance(record, dict):
+                    records.append(record)
+        except OSError:
+            return records
     return records

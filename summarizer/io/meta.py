@@ -16,12 +16,15 @@ def article_meta(
     outputs: list[str] | None = None,
     with_texts: bool = False,
     source_file: FileStamp | None = None,
+    config_file: str | None = None,
 ) -> dict[str, Any]:
     """The meta dictionary for one article.
 
     ``outputs`` lists the text files written beside it (for .txt/.md inputs);
     ``with_texts`` puts the generated texts into the record (for JSONL results);
-    ``source_file`` is the input file's stamp as read (lets the next run skip it unread).
+    ``source_file`` is the input file's stamp as read (lets the next run skip it unread);
+    ``config_file`` the config that wrote it (another config with other settings must not
+    overwrite it night after night: ``planning.foreign_writer``).
     """
     meta: dict[str, Any] = {
         "status": result.status,
@@ -34,6 +37,7 @@ def article_meta(
             "input_sha256": result.input_sha256,
             "source_file": source_file.to_dict() if source_file else None,
             "fingerprint": result.fingerprint,
+            "config": config_file,
             "summarizer_version": __version__,
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "language": result.language,

@@ -93,6 +93,8 @@ class BaseEngine:
     """A sequence-to-sequence model behind a tokenizer, with batching."""
 
     backend = "base"
+    decoder_only = False
+    """An instruct (decoder-only) model's engine."""
 
     def __init__(
         self,
@@ -246,7 +248,11 @@ class BaseEngine:
         if framing.src_lang is not None:
             tokenizer.src_lang = framing.src_lang  # the tokenizer tags the input itself
         framed = [framing.text_prefix + text for text in texts]
-        return tokenizer(framed, add_special_tokens=True, truncation=False)["input_ids"]
+        encoded = tokenizer(framed, add_special_tokens=True, truncation=False)["input_ids"]
+        if framing.first_token is None:
+            return encoded
+        first = tokenizer.convert_tokens_to_ids(framing.first_token)
+        return [[first, *ids] for ids in encoded]
 
     def prompt_tokens(self, framing: Framing) -> int:
         """Tokens the framing adds that budgets do not count (an instruct model's prompt)."""

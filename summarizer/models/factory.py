@@ -16,7 +16,7 @@ from ..io.files import read_json_object
 from ..stopping import StopSignal
 from .base import BaseEngine
 from .families import is_decoder_only
-from .loading import ModelSpec, ModelUse, Role, is_gguf_spec, locate_model
+from .loading import ModelSpec, ModelUse, Role, from_pretrained, is_gguf_spec, locate_model
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +42,8 @@ def build_engine(
     from .seq2seq import Seq2SeqEngine
 
     engine_class: type[BaseEngine]
-    if decoder_only(spec):
-        if (backend or runtime.engine) == "ctranslate2":
+    if decoder_only(spec, allow_download=allow_download):
+        if (backend or runtime.engine) != "transformers":
             logger.info("%s: an instruct model: it runs on the transformers engine", spec.config_key)
         engine_class = CausalEngine
     else:
@@ -54,15 +54,24 @@ def build_engine(
     return engine_class(spec, runtime, role, generation, relative_cap, stop, allow_download)
 
 
-def decoder_only(spec: ModelSpec) -> bool:
+def decoder_only(spec: ModelSpec, *, allow_download: bool = False) -> bool:
     """Whether ``spec`` names a decoder-only model (a GGUF file always does). A model not
-    available yet is not: its engine then says what is missing when it loads."""
+    available locally is asked for its config.json when downloads are allowed; else it is
+    not: its engine then says what is missing when it loads."""
     if is_gguf_spec(spec):
         return True
     try:
         folder, _ = locate_model(spec)
     except ModelLoadError:
-        return False
+        if not allow_download:
+            return False
+        from transformers import AutoConfig
+
+        try:
+            config = from_pretrained(spec, AutoConfig.from_pretrained, allow_download=True)
+        except ModelLoadError:
+            return False
+        return is_decoder_only(config.to_dict())
     return is_decoder_only(read_json_object(folder / "config.json") or {})
 
 

@@ -82,8 +82,11 @@ class Framing:
     src_lang: str | None = None
     """What the tokenizer's ``src_lang`` is set to so that it tags the input with
     ``source_code`` (M2M100 names ``__fr__`` ``fr``; the others name the token itself)."""
+    first_token: str | None = None
+    """The token put first in the input, by its id (MADLAD ``<2en>``, Marian ``>>eng<<``):
+    the same ids whatever the tokenizer version makes of the space after a special token."""
     text_prefix: str = ""
-    """Written before the text (``<2en> ``, ``>>eng<< ``, ``summarize: ``)."""
+    """Written before the text (a task prefix: ``summarize: ``)."""
     forced_first: str | None = None
     """The token forced as the first generated one (``forced_bos_token_id``; CTranslate2's
     ``target_prefix``)."""
@@ -110,8 +113,10 @@ class Framing:
             parts.append(f"{kind}, prompt {self.prompt_id}")
         if self.source_code:
             parts.append(f"source tagged {self.source_code}")
+        if self.first_token:
+            parts.append(f"input starts with {self.first_token}")
         if self.text_prefix:
-            parts.append(f"input starts {self.text_prefix!r}")
+            parts.append(f"input starts {self.text_prefix!r}" if not self.first_token else f"then {self.text_prefix!r}")
         if self.decoder_start:
             parts.append(f"decoder starts with {self.decoder_start}")
         if self.forced_first:
@@ -297,12 +302,12 @@ def frame(family: ModelFamily, role: Role, direction: Direction, spec: ModelSpec
     source = codes.resolve("source_code", choice.source_code, direction.source) if family.source_tagged else None
     target = codes.resolve("target_code", choice.target_code, direction.target) if family.target_by != "none" else None
     prefix = choice.prefix if choice.prefix is not None else _task_prefix(family, role, direction, spec)
-    code_text = f"{target} " if family.target_by == "text" else ""
     return Framing(
         family.name,
         source_code=source,
         src_lang=_tokenizer_language(family, source) if source else None,
-        text_prefix=code_text + prefix,
+        first_token=target if family.target_by == "text" else None,
+        text_prefix=prefix,
         forced_first=target if family.target_by == "forced_bos" else None,
         decoder_start=target if family.target_by == "decoder_start" else None,
     )

@@ -12,7 +12,6 @@ A GGUF file holds a decoder-only model: it runs on the instruct-model engine.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -24,7 +23,7 @@ from typing import Any
 
 from .._version import __version__
 from ..errors import ModelLoadError
-from ..io.files import atomic_write_json, read_json_object
+from ..io.files import atomic_write_json, file_sha256, read_json_object
 from .conversion import SOURCE_FILE
 
 logger = logging.getLogger(__name__)
@@ -48,20 +47,17 @@ def gguf_digest(path: Path, cache_root: Path) -> str:
     entry = known.get(str(path))
     if isinstance(entry, dict) and entry.get("stamp") == stamp and isinstance(entry.get("sha256"), str):
         return entry["sha256"]
-    digest = hashlib.sha256()
     try:
-        with open(path, "rb") as stream:
-            for block in iter(lambda: stream.read(1 << 20), b""):
-                digest.update(block)
+        sha256 = file_sha256(path)
     except OSError as exc:
         raise ModelLoadError(f"{path}: cannot read the GGUF file ({exc.strerror or exc})") from None
-    known[str(path)] = {"stamp": stamp, "sha256": digest.hexdigest()}
+    known[str(path)] = {"stamp": stamp, "sha256": sha256}
     try:
         cache_root.mkdir(parents=True, exist_ok=True)
         atomic_write_json(digests_file, known)
     except OSError as exc:  # a read-only cache: hashed again next time, nothing lost
         logger.debug("cannot remember the digest of %s: %s", path, exc)
-    return digest.hexdigest()
+    return sha256
 
 
 def conversion_folder(path: Path, cache_root: Path) -> Path:
@@ -112,10 +108,15 @@ def converted(path: Path, cache_root: Path, where: str) -> Path:
     return target
 
 
-def _require_packages(where: str) -> None:
+def missing_packages() -> list[str]:
+    """The packages reading a GGUF file needs that are not installed."""
     import importlib.util
 
-    missing = [name for name in ("gguf", "accelerate") if importlib.util.find_spec(name) is None]
+    return [name for name in ("gguf", "accelerate") if importlib.util.find_spec(name) is None]
+
+
+def _require_packages(where: str) -> None:
+    missing = missing_packages()
     if missing:
         raise ModelLoadError(
             f"{where}: reading a GGUF file needs the {' and '.join(missing)} package(s); "

@@ -54,8 +54,9 @@ class ModelPool:
         """The engine for ``use``, made on first use (nothing loaded)."""
         key = use.engine_key
         if key not in self.engines:
-            self._warn_once_without_ctranslate2()
             self.engines[key] = engine_for_use(self.config, use, stop=self.stop, allow_download=self.allow_download)
+            if not self.engines[key].decoder_only:  # CTranslate2 would not run an instruct model anyway
+                self._warn_once_without_ctranslate2()
         return self.engines[key]
 
     def engine(self, use: ModelUse) -> BaseEngine:

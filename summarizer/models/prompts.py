@@ -16,6 +16,9 @@ from typing import Any
 from ..errors import ConfigError
 from .loading import FramingChoice, Role
 
+#: Where the text goes in a filled prompt (a literal ``{{text}}`` in a config stays ``{text}``).
+TEXT_MARKER = "\x00text\x00"
+
 _NAMES = {
     "fr": ("French", "français"),
     "en": ("English", "anglais"),
@@ -71,14 +74,14 @@ def language_name(code: str, *, in_french: bool = False) -> str:
 
 def prompt_for(role: Role, source: str, target: str, choice: FramingChoice, *, chat: bool, where: str) -> tuple[str, str]:
     """(system message, user message or plain template) for a request from ``source``
-    into ``target``, with ``{text}`` left in; ConfigError naming the key to set when a
+    into ``target``, with ``TEXT_MARKER`` where the text goes; ConfigError naming the key to set when a
     model without a chat template has no ``template``."""
     values = {
         "source": source,
         "target": target,
         "source_language": language_name(source),
         "target_language": language_name(target),
-        "text": "{text}",
+        "text": TEXT_MARKER,
     }
     section = where.split(".", 1)[0]
     if not chat:
@@ -104,7 +107,7 @@ def prompt_fingerprint(system: str, user: str, chat: bool) -> str:
 def render(tokenizer: Any, system: str, user: str, text: str, *, chat: bool) -> str:
     """The prompt for ``text``: its chat template with a generation prompt (thinking off),
     or the plain template filled in."""
-    filled = user.replace("{text}", text, 1)
+    filled = user.replace(TEXT_MARKER, text, 1)
     if not chat:
         return filled
     messages = [{"role": "user", "content": filled}]

@@ -222,9 +222,11 @@ class Seq2SeqEngine(BaseEngine):
         generated = [int((row[1:] != pad_id).sum()) for row in output]
         shares = split_by_weight(seconds, [len(encoded[i]) + g for i, g in zip(indices, generated)])
         limit = settings.max_new_tokens
+        ends = settings.eos_token_id if isinstance(settings.eos_token_id, list) else [settings.eos_token_id]
+        capped = [bool(limit and count >= limit and int(row[-1]) not in ends) for row, count in zip(output, generated)]
         return {
-            index: Generation(text.strip(), len(encoded[index]), count, share, capped=bool(limit and count >= limit))
-            for index, text, count, share in zip(indices, texts, generated, shares)
+            index: Generation(text.strip(), len(encoded[index]), count, share, capped=cut)
+            for index, text, count, share, cut in zip(indices, texts, generated, shares, capped)
         }
 
 

@@ -40,6 +40,9 @@ class RunEntry:
     idle: bool
     config: str | None
     """The config file's path as the run was given it (tells configs sharing a folder apart)."""
+    sequence: int = 0
+    """The run's number in this folder, counting up whatever the clock says (0: recorded by
+    an older version): what orders runs, so a clock moved back cannot hide later runs."""
 
     @property
     def report_file(self) -> Path:
@@ -58,6 +61,7 @@ def record_run(root: Path, data: Mapping[str, Any]) -> Path:
     folder, number = root / name, 1
     try:
         root.mkdir(parents=True, exist_ok=True)
+        sequence = max((entry.sequence for entry in recorded_runs(root)), default=0) + 1
         while True:
             try:
                 folder.mkdir()  # never shared: two configs may start in the same second
@@ -68,12 +72,12 @@ def record_run(root: Path, data: Mapping[str, Any]) -> Path:
     except OSError as exc:
         raise OutputWriteError(f"cannot create the run folder {folder}: {exc.strerror or exc}; check reports.dir") from None
     atomic_write_json(folder / "report.json", dict(data))
-    atomic_write_json(folder / "run.json", _summary(data))
+    atomic_write_json(folder / "run.json", {**_summary(data), "sequence": sequence})
     return folder / "report.json"
 
 
 def recorded_runs(root: Path, remember: bool = False) -> list[RunEntry]:
-    """Every readable run under ``root``, oldest first. A folder without ``run.json``
+    """Every readable run under ``root``, oldest first (by sequence, then name). A folder without ``run.json``
     (written by an older version) is read from its report.json, and with ``remember``
     given its ``run.json``; unreadable ones are left out."""
     entries = []
@@ -90,7 +94,7 @@ def recorded_runs(root: Path, remember: bool = False) -> list[RunEntry]:
             logger.debug("unreadable run record in %s", folder)
         else:
             entries.append(entry)
-    return entries
+    return sorted(entries, key=lambda entry: (entry.sequence, entry.folder.name))
 
 
 def last_run_of(root: Path, config: str | None) -> RunEntry | None:
@@ -130,6 +134,7 @@ def _entry(folder: Path, data: Mapping[str, Any]) -> RunEntry | None:
     if started is None or not (config is None or isinstance(config, str)):
         return None
     outcome = data.get("outcome")
+    sequence = data.get("sequence")
     return RunEntry(
         folder=folder,
         started_at=started,
@@ -138,6 +143,7 @@ def _entry(folder: Path, data: Mapping[str, Any]) -> RunEntry | None:
         outcome=outcome if isinstance(outcome, str) else f"exit {data.get('exit_code')}",
         idle=data.get("idle") is True,
         config=config,
+        sequence=sequence if isinstance(sequence, int) and not isinstance(sequence, bool) else 0,
     )
 
 

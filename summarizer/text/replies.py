@@ -14,10 +14,17 @@ from __future__ import annotations
 import re
 
 _ANNOUNCED = re.compile(
-    r"\b(?:r[ée]sum[ée]|summary|summari[sz]ed?|traduction|tradui\w*|translation|translated|version)\b", re.I
+    r"\b(?:r[ée]sum[ée]|summary|summari[sz]ed?|traduction|tradui\w*|translation|translated|texte|text)\b", re.I
 )
 _OPENERS = re.compile(
     r"^(?:sure|certainly|of course|okay|ok|absolutely|bien s[ûu]r|d'accord|voici|voil[àa]|here|below|ci-dessous)\b",
+    re.I,
+)
+#: "This French text translates to English as:", "The sentence can be translated as".
+_TRANSLATES = re.compile(
+    r"^(?:this|the)\s+(?:[\w-]+\s+){0,3}?(?:text|sentence|passage|article|paragraph)\s+"
+    r"(?:translates|can be translated|is translated|would be translated)\s+(?:to|into|as)\b"
+    r"(?:\s+(?:english|french|german|italian|spanish))?(?:\s+as)?\s*:?\s*",
     re.I,
 )
 #: A label alone at the start, in bold or not: "Résumé :", "**Translation:**".
@@ -27,6 +34,9 @@ _LABEL = re.compile(
     re.I,
 )
 _PREAMBLE_CHARS = 160
+#: An announcement without an opener ("Résumé de l'article :") is this short.
+_BARE_WORDS = 4
+_OPEN_QUOTES, _CLOSE_QUOTES = "«“\"", "»”\""
 _QUOTES = {'"': '"', "«": "»", "“": "”", "'": "'", "‘": "’", "„": "“"}
 
 
@@ -34,34 +44,60 @@ def strip_reply(reply: str) -> str:
     """``reply`` without its preamble, label and surrounding quotes; whitespace trimmed.
 
     Never returns an empty string for a non-empty reply, and never changes a reply
-    that has none of these (``strip_reply(strip_reply(x)) == strip_reply(x)`` for
-    replies with one layer of wrapping).
+    that has none of these.
     """
     text = reply.strip()
-    rest = _after_preamble(text)
-    if rest:
-        text = rest
-    label = _LABEL.match(text)
-    if label and text[label.end() :].strip():
-        text = text[label.end() :].strip()
+    for remove in (_after_preamble, _after_label):
+        rest = remove(text)
+        if rest:
+            text = rest
     return _unquote(text)
+
+
+def _after_label(text: str) -> str:
+    label = _LABEL.match(text)
+    return text[label.end() :].strip() if label else ""
 
 
 def _after_preamble(text: str) -> str:
     """What follows a leading announcement ("Voici le résumé :", "Sure! Here is the
-    translation:"), or "" when ``text`` does not start with one. An announcement is
-    one short line without figures that names what follows ("résumé", "translation")
-    and either opens like one ("Voici", "Here is", "Sure") or ends at its colon."""
-    colon = text.find(":", 0, _PREAMBLE_CHARS)
-    if colon < 0:
+    translation:", "This French text translates to English as:"), or "" when ``text``
+    does not start with one. An announcement is one short line that names what follows
+    ("résumé", "translation") and opens like one ("Voici", "Here is", "Sure"); without
+    such an opener it must be a few words ending the line at its colon. It ends at its
+    first colon outside quotes, or (after an opener) at a full stop ending the line."""
+    translates = _TRANSLATES.match(text)
+    if translates and text[translates.end() :].strip():
+        return text[translates.end() :].strip()
+    end = _announcement_end(text[: _PREAMBLE_CHARS + 1])
+    if end is None:
         return ""
-    head = text[:colon]
-    if "\n" in head.strip() or re.search(r"\d", head):
-        return ""  # a preamble is one line, with no figures ("Bilan : 12 morts")
-    ends_line = text[colon + 1 :].lstrip(" \t*_").startswith("\n")
-    if not (_ANNOUNCED.search(head) and (_OPENERS.match(head) or ends_line)):
+    head, rest = text[:end].strip(" \t*_"), text[end + 1 :]
+    if "\n" in head or not _ANNOUNCED.search(head):
         return ""
-    return text[colon + 1 :].lstrip(" \t*_").strip()
+    opener = _OPENERS.match(head) is not None
+    ends_line = rest.lstrip(" \t*_").startswith("\n")
+    if text[end] == "." and not (opener and ends_line):
+        return ""
+    if not opener and (not ends_line or len(head.split()) > _BARE_WORDS or re.search(r"\d", head)):
+        return ""
+    return rest.lstrip(" \t*_").strip()
+
+
+def _announcement_end(text: str) -> int | None:
+    """Where a possible announcement ends: its first colon outside quotes, or the full stop
+    ending its first line."""
+    depth = 0
+    for index, char in enumerate(text):
+        if char == "\n":
+            return index - 1 if index and text[index - 1] == "." else None
+        if char in _OPEN_QUOTES and (char != '"' or depth == 0):
+            depth += 1
+        elif char in _CLOSE_QUOTES and depth:
+            depth -= 1
+        elif char == ":" and depth == 0:
+            return index
+    return None
 
 
 def _unquote(text: str) -> str:

@@ -1,0 +1,220 @@
+"""A year of nights on a shared box (issue 21): nothing redone for nothing, nothing hidden.
+
+Each test reproduces one way the job used to redo work, hide a failure or step outside
+its folders, and checks the fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import edit_config, written_earlier
+
+from summarizer.cli import main
+
+
+def _feed(folder: Path, count: int) -> Path:
+    feed = folder / "depeches.jsonl"
+    records = [
+        {"id": f"r{n}", "title": f"Dépêche {n}", "text": f"Le conseil a voté {n} fois."} for n in range(count)
+    ]
+    feed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    written_earlier(folder)
+    return feed
+
+
+def test_a_feed_whose_results_outgrow_ten_times_the_input_limit_is_skipped_the_next_night(
+    job_config, articles, capsys
+) -> None:
+    feed = _feed(articles, 110)
+    assert feed.stat().st_size < 10_000 < 10 * 1024
+    edit_config(job_config, {"inputs": {"max_file_mb": 0.01}, "summarization": {"generation": {"max_new_tokens": 4}},
+                             "translation": {"generation": {"max_new_tokens": 4}}})
+    assert main(["run", "-c", str(job_config)]) == 0
+    results = articles / "depeches.results.jsonl"
+    assert results.stat().st_size > 10 * 0.01 * 1024 * 1024  # the job's own file, past 10 x the input limit
+    capsys.readouterr()
+    assert main(["run", "-c", str(job_config)]) == 0
+    assert "0 done, 112 skipped" in capsys.readouterr().err  # the 110 records and the two articles
+
+
+def test_two_configs_with_other_settings_cannot_share_outputs(job_config, articles, tmp_path, capsys) -> None:
+    shared = {"outputs": {"dir": str(tmp_path / "shared")}}
+    edit_config(job_config, shared)
+    other = edit_config(job_config, {"summarization": {"generation": {"max_new_tokens": 5}}}, to=tmp_path / "other.yaml")
+    assert main(["run", "-c", str(job_config)]) == 0
+    capsys.readouterr()
+    for command in ("check", "run"):
+        assert main([command, "-c", str(other)]) == 78, command
+        err = capsys.readouterr().err
+        assert f"were written by {job_config} with other settings" in err and "its own outputs.dir" in err
+    assert main(["run", "-c", str(job_config)]) == 0  # the first config's outputs are intact: nothing to redo
+    assert "0 done, 2 skipped" in capsys.readouterr().err
+
+
+def test_a_renamed_config_takes_its_outputs_over(job_config, articles, tmp_path, capsys) -> None:
+    assert main(["run", "-c", str(job_config)]) == 0
+    renamed = job_config.rename(tmp_path / "renamed.yaml")
+    edit_config(renamed, {"summarization": {"generation": {"max_new_tokens": 5}}})
+    assert main(["run", "-c", str(renamed)]) == 0
+    assert "2 done, 0 skipped" in capsys.readouterr().err
+
+
+def test_own_folders_inside_an_input_folder_are_refused(job_config, articles, capsys) -> None:
+    for key in ("reports", "outputs"):
+        config = edit_config(job_config, {key: {"dir": str(articles / "own")}}, to=job_config.with_name(f"{key}.yaml"))
+        assert main(["check", "-c", str(config)]) == 78
+        err = capsys.readouterr().err
+        assert f"{key}.dir: {articles / 'own'} is inside inputs.paths[0]" in err and "would read its own files" in err
+
+
+def test_leftover_single_model_keys_are_named_with_where_they_go(job_config, tiny_models, capsys) -> None:
+    from conftest import DELETE
+
+    models = {"fr": str(tiny_models["summarizer"])}
+    edit_config(job_config, {"summarization": {"model": DELETE, "convert_pickle_weights": True, "models": models}})
+    assert main(["check", "-c", str(job_config)]) == 78
+    err = capsys.readouterr().err
+    assert "summarization.convert_pickle_weights: is for summarization.model, which summarization.models replaces" in err
+    assert "summarization.models.fr.convert_pickle_weights" in err
+
+
+def test_a_night_whose_config_does_not_load_is_recorded_and_status_is_critical(job_config, tmp_path, capsys) -> None:
+    edit_config(job_config, {"reports": {"dir": str(tmp_path / "reports")}})
+    assert main(["run", "-c", str(job_config)]) == 0
+    edit_config(job_config, {"translation": {"model": str(tmp_path / "mistyped-folder")}})
+    capsys.readouterr()
+    assert main(["run", "-c", str(job_config)]) == 78
+    digest = next((tmp_path / "reports").glob("digest-*.md")).read_text(encoding="utf-8")
+    assert "exit 78" in digest.splitlines()[0] and "exit 0" not in digest.splitlines()[0]
+    assert main(["status", "-c", str(job_config)]) == 2
+    assert "mistyped-folder" in capsys.readouterr().out
+
+
+def test_runs_are_ordered_by_their_sequence_and_a_run_from_the_future_is_reported(job_config, tmp_path, capsys) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from summarizer.reporting.history import last_run_of, record_run
+
+    reports = tmp_path / "reports"
+    edit_config(job_config, {"reports": {"dir": str(reports)}})
+    ahead = (datetime.now(timezone.utc) + timedelta(days=700)).isoformat(timespec="seconds")
+    source = str(job_config.resolve())
+    record_run(reports, {"started_at": ahead, "finished_at": ahead, "exit_code": 0, "config": {"path": source}})
+    assert main(["status", "-c", str(job_config)]) == 2  # ended "in the future": the clock is suspect
+    assert "in the future" in capsys.readouterr().err
+    assert main(["run", "-c", str(job_config)]) == 0  # the clock is right again
+    assert last_run_of(reports, source).finished_at < datetime.now(timezone.utc) + timedelta(minutes=1)
+    assert main(["status", "-c", str(job_config)]) == 0
+
+
+def test_keys_are_unique_by_construction() -> None:
+    from summarizer.records import file_key, line_key, record_key
+
+    feed = file_key("feed.jsonl")
+    keys = {
+        line_key(feed, 2),  # a broken line 2
+        record_key(feed, "line-2"),  # a record whose id looks like it
+        record_key(feed, "@line-2"),
+        record_key(feed, "%40line-2"),
+        file_key("feed.jsonl#x.txt"),  # a file named like a record
+        record_key(feed, "x.txt"),
+    }
+    assert len(keys) == 6
+
+
+def test_a_broken_line_and_a_record_named_after_it_are_both_reported(job_config, articles, capsys) -> None:
+    feed = articles / "feed.jsonl"
+    feed.write_text('{"id": "line-2", "title": "T", "text": "Le conseil a voté."}\n{broken\n', encoding="utf-8")
+    (articles / "feed.jsonl#line-2.txt").write_text("Un titre\nLe conseil a voté mardi.\n", encoding="utf-8")
+    written_earlier(articles)
+    assert main(["run", "-c", str(job_config)]) == 1
+    err = capsys.readouterr().err
+    assert "4 done" in err and "1 failed" in err  # two articles, the record and the file; the broken line
+    assert main(["run", "-c", str(job_config)]) == 1
+    assert "1 failed" in capsys.readouterr().err  # reported again, every night
+
+
+def test_swapping_an_article_for_a_link_while_it_is_read_never_reads_the_link(tmp_path) -> None:
+    import os
+    import threading
+
+    from summarizer.io.readers import discover, read_stamped
+    from summarizer.records import Article
+
+    inputs, outside = tmp_path / "inputs", tmp_path / "secret.txt"
+    inputs.mkdir()
+    outside.write_text("SECRET TITLE\nroot only\n", encoding="utf-8")
+    article = inputs / "a.txt"
+    article.write_text("Un titre\nLe conseil a voté.\n", encoding="utf-8")
+    (source,) = discover([inputs], (".txt",))
+    stop = threading.Event()
+
+    def swap() -> None:  # bounded: until the reads are done
+        spare = inputs / ".spare"
+        while not stop.is_set():
+            os.symlink(outside, spare)
+            os.replace(spare, article)  # now a link
+            spare.write_text("Un titre\nLe conseil a voté.\n", encoding="utf-8")
+            os.replace(spare, article)  # a file again
+
+    swapper = threading.Thread(target=swap, daemon=True)
+    swapper.start()
+    try:
+        for _ in range(3000):
+            items, _ = read_stamped(source)
+            for item in items:
+                assert not (isinstance(item, Article) and "SECRET" in (item.title or "") + item.text)
+    finally:
+        stop.set()
+        swapper.join(5)
+
+
+def test_stale_temp_cleanup_never_follows_a_linked_folder(tmp_path) -> None:
+    import os
+
+    from summarizer.io.files import TEMP_SUFFIX, remove_stale_temp_files
+
+    victim, link = tmp_path / "victim", tmp_path / "outputs"
+    victim.mkdir()
+    (victim / f".x{TEMP_SUFFIX}").write_text("not ours", encoding="utf-8")
+    os.symlink(victim, link)
+    assert remove_stale_temp_files([link]) == 0
+    assert (victim / f".x{TEMP_SUFFIX}").exists()
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / f".y{TEMP_SUFFIX}").write_text("ours", encoding="utf-8")
+    assert remove_stale_temp_files([own]) == 1
+
+
+def test_the_time_budget_and_a_stop_also_end_the_reading(job_config, articles, monkeypatch, capsys) -> None:
+    from summarizer.io import readers
+
+    read = readers.read_stamped
+
+    def slow_read(source, limits=readers.ReadLimits()):  # a page that takes long to extract
+        import time
+
+        time.sleep(0.3)
+        return read(source, limits)
+
+    monkeypatch.setattr("summarizer.planning.read_stamped", slow_read)
+    edit_config(job_config, {"runtime": {"time_budget_minutes": 0.004}})  # 0.24 s
+    assert main(["run", "-c", str(job_config)]) == 75
+    err = capsys.readouterr().err
+    assert "time budget" in err and "0 done" in err
+    edit_config(job_config, {"runtime": {"time_budget_minutes": 60}})
+    assert main(["run", "-c", str(job_config)]) == 0
+    assert "2 done" in capsys.readouterr().err
+
+
+def test_a_huge_html_page_is_refused_before_extraction(articles, tmp_path) -> None:
+    from summarizer.io.readers import MAX_HTML_BYTES, discover, read_stamped
+    from summarizer.records import ReadFailure
+
+    page = tmp_path / "pages" / "big.html"
+    page.parent.mkdir()
+    page.write_text("<html><body>" + "<p>Le conseil a voté.</p>" * (MAX_HTML_BYTES // 20) + "</body></html>")
+    (source,) = discover([page.parent], (".html",))
+    (item,), _ = read_stamped(source)
+    assert isinstance(item, ReadFailure) and "MB of HTML, over the 2 MB the extractor is given" in item.error
