@@ -25,6 +25,17 @@ from .errors import EXIT_ARTICLES_FAILED, EXIT_BUG, EXIT_INTERRUPTED, Summarizer
 logger = logging.getLogger("summarizer")
 
 
+#: Bootstrap resamples beyond this change no reported digit and cost minutes and memory.
+MAX_BOOTSTRAP_SAMPLES = 100_000
+
+
+def _bootstrap_samples(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_BOOTSTRAP_SAMPLES:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_BOOTSTRAP_SAMPLES:,} (got {value:,})")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -174,7 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="a config to evaluate (repeat to compare)")
     evaluate.add_argument("--refs", required=True, type=Path,
                           help="JSONL: id, text, optional title, summary (source language), translation")
-    evaluate.add_argument("--samples", type=_positive_int, default=1000, help="bootstrap resamples")
+    evaluate.add_argument("--samples", type=_bootstrap_samples, default=1000,
+                          help=f"bootstrap resamples (at most {MAX_BOOTSTRAP_SAMPLES:,})")
     evaluate.add_argument("--format", choices=("table", "markdown", "json"), default="table")
     evaluate.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     evaluate.add_argument("-q", "--quiet", action="store_true", help="only the results")

@@ -27,7 +27,7 @@ from .locking import RunLock
 from .options import RunOptions
 from .planning import Plan, foreign_writers_problem, make_plan
 from .processing import failed_result
-from .records import RunStats
+from .records import ArticleResult, RunStats
 from .reporting.report import JobReport
 from .stopping import TimeBudget
 from .writing import ResultWriter
@@ -69,7 +69,9 @@ def run_job(config: JobConfig, options: RunOptions | None = None, executor: Exec
         if problem:
             raise ConfigError(problem)
         read = RunStats.stage("read", time.perf_counter() - clock)
-        if not options.dry_run:
+        if options.dry_run:  # what the run would fail at once (outputs that would collide) is shown too
+            execution = Execution(_unwritable(plan), 0, RunStats())
+        else:
             writer = ResultWriter(config, plan)
             try:
                 execution = _execute(config, plan, options, executor, writer)
@@ -107,6 +109,11 @@ def _report(
     )
 
 
+def _unwritable(plan: Plan) -> tuple[ArticleResult, ...]:
+    """The failures of inputs whose outputs would overwrite another's: failed at once."""
+    return tuple(failed_result(failure, plan.fingerprint) for failure in plan.unwritable)
+
+
 def _execute(
     config: JobConfig, plan: Plan, options: RunOptions, executor: Executor | None, writer: ResultWriter
 ) -> Execution:
@@ -114,7 +121,7 @@ def _execute(
     remove_stale_temp_files({location.folder for location in plan.locations.values()})
     writer.prune()
     writer.restamp()
-    unwritable = tuple(failed_result(failure, plan.fingerprint) for failure in plan.unwritable)
+    unwritable = _unwritable(plan)
     writer.finished.extend(unwritable)
     for result in unwritable:
         logger.error("failed: %s: %s", result.key, result.error)

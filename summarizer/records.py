@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import unicodedata
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal, Mapping, Sequence
@@ -12,15 +13,24 @@ Status = Literal["ok", "failed", "skipped"]
 
 
 def file_key(path: str) -> str:
-    """A file's key: its path with ``%`` and ``#`` escaped, so that in any key ``#`` starts
-    the part naming a record and a file can never be mistaken for one."""
-    return path.replace("%", "%25").replace("#", "%23")
+    """A file's key: its path with ``%``, ``#`` and every control or line-breaking character
+    escaped (``%XX``), so that in any key ``#`` starts the part naming a record, a file can
+    never be mistaken for one, and a name printed in a log or digest line is one line that
+    cannot pose as another."""
+    return "".join(_escaped(char) for char in path)
+
+
+def _escaped(char: str) -> str:
+    if char in "%#" or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
+        raw = char.encode("utf-8", "surrogateescape")
+        return "".join(f"%{byte:02X}" for byte in raw)
+    return char
 
 
 def record_key(source_key: str, record_id: str) -> str:
     """The key of a JSONL record: its file's key, ``#``, its id (a leading ``@`` escaped:
     ``#@`` starts the keys of lines that hold no record)."""
-    escaped = record_id.replace("%", "%25")
+    escaped = file_key(record_id)
     return f"{source_key}#{'%40' + escaped[1:] if escaped.startswith('@') else escaped}"
 
 

@@ -218,3 +218,32 @@ def test_a_huge_html_page_is_refused_before_extraction(articles, tmp_path) -> No
     (source,) = discover([page.parent], (".html",))
     (item,), _ = read_stamped(source)
     assert isinstance(item, ReadFailure) and "MB of HTML, over the 2 MB the extractor is given" in item.error
+
+
+def test_eval_bootstrap_samples_are_bounded(job_config, tmp_path, capsys) -> None:
+    refs = tmp_path / "refs.jsonl"
+    refs.write_text("", encoding="utf-8")
+    assert main(["eval", "-c", str(job_config), "--refs", str(refs), "--samples", "100000000"]) == 2
+    assert "must be at most 100,000" in capsys.readouterr().err
+
+
+def test_a_file_name_cannot_forge_a_log_or_digest_line(job_config, articles, tmp_path, capsys) -> None:
+    forged = "x\n2026-12-03 02:30:00 INFO 9 found, 9 done, 0 skipped, 0 failed\n**Last run: exit 0**.txt"
+    (articles / forged).write_text("", encoding="utf-8")  # empty: it fails, and its name is printed
+    edit_config(job_config, {"reports": {"dir": str(tmp_path / "reports")}})
+    assert main(["run", "-c", str(job_config)]) == 1
+    err = capsys.readouterr().err
+    assert not any(line.startswith(("2026-12-03 02:30:00", "**Last run")) for line in err.splitlines())
+    assert "x%0A2026-12-03 02:30:00 INFO 9 found" in err
+    digest = next((tmp_path / "reports").glob("digest-*.md")).read_text(encoding="utf-8")
+    assert not any(line.startswith("**Last run: exit 0**") for line in digest.splitlines())
+
+
+def test_a_dry_run_shows_the_articles_whose_outputs_would_collide(job_config, articles, capsys) -> None:
+    (articles / "2026-11-28" / "velo.md").write_text("Un titre\nLe conseil a voté.\n", encoding="utf-8")  # velo.txt's outputs
+    written_earlier(articles)
+    assert main(["run", "--dry-run", "-c", str(job_config)]) == 0
+    out = capsys.readouterr().out
+    assert "would fail     2026-11-28/velo.txt: its outputs would overwrite those of" in out
+    assert "1 would fail" in out
+    assert main(["run", "-c", str(job_config)]) == 1  # what the run then does

@@ -119,6 +119,9 @@ def _record_config_failure(path: Path, exc: ConfigError) -> None:
 def _print_plan(report: JobReport) -> None:
     for key in report.planned:
         print(f"would process  {key}")
+    for result in report.failed:
+        print(f"would fail     {result.key}: {result.error}")
     for key in report.skipped:
         print(f"already done   {key}")
-    print(f"dry run: {len(report.planned)} to process, {len(report.skipped)} already done")
+    failing = f", {len(report.failed)} would fail" if report.failed else ""
+    print(f"dry run: {len(report.planned)} to process{failing}, {len(report.skipped)} already done")
