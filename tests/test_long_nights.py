@@ -247,3 +247,17 @@ def test_a_dry_run_shows_the_articles_whose_outputs_would_collide(job_config, ar
     assert "would fail     2026-11-28/velo.txt: its outputs would overwrite those of" in out
     assert "1 would fail" in out
     assert main(["run", "-c", str(job_config)]) == 1  # what the run then does
+
+
+def test_one_configs_keep_runs_never_prunes_another_configs_history(job_config, tmp_path, capsys) -> None:
+    from summarizer.reporting.history import recorded_runs
+
+    reports = tmp_path / "reports"
+    b = edit_config(job_config, {"reports": {"dir": str(reports), "keep_runs": 5}})
+    a = edit_config(b, {"reports": {"keep_runs": 1}, "outputs": {"dir": str(tmp_path / "a-out")}}, to=tmp_path / "a.yaml")
+    for _ in range(3):
+        assert main(["run", "--force", "-c", str(b)]) == 0
+    assert main(["run", "-c", str(a)]) == 0
+    assert main(["run", "--force", "-c", str(a)]) == 0
+    by_config = [entry.config for entry in recorded_runs(reports) if not entry.idle]
+    assert by_config.count(str(b.resolve())) == 3 and by_config.count(str(a.resolve())) == 1

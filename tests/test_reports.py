@@ -305,13 +305,13 @@ def test_listing_runs_reads_only_their_small_summaries(tmp_path, tiny_models, mo
     assert json.loads((folder / "run.json").read_text())["config"] == str(config)
     monkeypatch.setattr(history.RunEntry, "report", lambda self: pytest.fail("a full report was read"))
     assert [entry.folder for entry in history.recorded_runs(tmp_path / "reports")] == [folder]
-    history.prune(tmp_path / "reports", 1)
+    history.prune(tmp_path / "reports", 1, str(config))
     assert history.last_run_of(tmp_path / "reports", str(config)).exit_code == 0
     monkeypatch.undo()
     (folder / "run.json").unlink()  # a folder of an older version: found from its report
     assert main(["status", "-c", str(config)]) == 0
     assert not (folder / "run.json").exists()  # status writes nothing
-    history.prune(tmp_path / "reports", 1)
+    history.prune(tmp_path / "reports", 1, str(config))
     assert json.loads((folder / "run.json").read_text())["exit_code"] == 0  # pruning remembers it, once
 
 
@@ -335,6 +335,6 @@ def test_pruning_keeps_the_latest_busy_runs_and_the_latest_idle_ones(tmp_path) -
         folder.mkdir(parents=True)
         report = {"idle": idle, "started_at": f"2026-11-{number + 10:02d}T02:30:00+00:00", "config": {"path": "job.yaml"}}
         (folder / "report.json").write_text(json.dumps(report), encoding="utf-8")
-    prune(reports, keep=2)
+    prune(reports, 2, "job.yaml")
     kept = sorted(p.name[8:10] for p in reports.iterdir())
     assert kept == ["12", "14", "15", "16"]  # busy: 12, 15 (not 10); idle: 14, 16 (not 11, 13)

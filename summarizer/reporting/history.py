@@ -103,14 +103,15 @@ def last_run_of(root: Path, config: str | None) -> RunEntry | None:
     return ours[-1] if ours else None
 
 
-def prune(root: Path, keep: int) -> None:
-    """Keep, per config, the ``keep`` latest runs that did something and the ``keep``
-    latest runs that found nothing to do (they record the nights without pushing
-    work out of the history, and one config's runs never push out another's). Folders of
-    an older version get their ``run.json`` here, once."""
-    groups: dict[tuple[str | None, bool], list[RunEntry]] = {}
+def prune(root: Path, keep: int, config: str | None) -> None:
+    """Keep the ``keep`` latest runs of ``config`` that did something and its ``keep``
+    latest runs that found nothing to do (they record the nights without pushing work out
+    of the history). Another config's runs are never touched: its own ``keep_runs`` decides
+    for them. Folders of an older version get their ``run.json`` here, once."""
+    groups: dict[bool, list[RunEntry]] = {}
     for entry in recorded_runs(root, remember=True):
-        groups.setdefault((entry.config, entry.idle), []).append(entry)
+        if entry.config == config:
+            groups.setdefault(entry.idle, []).append(entry)
     for entries in groups.values():
         for entry in entries[:-keep]:
             shutil.rmtree(entry.folder, ignore_errors=True)

@@ -58,7 +58,7 @@ def publish(
     if reports.dir is not None:
         written.append(record_run(reports.dir, data))
         written += write_day_digest(reports.dir, started)
-        prune(reports.dir, reports.keep_runs)
+        prune(reports.dir, reports.keep_runs, str(config_path) if config_path else None)
     config_name = config_path.stem if config_path else "summarizer"
     path = metrics_path(reports, config_name)
     if path is not None:
