@@ -261,3 +261,16 @@ def test_one_configs_keep_runs_never_prunes_another_configs_history(job_config, 
     assert main(["run", "--force", "-c", str(a)]) == 0
     by_config = [entry.config for entry in recorded_runs(reports) if not entry.idle]
     assert by_config.count(str(b.resolve())) == 3 and by_config.count(str(a.resolve())) == 1
+
+
+def test_the_morning_digest_puts_a_bad_night_and_its_failures_first(job_config, articles, tmp_path) -> None:
+    (articles / "vide.txt").write_text("", encoding="utf-8")
+    edit_config(job_config, {"reports": {"dir": str(tmp_path / "reports")}})
+    assert main(["run", "-c", str(job_config)]) == 1
+    markdown = next((tmp_path / "reports").glob("digest-*.md")).read_text(encoding="utf-8")
+    lines = markdown.splitlines()
+    assert lines[0].startswith("**⚠ NOT OK: Last run (") and "UTC" in lines[0]
+    assert lines.index("## Failed") < lines.index("## French (fr)")
+    assert "Links are relative to the reports folder" in markdown
+    page = next((tmp_path / "reports").glob("digest-*.html")).read_text(encoding="utf-8")
+    assert '<p class="last bad">' in page and page.index("<h2>Failed</h2>") < page.index("<h2>French (fr)</h2>")

@@ -271,7 +271,7 @@ def test_configs_sharing_a_reports_folder_neither_hide_nor_prune_each_other(tmp_
     assert main(["run", "-c", str(second)]) == 78
     assert main(["run", "-c", str(first)]) == 0  # later, and fine: the failure must still show
     first_line = digest_first_line(tmp_path)
-    assert first_line.startswith("**Last runs: other (") and "exit 78" in first_line
+    assert first_line.startswith("**⚠ NOT OK: Last runs: other (") and "exit 78" in first_line
     assert "; job (" in first_line and "exit 0" in first_line
     assert main(["run", "-c", str(first)]) == 0  # idle: keep_runs 1 per config and kind
     assert main(["run", "-c", str(first)]) == 0

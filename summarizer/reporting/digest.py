@@ -46,6 +46,9 @@ def warnings_of(entry: dict[str, Any]) -> list[str]:
     """The flags of an entry that an editor should check before using it."""
     return untrusted(entry["flags"])
 
+#: Said in every digest: its links work from the reports folder, not from a mailed copy.
+LINKS_NOTE = "Links are relative to the reports folder: open this digest from there (a mailed copy's links do not work)."
+
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 
 
@@ -114,6 +117,10 @@ def render_markdown(day: str, last_run: str, entries: list[dict[str, Any]], base
         f"{len(done)} articles done ({flagged} flagged: check before use), {len(failed)} failed.",
         "",
     ]
+    if failed:  # what went wrong first
+        lines += ["## Failed", ""]
+        lines += [f"- `{entry['key']}`: {_md(entry.get('error') or '')}" for entry in failed]
+        lines.append("")
     for language, group in by_language(done):
         lines += [f"## {language_name(language)}", ""]
         for entry in group:
@@ -131,14 +138,11 @@ def render_markdown(day: str, last_run: str, entries: list[dict[str, Any]], base
                 lines += [f"**Summary ({language_label(language)}):** {_md(entry['summary'])}", ""]
             links = " · ".join(f"[{_file_label(p)}]({_link(p, base)})" for p in entry["outputs"])
             lines += [f"`{entry['key']}`: {links}", ""]
-    if failed:
-        lines += ["## Failed", ""]
-        lines += [f"- `{entry['key']}`: {_md(entry.get('error') or '')}" for entry in failed]
-        lines.append("")
     if skipped:
         lines += ["## Not processed", ""]
         lines += [f"- `{entry['key']}`: {_md(entry.get('reason') or '')}" for entry in skipped]
         lines.append("")
+    lines += [f"*{LINKS_NOTE}*", ""]
     return "\n".join(lines)
 
 
@@ -156,11 +160,12 @@ def render_html(day: str, last_run: str, entries: list[dict[str, Any]], base: Pa
         f"<title>Digest {esc(day)}</title>",
         "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto;line-height:1.5}"
         "article{border-top:1px solid #ccc;padding:.5em 0}.flags{background:#fff3cd;padding:.3em}"
-        ".key{color:#666;font-size:.9em}</style></head><body>",
-        f'<p class="last"><strong>{esc(last_run)}</strong></p>',
+        ".key{color:#666;font-size:.9em}.bad{background:#f8d7da;padding:.3em}</style></head><body>",
+        f'<p class="last{" bad" if failed or last_run.startswith("⚠") else ""}"><strong>{esc(last_run)}</strong></p>',
         f"<h1>Digest {esc(day)}</h1>",
         f"<p>{len(done)} articles done ({flagged} flagged: check before use), {len(failed)} failed.</p>",
     ]
+    parts += _html_list("Failed", failed, "error")  # what went wrong first
     for language, group in by_language(done):
         parts.append(f"<h2>{esc(language_name(language))}</h2>")
         for entry in group:
@@ -185,13 +190,15 @@ def render_html(day: str, last_run: str, entries: list[dict[str, Any]], base: Pa
                 f'<a href="{esc(_link(p, base))}">{esc(_file_label(p))}</a>' for p in entry["outputs"]
             )
             parts.append(f'<p class="key">{esc(entry["key"])}: {links}</p></article>')
-    for heading, group, field in (("Failed", failed, "error"), ("Not processed", skipped, "reason")):
-        if group:
-            parts.append(f"<h2>{heading}</h2><ul>")
-            parts += [
-                f"<li><code>{esc(entry['key'])}</code>: {esc(entry.get(field) or '')}</li>"
-                for entry in group
-            ]
-            parts.append("</ul>")
+    parts += _html_list("Not processed", skipped, "reason")
+    parts.append(f'<p class="key">{esc(LINKS_NOTE)}</p>')
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _html_list(heading: str, group: list[dict[str, Any]], field: str) -> list[str]:
+    if not group:
+        return []
+    esc = html.escape
+    items = [f"<li><code>{esc(entry['key'])}</code>: {esc(entry.get(field) or '')}</li>" for entry in group]
+    return [f"<h2>{heading}</h2><ul>", *items, "</ul>"]

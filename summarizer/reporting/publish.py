@@ -97,14 +97,24 @@ def last_runs_line(runs: list[RunEntry]) -> str:
     last: dict[str | None, RunEntry] = {}
     for entry in runs:
         last[entry.config] = entry
+    mark = "" if all(entry.exit_code == EXIT_OK for entry in last.values()) else ATTENTION
     if len(last) == 1:
         (entry,) = last.values()
-        return f"Last run ({_clock(entry)}): {entry.outcome}"
+        return f"{mark}Last run ({_clock(entry)}): {entry.outcome}"
     ordered = sorted(last.values(), key=lambda e: (e.exit_code == EXIT_OK, e.config or ""))
-    return "Last runs: " + "; ".join(
+    return f"{mark}Last runs: " + "; ".join(
         f"{Path(entry.config).stem if entry.config else '?'} ({_clock(entry)}): {entry.outcome}" for entry in ordered
     )
 
 
+#: How the first line of a digest starts when a night did not end 0.
+ATTENTION = "⚠ NOT OK: "
+
+
 def _clock(entry: RunEntry) -> str:
-    return (entry.finished_at or entry.started_at).strftime("%H:%M UTC")
+    """The time a run ended, in UTC and, where it differs, in the machine's own zone."""
+    when = entry.finished_at or entry.started_at
+    utc, local = when.strftime("%H:%M UTC"), when.astimezone()
+    if local.utcoffset() == when.utcoffset():
+        return utc
+    return f"{utc}, {local.strftime('%H:%M')} {local.tzname() or 'local'}"
