@@ -21,7 +21,7 @@ from .routing import route, routed_languages
 from .skipping import SkipRules, done_record, done_records_unread, unchanged_stamp
 from .io.readers import ReadLimits, discover, read_stamped
 from .io.files import printable
-from .io.files import read_json_object, read_jsonl_objects
+from .io.files import MAX_META_BYTES, read_json_object, read_jsonl_objects
 from .io.layout import OutputLocation, output_location, output_name_problem
 from .records import Article, FileStamp, ReadFailure, SourceFile
 from .stopping import StopSignal
@@ -204,7 +204,7 @@ def make_plan(
         if stamp is not None:
             plan.stamps[source.path] = stamp
         if source.kind == "jsonl":
-            new.extend(_plan_jsonl(plan, source, location, items, force))
+            new.extend(_plan_jsonl(plan, source, location, items, force, _result_line_bytes(limits)))
         else:
             new.extend(i for i in items if force or not _is_done(i, location, plan))
     todo = new if limit is None else new[:limit]
@@ -213,11 +213,17 @@ def make_plan(
     return plan
 
 
+def _result_line_bytes(limits: ReadLimits) -> int:
+    """The longest result line read back: far more than any record's result can be (a
+    record is at most the input limit), a bound only against a damaged file."""
+    return max(MAX_META_BYTES, 32 * limits.max_file_bytes)
+
+
 def _done_unread(plan: Plan, source: SourceFile, location: OutputLocation, limits: ReadLimits) -> bool:
     """Skip ``source`` without reading it, if its results say it is done and unchanged."""
     rules = plan.fingerprints.skip_rules
     if source.kind == "jsonl":
-        records = read_jsonl_objects(location.results)  # the job's own: not bounded by the input limit
+        records = read_jsonl_objects(location.results, _result_line_bytes(limits))  # not bounded by the input limit
         found = done_records_unread(source, records, rules, limits.max_file_bytes)
         if found is None:
             return False
@@ -310,9 +316,11 @@ def foreign_writer(record: dict[str, Any] | None, config: JobConfig) -> str | No
 
 def _note_foreign_writer(plan: Plan, record: dict[str, Any] | None) -> None:
     other = foreign_writer(record, plan.fingerprints.config)
-    language = record.get("language") if other is not None and record is not None else None
-    if isinstance(language, str) and record.get("fingerprint") != plan.fingerprints.for_language(language):  # type: ignore[union-attr]
-        plan.foreign[other] = plan.foreign.get(other, 0) + 1  # type: ignore[index]
+    if other is None or record is None or record.get("summarizer_version") != __version__:
+        return  # a new version redoes every config's articles once: no ping-pong in that
+    language = record.get("language")
+    if isinstance(language, str) and record.get("fingerprint") != plan.fingerprints.for_language(language):
+        plan.foreign[other] = plan.foreign.get(other, 0) + 1
 
 
 def foreign_writers_problem(plan: Plan, config: JobConfig) -> str | None:
@@ -349,8 +357,9 @@ def _plan_jsonl(
     location: OutputLocation,
     items: list[WorkItem],
     force: bool,
+    max_line: int,
 ) -> list[WorkItem]:
-    previous = {r.get("id"): r for r in read_jsonl_objects(location.results) if r.get("id")}
+    previous = {r.get("id"): r for r in read_jsonl_objects(location.results, max_line) if r.get("id")}
     plan.jsonl_order[source.path] = [item.key for item in items]
     gone = set(previous) - {item.record_id for item in items}
     if gone:

@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping
 from .config import JobConfig
 from .io.files import read_regular_file
 from .io.layout import OutputLocation, expected_names
-from .records import FileStamp, SourceFile
+from .records import FileStamp, SourceFile, record_key
 from .routing import route
 
 
@@ -117,5 +117,5 @@ def done_records_unread(
         record_id = record.get("id")
         if not isinstance(record_id, str) or not done_record(record, record.get("input_sha256"), rules, None):
             return None
-        by_key[f"{source.key}#{record_id}"] = record
+        by_key[record_key(source.key, record_id)] = record
     return by_key, stamp

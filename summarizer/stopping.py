@@ -127,9 +127,19 @@ class SignalHandlers:
         self._watchdog.daemon = True
         self._watchdog.start()
 
+    def renew_grace(self) -> None:
+        """Give the end of the run (writing its report) a fresh grace period, when a stop
+        has started the watchdog: a stop that took long must not cut the report short."""
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+            self._start_watchdog(self.stop)
+
     def __enter__(self) -> SignalHandlers:
         self._active = True
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # a closed terminal stops it like SIGTERM
+            if signum == signal.SIGHUP and signal.getsignal(signum) is signal.SIG_IGN:
+                continue  # started under nohup: a closed terminal must not stop it
             self._previous[signum] = signal.signal(signum, self._handle)
         if self.stop.requested:
             self._start_watchdog(self.stop)

@@ -175,7 +175,12 @@ def test_the_instruct_config_passes_check_once_its_model_is_in_the_cache(tmp_pat
 
     repo = Path(__file__).resolve().parents[1]
     snapshot = tmp_path / "cache" / "models--Qwen--Qwen2.5-1.5B-Instruct" / "snapshots" / ("c0" * 20)
-    shutil.copytree(llm, snapshot)  # a tiny stand-in, laid out as the hub cache holds a model
+    blobs = snapshot.parents[1] / "blobs"
+    blobs.mkdir(parents=True)
+    snapshot.mkdir(parents=True)
+    for entry in llm.iterdir():  # a tiny stand-in, laid out as the hub cache holds a model: links to blobs
+        shutil.copy(entry, blobs / entry.name)
+        (snapshot / entry.name).symlink_to(blobs / entry.name)
     (snapshot.parents[1] / "refs").mkdir()
     (snapshot.parents[1] / "refs" / "main").write_text("c0" * 20, encoding="utf-8")
     config = yaml.safe_load((repo / "configs" / "instruct.yaml").read_text(encoding="utf-8"))
@@ -188,3 +193,8 @@ def test_the_instruct_config_passes_check_once_its_model_is_in_the_cache(tmp_pat
     assert main(["check", "-c", str(copy)]) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     assert "fr -> fr: llama, chat template, prompt " in out and "fr -> en: llama, chat template, prompt " in out
+    from summarizer.models.factory import decoder_only
+    from summarizer.models.loading import ModelSpec
+
+    # the cache's config.json is a link to its blob: read through it, the instruct engine is chosen
+    assert decoder_only(ModelSpec("Qwen/Qwen2.5-1.5B-Instruct", cache_dir=str(tmp_path / "cache")))

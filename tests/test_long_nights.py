@@ -274,3 +274,26 @@ def test_the_morning_digest_puts_a_bad_night_and_its_failures_first(job_config, 
     assert "Links are relative to the reports folder" in markdown
     page = next((tmp_path / "reports").glob("digest-*.html")).read_text(encoding="utf-8")
     assert '<p class="last bad">' in page and page.index("<h2>Failed</h2>") < page.index("<h2>French (fr)</h2>")
+
+
+def test_under_nohup_a_closed_terminal_does_not_stop_the_run() -> None:
+    import signal
+
+    from summarizer.stopping import SignalHandlers, StopSignal
+
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with SignalHandlers(StopSignal()):
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
+def test_outputs_of_an_older_version_never_count_as_another_configs(job_config, articles, tmp_path, capsys) -> None:
+    edit_config(job_config, {"outputs": {"dir": str(tmp_path / "shared")}})
+    other = edit_config(job_config, {"summarization": {"generation": {"max_new_tokens": 5}}}, to=tmp_path / "other.yaml")
+    assert main(["run", "-c", str(job_config)]) == 0
+    for meta in (tmp_path / "shared").rglob("*.meta.json"):
+        record = json.loads(meta.read_text(encoding="utf-8"))
+        meta.write_text(json.dumps({**record, "summarizer_version": "0.0.1"}), encoding="utf-8")
+    assert main(["run", "-c", str(other)]) == 0  # an upgrade redoes them once, whoever runs first

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from pathlib import Path
 
-from ..config import JobConfig, load_config
+from ..config import JobConfig, check_own_folders, load_config
 from ..errors import ConfigError, UsageError
 from ..io.files import printable, unicode_problem
 
@@ -27,6 +28,8 @@ def load_job_config(args: argparse.Namespace) -> JobConfig:
         executor=getattr(args, "executor", None),
         ray_address=getattr(args, "ray_address", None),
     )
+    if inputs or output_dir is not None:  # the command line's folders obey the same rule
+        check_own_folders(config, Path(args.config))
     if getattr(args, "ray_address", None) and config.runtime.executor != "ray":
         logger.warning("--ray-address is ignored: the executor is local (add --executor ray)")
     return config

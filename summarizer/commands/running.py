@@ -7,8 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from ..config import JobConfig, reports_dir_of, revision_warnings
-from ..config.sections import ReportsConfig
+from ..config import JobConfig, reports_of, revision_warnings
 from ..errors import (
     EXIT_ARTICLES_FAILED,
     EXIT_BUG,
@@ -59,7 +58,7 @@ def run_and_report(config: JobConfig, options: RunOptions) -> int:
     """Run the job under signal handlers, publish what happened (not for a dry run) and
     return the exit code; an error that stops the run is published, then raised."""
     stop = options.stop
-    with SignalHandlers(stop):
+    with SignalHandlers(stop) as handlers:
         try:
             report = run_job(config, options)
         except LockHeldError:  # another run's night: that run reports it
@@ -84,6 +83,7 @@ def run_and_report(config: JobConfig, options: RunOptions) -> int:
             code = stop.exit_code or EXIT_TEMPFAIL
         else:
             code = EXIT_ARTICLES_FAILED if report.failed else EXIT_OK
+        handlers.renew_grace()
         try:  # still under the signal handlers: a stop now lets the report be written
             publish(config.reports, report, code, config_path=config.source)
         except OutputWriteError as exc:
@@ -107,11 +107,11 @@ def _publish_quietly(config: JobConfig, exc: BaseException, code: int, error: st
 def _record_config_failure(path: Path, exc: ConfigError) -> None:
     """A night whose config does not load is recorded where its reports go, when the file
     says (the digest and ``status`` then show it failed, not the night before)."""
-    folder = reports_dir_of(path)
-    if folder is None:
+    reports = reports_of(path)
+    if reports is None:
         return
     try:
-        publish(ReportsConfig(dir=folder), None, EXIT_CONFIG, config_path=Path(path).resolve(), error=str(exc))
+        publish(reports, None, EXIT_CONFIG, config_path=Path(path).resolve(), error=str(exc))
     except OutputWriteError as failure:
         logger.debug("could not record the failed night: %s", failure)
 

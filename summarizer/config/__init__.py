@@ -12,7 +12,7 @@ from .defaults import (
     GENERATION_KEYS,
     KNOWN_SAFETENSORS_REVISIONS,
 )
-from .loader import FORBIDDEN_KEYS, load_config, reports_dir_of, revision_warnings
+from .loader import FORBIDDEN_KEYS, check_own_folders, load_config, reports_of, revision_warnings
 from .sections import (
     CleaningConfig,
     HubConfig,
@@ -51,7 +51,8 @@ __all__ = [
     "TranslationConfig",
     "is_gguf_model",
     "is_local_model",
+    "check_own_folders",
     "load_config",
-    "reports_dir_of",
+    "reports_of",
     "revision_warnings",
 ]

@@ -24,7 +24,7 @@ from ..errors import ConfigError
 from ..io.files import unicode_problem
 from .defaults import GENERATION_MAXIMA
 from .parsing import parse_yaml, read_config_text, short_text
-from .sections import JobConfig, is_gguf_model, is_local_model
+from .sections import JobConfig, ReportsConfig, is_gguf_model, is_local_model
 
 
 
@@ -259,14 +259,21 @@ def load_config(path: str | Path) -> JobConfig:
     return config
 
 
-def reports_dir_of(path: str | Path) -> Path | None:
-    """Where a config that fails to load would have its runs recorded: its ``reports.dir``
-    when the file parses and names one (a failed night is then recorded, not silent)."""
+def reports_of(path: str | Path) -> ReportsConfig | None:
+    """The ``reports`` section of a config that fails to load, when its file parses and the
+    section names a folder: a failed night is then recorded there, not silent. A section
+    that is itself wrong keeps only its folder (and prunes nothing)."""
     path = Path(path)
     try:
         data = parse_yaml(path, read_config_text(path))
-        folder = data["reports"]["dir"] if isinstance(data, dict) and isinstance(data.get("reports"), dict) else None
-        return StrictLoader(path).resolve_path(folder, "reports.dir") if isinstance(folder, str) and folder.strip() else None
+        section = data.get("reports") if isinstance(data, dict) else None
+        if not isinstance(section, dict) or not isinstance(section.get("dir"), str) or not section["dir"].strip():
+            return None
+        loader = StrictLoader(path)
+        try:
+            return loader.build(ReportsConfig, section, "reports.")
+        except ConfigError:
+            return ReportsConfig(dir=loader.resolve_path(section["dir"], "reports.dir"), keep_runs=100_000)
     except (ConfigError, OSError, ValueError):
         return None
 
@@ -352,7 +359,7 @@ def _check_consistency(config: JobConfig, path: Path, raw: dict[str, Any]) -> No
             f"{path}: summarization.generation.max_new_tokens: {out} is more than half of "
             f"max_input_tokens ({limit}), so chunk summaries could never be merged; lower it"
         )
-    _check_own_folders(config, path)
+    check_own_folders(config, path)
     if tr.pack_tokens > tr.max_input_tokens:
         raise ConfigError(
             f"{path}: translation.pack_tokens: {tr.pack_tokens} is more than "
@@ -360,7 +367,7 @@ def _check_consistency(config: JobConfig, path: Path, raw: dict[str, Any]) -> No
         )
 
 
-def _check_own_folders(config: JobConfig, path: Path) -> None:
+def check_own_folders(config: JobConfig, path: Path) -> None:
     """The job's own folders must not be inside its inputs: it would read its digests (and
     mirrored outputs) back as articles."""
     for key, folder in (("reports.dir", config.reports.dir), ("outputs.dir", config.outputs.dir)):

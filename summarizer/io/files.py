@@ -323,11 +323,13 @@ def atomic_write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
 MAX_META_BYTES = 16 * 1024 * 1024
 
 
-def read_json_object(path: Path, max_bytes: int = MAX_META_BYTES) -> dict[str, Any] | None:
+def read_json_object(path: Path, max_bytes: int = MAX_META_BYTES, *, follow: bool = False) -> dict[str, Any] | None:
     """The JSON object in ``path``, or None if it is missing, unreadable, too big
-    or not a JSON object (whatever its content: it may have been tampered with)."""
+    or not a JSON object (whatever its content: it may have been tampered with). A link
+    is not followed unless ``follow`` (a model's files: the Hugging Face cache links a
+    snapshot's files to its blobs)."""
     try:
-        data = parse_json(read_regular_file(path, max_bytes).decode("utf-8"))
+        data = parse_json(read_regular_file(path, max_bytes, follow=follow).decode("utf-8"))
     except ValueError:  # also UnicodeDecodeError
         return None
     return data if isinstance(data, dict) else None

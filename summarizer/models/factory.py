@@ -12,11 +12,10 @@ from typing import Any, Literal, Mapping
 
 from ..config import JobConfig, RuntimeConfig
 from ..errors import ModelLoadError
-from ..io.files import read_json_object
 from ..stopping import StopSignal
 from .base import BaseEngine
 from .families import is_decoder_only
-from .loading import ModelSpec, ModelUse, Role, from_pretrained, is_gguf_spec, locate_model
+from .loading import ModelSpec, ModelUse, Role, from_pretrained, is_gguf_spec, locate_model, model_config_json
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +71,7 @@ def decoder_only(spec: ModelSpec, *, allow_download: bool = False) -> bool:
         except ModelLoadError:
             return False
         return is_decoder_only(config.to_dict())
-    return is_decoder_only(read_json_object(folder / "config.json") or {})
+    return is_decoder_only(model_config_json(folder))
 
 
 def ctranslate2_runs(spec: ModelSpec) -> bool:
@@ -83,7 +82,7 @@ def ctranslate2_runs(spec: ModelSpec) -> bool:
     if importlib.util.find_spec("ctranslate2") is None:
         return False
     folder, _ = locate_model(spec)
-    return (read_json_object(folder / "config.json") or {}).get("model_type") in SUPPORTED_MODEL_TYPES
+    return model_config_json(folder).get("model_type") in SUPPORTED_MODEL_TYPES
 
 
 def engine_for_use(

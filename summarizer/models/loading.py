@@ -364,3 +364,11 @@ def release_memory() -> None:
     except (OSError, AttributeError):  # not glibc
         return
     trim(0)
+
+
+def model_config_json(folder: Path) -> dict[str, Any]:
+    """A model folder's ``config.json`` as a dict ({} when unreadable), read through the
+    hub cache's links to its blobs."""
+    from ..io.files import read_json_object
+
+    return read_json_object(folder / "config.json", follow=True) or {}

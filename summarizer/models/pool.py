@@ -9,12 +9,11 @@ from typing import Any
 
 from ..config import JobConfig
 from ..errors import ModelLoadError
-from ..io.files import read_json_object
 from ..stopping import StopSignal
 from .base import BaseEngine
 from .factory import engine_for_use
 from .families import Direction, is_decoder_only, refuse_unsupported
-from .loading import ModelUse, locate_model
+from .loading import ModelUse, locate_model, model_config_json
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +42,7 @@ class ModelPool:
             return
         for use in sorted(uses, key=lambda u: u.spec.config_key):
             folder, _ = locate_model(use.spec)
-            model_config = read_json_object(folder / "config.json") or {}
+            model_config = model_config_json(folder)
             refuse_unsupported(model_config, use.spec)
             if is_decoder_only(model_config):  # a prompt it cannot take fails every article: refuse it now
                 language = self.config.language

@@ -71,8 +71,9 @@ def record_run(root: Path, data: Mapping[str, Any]) -> Path:
                 folder = root / f"{name}-{number}"
     except OSError as exc:
         raise OutputWriteError(f"cannot create the run folder {folder}: {exc.strerror or exc}; check reports.dir") from None
-    atomic_write_json(folder / "report.json", dict(data))
-    atomic_write_json(folder / "run.json", {**_summary(data), "sequence": sequence})
+    recorded = {**data, "sequence": sequence}  # in both: a run.json rebuilt from report.json keeps it
+    atomic_write_json(folder / "report.json", recorded)
+    atomic_write_json(folder / "run.json", _summary(recorded))
     return folder / "report.json"
 
 
@@ -126,6 +127,7 @@ def _summary(data: Mapping[str, Any]) -> dict[str, Any]:
         "outcome": data.get("outcome"),
         "idle": data.get("idle"),
         "config": config.get("path") if isinstance(config, dict) else None,
+        "sequence": data.get("sequence"),
     }
 
 
