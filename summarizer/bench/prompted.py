@@ -31,9 +31,10 @@ def ct2_generator_row(row: Any, options: Any) -> Any:
 
     row.description = "CTranslate2 Generator int8, one generate_batch call (max_batch_size 64)"
     prompts = prompted_ids(options, options.segments)
-    tokenizer = AutoTokenizer.from_pretrained(str(locate_model(options.spec)[0]))
+    folder = str(locate_model(options.spec)[0])
+    tokenizer = AutoTokenizer.from_pretrained(folder)
     with tempfile.TemporaryDirectory(prefix="summarizer-bench-ct2-") as staging:
-        ctranslate2.converters.TransformersConverter(str(locate_model(options.spec)[0])).convert(
+        ctranslate2.converters.TransformersConverter(folder).convert(
             staging, quantization="int8", force=True
         )
         generator = ctranslate2.Generator(staging, device="cpu", compute_type="int8", intra_threads=torch.get_num_threads())

@@ -48,7 +48,7 @@ class _Settings:
     config: Any
     prompt_tokens: int
     stop_ids: frozenset[int]
-    on_reply: tuple[tuple[str, Any], ...] = ()
+    on_reply: Mapping[str, Any]
     """Repetition settings applied to the generated tokens only (``_REPLY_ONLY``)."""
 
 
@@ -128,7 +128,7 @@ class CausalEngine(Seq2SeqEngine):
         stops = self._stop_ids()
         config.eos_token_id = sorted(stops)
         config.pad_token_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else min(stops)
-        return _Settings(config, self.prompt_tokens(framing), frozenset(stops), tuple(sorted(on_reply.items())))
+        return _Settings(config, self.prompt_tokens(framing), frozenset(stops), on_reply)
 
     def _stop_ids(self) -> set[int]:
         """Every id that ends a reply: the generation config's, the tokenizer's end token
@@ -171,7 +171,7 @@ class CausalEngine(Seq2SeqEngine):
                 attention_mask=attention,
                 generation_config=config,
                 stopping_criteria=self._stopping_criteria,
-                logits_processor=_reply_processors(dict(settings.on_reply), width),
+                logits_processor=_reply_processors(settings.on_reply, width),
             )
         seconds = time.perf_counter() - started
         self.stats += EngineStats(batches=1, generate_seconds=seconds)
@@ -192,11 +192,15 @@ class CausalEngine(Seq2SeqEngine):
         return results
 
 
-def _reply_processors(settings: dict[str, Any], prompt_width: int) -> Any:
+def _reply_processors(settings: Mapping[str, Any], prompt_width: int) -> Any:
     """``repetition_penalty`` and ``no_repeat_ngram_size`` as logits processors that see
     only the generated tokens (after the ``prompt_width`` columns of the prompt)."""
-    from transformers import LogitsProcessor, LogitsProcessorList, NoRepeatNGramLogitsProcessor
-    from transformers import RepetitionPenaltyLogitsProcessor
+    from transformers import (
+        LogitsProcessor,
+        LogitsProcessorList,
+        NoRepeatNGramLogitsProcessor,
+        RepetitionPenaltyLogitsProcessor,
+    )
 
     class OnReply(LogitsProcessor):
         def __init__(self, inner: Any) -> None:

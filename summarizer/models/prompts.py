@@ -14,21 +14,11 @@ import hashlib
 from typing import Any
 
 from ..errors import ConfigError
+from ..text.language import english_name
 from .loading import FramingChoice, Role
 
 #: Where the text goes in a filled prompt (a literal ``{{text}}`` in a config stays ``{text}``).
 TEXT_MARKER = "\x00text\x00"
-
-_NAMES = {
-    "fr": ("French", "français"),
-    "en": ("English", "anglais"),
-    "de": ("German", "allemand"),
-    "it": ("Italian", "italien"),
-    "es": ("Spanish", "espagnol"),
-    "pt": ("Portuguese", "portugais"),
-    "nl": ("Dutch", "néerlandais"),
-    "ar": ("Arabic", "arabe"),
-}
 
 _SUMMARY = {
     "fr": (
@@ -59,19 +49,6 @@ _TRANSLATION = {
 }
 
 
-def language_name(code: str, *, in_french: bool = False) -> str:
-    """An English (or French) name for an ISO 639-1 code; the code itself when unknown."""
-    names = _NAMES.get(code)
-    if names:
-        return names[1 if in_french else 0]
-    try:
-        import langcodes
-
-        return str(langcodes.Language.get(code).language_name("en")) or code
-    except Exception:  # noqa: BLE001 - no name data installed, or an odd code: the code will do
-        return code
-
-
 def prompt_for(role: Role, source: str, target: str, choice: FramingChoice, *, chat: bool, where: str) -> tuple[str, str]:
     """(system message, user message or plain template) for a request from ``source``
     into ``target``, with ``TEXT_MARKER`` where the text goes; ConfigError naming the key to set when a
@@ -79,8 +56,8 @@ def prompt_for(role: Role, source: str, target: str, choice: FramingChoice, *, c
     values = {
         "source": source,
         "target": target,
-        "source_language": language_name(source),
-        "target_language": language_name(target),
+        "source_language": english_name(source),
+        "target_language": english_name(target),
         "text": TEXT_MARKER,
     }
     section = where.split(".", 1)[0]
@@ -91,8 +68,8 @@ def prompt_for(role: Role, source: str, target: str, choice: FramingChoice, *, c
                 f"{section}.prompt.template to a plain prompt with {{text}}, or choose an instruct model"
             )
         return "", choice.template.format(**values)
-    defaults = (_SUMMARY if role == "summarization" else _TRANSLATION).get(target, None)
-    default_system, default_user = defaults or (_SUMMARY if role == "summarization" else _TRANSLATION)["en"]
+    defaults = _SUMMARY if role == "summarization" else _TRANSLATION
+    default_system, default_user = defaults.get(target, defaults["en"])
     system = default_system if choice.system is None else choice.system
     user = default_user if choice.user is None else choice.user
     return system.format(**values), user.format(**values)

@@ -15,11 +15,7 @@ from urllib.parse import quote
 
 from ..flags import informative, meaning, untrusted
 from ..io.layout import output_label
-
-LANGUAGE_NAMES = {
-    "fr": "French", "en": "English", "de": "German", "es": "Spanish", "it": "Italian",
-    "pt": "Portuguese", "nl": "Dutch", "ar": "Arabic", "ru": "Russian", "zh": "Chinese",
-}
+from ..text.language import LANGUAGE_NAMES
 
 
 def language_name(code: str | None) -> str:
@@ -117,10 +113,7 @@ def render_markdown(day: str, last_run: str, entries: list[dict[str, Any]], base
         f"{len(done)} articles done ({flagged} flagged: check before use), {len(failed)} failed.",
         "",
     ]
-    if failed:  # what went wrong first
-        lines += ["## Failed", ""]
-        lines += [f"- `{entry['key']}`: {_md(entry.get('error') or '')}" for entry in failed]
-        lines.append("")
+    lines += _md_list("Failed", failed, "error")  # what went wrong first
     for language, group in by_language(done):
         lines += [f"## {language_name(language)}", ""]
         for entry in group:
@@ -138,10 +131,7 @@ def render_markdown(day: str, last_run: str, entries: list[dict[str, Any]], base
                 lines += [f"**Summary ({language_label(language)}):** {_md(entry['summary'])}", ""]
             links = " · ".join(f"[{_file_label(p)}]({_link(p, base)})" for p in entry["outputs"])
             lines += [f"`{entry['key']}`: {links}", ""]
-    if skipped:
-        lines += ["## Not processed", ""]
-        lines += [f"- `{entry['key']}`: {_md(entry.get('reason') or '')}" for entry in skipped]
-        lines.append("")
+    lines += _md_list("Not processed", skipped, "reason")
     lines += [f"*{LINKS_NOTE}*", ""]
     return "\n".join(lines)
 
@@ -194,6 +184,12 @@ def render_html(day: str, last_run: str, entries: list[dict[str, Any]], base: Pa
     parts.append(f'<p class="key">{esc(LINKS_NOTE)}</p>')
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _md_list(heading: str, group: list[dict[str, Any]], field: str) -> list[str]:
+    if not group:
+        return []
+    return [f"## {heading}", "", *(f"- `{entry['key']}`: {_md(entry.get(field) or '')}" for entry in group), ""]
 
 
 def _html_list(heading: str, group: list[dict[str, Any]], field: str) -> list[str]:

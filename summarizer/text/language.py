@@ -14,6 +14,26 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+#: English names of the languages the job meets most (the digest's headings, the prompts).
+LANGUAGE_NAMES = {
+    "fr": "French", "en": "English", "de": "German", "es": "Spanish", "it": "Italian",
+    "pt": "Portuguese", "nl": "Dutch", "ar": "Arabic", "ru": "Russian", "zh": "Chinese",
+}
+
+
+def english_name(code: str) -> str:
+    """The English name of an ISO 639-1 code (langcodes' for those not listed, when it
+    has one); the code itself otherwise."""
+    if code in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[code]
+    try:
+        import langcodes
+
+        return str(langcodes.Language.get(code).language_name("en")) or code
+    except Exception:  # noqa: BLE001 - no name data installed, or an odd code: the code will do
+        return code
+
+
 # Enough text to be sure; longer texts only cost time.
 _SAMPLE_CHARS = 3000
 
