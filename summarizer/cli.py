@@ -13,7 +13,6 @@ import logging
 import math
 import os
 import sys
-import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
@@ -21,6 +20,7 @@ from typing import Callable, Sequence
 from ._version import __version__
 from .config.checks import at_most_cpus
 from .errors import EXIT_ARTICLES_FAILED, EXIT_BUG, EXIT_INTERRUPTED, SummarizerError, exit_code_for
+from .records import one_line
 
 logger = logging.getLogger("summarizer")
 
@@ -245,6 +245,18 @@ class JsonLogFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class TextLogFormatter(logging.Formatter):
+    """``time LEVEL message``, the message kept to one line (``records.one_line``: a file
+    name cannot forge a line of its own); a traceback follows on its own lines."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        record.message = one_line(record.message)
+        return super().formatMessage(record)
+
+
 def configure_logging(verbose: bool = False, quiet: bool = False, log_format: str = "text") -> None:
     """Log lines to stderr; keep library chatter (transformers, hub, warnings) out of cron mail."""
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -255,9 +267,7 @@ def configure_logging(verbose: bool = False, quiet: bool = False, log_format: st
     if log_format == "json":
         handler.setFormatter(JsonLogFormatter())
     else:
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
-        )
+        handler.setFormatter(TextLogFormatter())
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     for name in ("summarizer", "py.warnings"):
         target = logging.getLogger(name)
@@ -287,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_ARTICLES_FAILED
     except Exception:  # noqa: BLE001 - a bug: show the traceback
-        logger.error("internal error (this is a bug; please report it)\n%s", traceback.format_exc())
+        logger.error("internal error (this is a bug; please report it)", exc_info=True)
         return EXIT_BUG
 
 

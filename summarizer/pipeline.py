@@ -21,7 +21,7 @@ from pathlib import Path
 from .config import JobConfig
 from .errors import ConfigError
 from .executors import Execution, Executor, configured_executor
-from .io.files import remove_stale_temp_files
+from .io.folders import remove_stale_temp_files
 from .io.readers import require_input_paths
 from .locking import RunLock
 from .options import RunOptions
@@ -65,6 +65,12 @@ def run_job(config: JobConfig, options: RunOptions | None = None, executor: Exec
     budget = TimeBudget(config.runtime.time_budget_minutes, options.stop)  # reading counts too
     with lock, budget:
         plan = make_plan(config, force=options.force, limit=options.limit, stop=options.stop)
+        if plan.remembered:
+            logger.info(
+                "%d input(s) that failed to read are unchanged since: failed again without reading "
+                "them (--force reads them)",
+                plan.remembered,
+            )
         problem = foreign_writers_problem(plan, config)
         if problem:
             raise ConfigError(problem)
@@ -118,7 +124,7 @@ def _execute(
     config: JobConfig, plan: Plan, options: RunOptions, executor: Executor | None, writer: ResultWriter
 ) -> Execution:
     """Write what the plan already knows, then have the executor do the rest."""
-    remove_stale_temp_files({location.folder for location in plan.locations.values()})
+    remove_stale_temp_files({(location.root, location.below_root) for location in plan.locations.values()})
     writer.prune()
     writer.restamp()
     unwritable = _unwritable(plan)

@@ -18,8 +18,8 @@ from .config import JobConfig
 from .models.gguf import gguf_digest
 from .models.loading import ModelSpec, is_gguf_spec, summarizer_cache
 from .routing import route, routed_languages
-from .skipping import SkipRules, done_record, done_records_unread, unchanged_stamp
-from .io.readers import ReadLimits, discover, read_stamped
+from .skipping import SkipRules, done_record, done_records_unread, remembered_failure, unchanged_stamp
+from .io.readers import ReadLimits, discover, read_stamped, reader_signature
 from .io.files import printable
 from .io.files import MAX_META_BYTES, read_json_object, read_jsonl_objects
 from .io.layout import OutputLocation, output_location, output_name_problem
@@ -151,6 +151,10 @@ class Plan:
     """Input files not read because the run was asked to stop while reading."""
     foreign: dict[str, int] = field(default_factory=dict)
     """Other config files whose outputs (with other settings) this run would overwrite: how many."""
+    read_failures: dict[Path, str] = field(default_factory=dict)
+    """Source files that failed to read, with the reader signature recorded in their meta."""
+    remembered: int = 0
+    """Of those, files not read again: unchanged since they failed the same way."""
 
     @property
     def fingerprint(self) -> str:
@@ -178,6 +182,7 @@ def make_plan(
     requested meanwhile ends the reading between two files (the rest waits, counted)."""
     plan = Plan(fingerprints=Fingerprints(config))
     limits = read_limits(config)
+    reader = reader_signature(limits)
     claimed: dict[tuple[Path, str, str], SourceFile] = {}
     new: list[WorkItem] = []
     for source in discover(config.inputs.paths, config.inputs.extensions):
@@ -192,8 +197,13 @@ def make_plan(
             continue
         family = "results" if source.kind == "jsonl" else "files"
         owner = claimed.setdefault((location.folder, location.name, family), source)
-        if owner is source and not force and _done_unread(plan, source, location, limits):
-            continue
+        if owner is source and not force:
+            if _done_unread(plan, source, location, limits):
+                continue
+            remembered = _failed_unread(plan, source, location, limits, reader)
+            if remembered is not None:
+                new.append(remembered)
+                continue
         items, stamp = read_stamped(source, limits)
         plan.found += len(items)
         if owner is not source:
@@ -203,6 +213,8 @@ def make_plan(
         plan.locations[source.path] = location
         if stamp is not None:
             plan.stamps[source.path] = stamp
+            if source.kind != "jsonl" and isinstance(items[0], ReadFailure):
+                plan.read_failures[source.path] = reader  # read, and failed: remembered with its stamp
         if source.kind == "jsonl":
             new.extend(_plan_jsonl(plan, source, location, items, force, _result_line_bytes(limits)))
         else:
@@ -249,6 +261,25 @@ def _done_unread(plan: Plan, source: SourceFile, location: OutputLocation, limit
     if FileStamp.from_dict(recorded) != stamp:
         plan.restamps[source.path] = stamp  # touched but unchanged: record the new time
     return True
+
+
+def _failed_unread(
+    plan: Plan, source: SourceFile, location: OutputLocation, limits: ReadLimits, reader: str
+) -> ReadFailure | None:
+    """The failure of a file that failed to read and is unchanged since (and so is the
+    reader): failed again without reading it (``skipping.remembered_failure``)."""
+    if source.kind == "jsonl" or location.meta_name not in plan.fingerprints.skip_rules.files_in(str(location.folder)):
+        return None
+    found = remembered_failure(source, read_json_object(location.meta), reader, limits.max_file_bytes)
+    if found is None:
+        return None
+    failure, stamp = found
+    plan.found += 1
+    plan.remembered += 1
+    plan.locations[source.path] = location
+    plan.stamps[source.path] = stamp
+    plan.read_failures[source.path] = reader
+    return failure
 
 
 def assign_languages(items: list[WorkItem], config: JobConfig) -> list[WorkItem]:

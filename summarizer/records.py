@@ -20,8 +20,14 @@ def file_key(path: str) -> str:
     return "".join(_escaped(char) for char in path)
 
 
-def _escaped(char: str) -> str:
-    if char in "%#" or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
+def one_line(text: str) -> str:
+    """``text`` with its control and line-breaking characters (tab aside) escaped as in
+    keys: a log message naming a path, whatever the path holds, stays one line."""
+    return "".join(char if char == "\t" else _escaped(char, "") for char in text)
+
+
+def _escaped(char: str, always: str = "%#") -> str:
+    if char in always or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
         raw = char.encode("utf-8", "surrogateescape")
         return "".join(f"%{byte:02X}" for byte in raw)
     return char

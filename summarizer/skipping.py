@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping
 from .config import JobConfig
 from .io.files import read_regular_file
 from .io.layout import OutputLocation, expected_names
-from .records import FileStamp, SourceFile, record_key
+from .records import FileStamp, ReadFailure, SourceFile, record_key
 from .routing import route
 
 
@@ -45,6 +45,24 @@ def unchanged_stamp(source: SourceFile, recorded: Any, max_bytes: int) -> FileSt
         return None
     digest = hashlib.sha256(data).hexdigest()
     return FileStamp.as_read(len(data), info.st_mtime_ns, digest) if digest == stamp.sha256 else None
+
+
+def remembered_failure(
+    source: SourceFile, meta: Mapping[str, Any] | None, reader: str, max_bytes: int
+) -> tuple[ReadFailure, FileStamp] | None:
+    """The failure ``meta`` records for ``source`` when reading it would fail the same way
+    again (it failed to read, e.g. an HTML page with no article text, and neither the
+    file nor ``reader``, the ``io.readers.reader_signature``, changed since), with the
+    file's stamp; else None (read it). Saves extracting a slow page night after night."""
+    if meta is None or meta.get("status") != "failed" or meta.get("reader") != reader:
+        return None
+    error, digest = meta.get("error"), meta.get("input_sha256")
+    if not isinstance(error, str) or not isinstance(digest, str):
+        return None
+    stamp = unchanged_stamp(source, meta.get("source_file"), max_bytes)
+    if stamp is None or stamp.sha256 != digest:
+        return None
+    return ReadFailure(source.key, source, error, digest), stamp
 
 
 class SkipRules:

@@ -18,14 +18,9 @@ from typing import Any, Iterable
 
 from .config import JobConfig
 from .errors import OutputPathError
-from .io.files import (
-    atomic_write_json,
-    atomic_write_jsonl,
-    atomic_write_text,
-    read_json_object,
-    with_final_newline,
-)
-from .io.layout import expected_outputs, make_output_folder
+from .io.files import read_json_object
+from .io.folders import json_text, jsonl_text, with_final_newline, write_text_at
+from .io.layout import OutputLocation, expected_outputs, open_output_folder
 from .io.meta import article_meta
 from .planning import Plan, WorkItem
 from .records import ArticleResult, RunStats
@@ -79,7 +74,8 @@ class ResultWriter:
                 continue
             meta = read_json_object(location.meta)
             if meta is not None:
-                atomic_write_json(location.meta, {**meta, "source_file": stamp.to_dict()})
+                with open_output_folder(location) as folder:
+                    write_text_at(folder, location.meta_name, json_text({**meta, "source_file": stamp.to_dict()}), location.meta)
 
     def write(self, results: Iterable[ArticleResult]) -> Written:
         """Write new results (results already written are ignored).
@@ -151,7 +147,11 @@ class ResultWriter:
 
     def _write_article(self, item: WorkItem, result: ArticleResult) -> ArticleResult:
         location = self.plan.location(item)
-        make_output_folder(location)
+        with open_output_folder(location) as folder:
+            return self._write_article_into(folder, location, item, result)
+
+    def _write_article_into(self, folder: int, location: OutputLocation, item: WorkItem, result: ArticleResult) -> ArticleResult:
+        """Its text files first, its meta file (the done marker) last, all in the open ``folder``."""
         files: list[Path] = []
         if result.status == "ok":
             target = self.config.target_language
@@ -165,7 +165,7 @@ class ResultWriter:
             else:
                 texts = [result.summary]
             for path, text in zip(files, texts):
-                atomic_write_text(path, with_final_newline(text))
+                write_text_at(folder, path.name, with_final_newline(text), path)
         names = [path.name for path in files]
         stamp = self.plan.stamps.get(item.source.path)
         meta = article_meta(
@@ -175,7 +175,10 @@ class ResultWriter:
             source_file=stamp,
             config_file=self._config_file,
         )
-        atomic_write_json(location.meta, meta)
+        reader = self.plan.read_failures.get(item.source.path)
+        if reader is not None and result.status == "failed":
+            meta["reader"] = reader  # the next run fails it again unread while both are unchanged
+        write_text_at(folder, location.meta_name, json_text(meta), location.meta)
         return result.written([*map(str, files), str(location.meta)])
 
     def _write_jsonl(self, source_path: Path) -> Path:
@@ -190,6 +193,6 @@ class ResultWriter:
         recorded = {**stamp.to_dict(), "records": len(records)} if stamp else None
         records = [{**record, "source_file": recorded} for record in records]
         location = self.plan.locations[source_path]
-        make_output_folder(location)
-        atomic_write_jsonl(location.results, records)
+        with open_output_folder(location) as folder:
+            write_text_at(folder, location.results.name, jsonl_text(records), location.results)
         return location.results

@@ -170,21 +170,112 @@ def test_swapping_an_article_for_a_link_while_it_is_read_never_reads_the_link(tm
         swapper.join(5)
 
 
+def _swapping(folder: Path, elsewhere: Path):
+    """A thread that keeps swapping ``folder`` for a link to ``elsewhere`` and back
+    (bounded: until the returned event is set)."""
+    import contextlib
+    import os
+    import shutil
+    import threading
+
+    stop = threading.Event()
+
+    def swap() -> None:
+        real = folder.with_name(".real")
+        while not stop.is_set():
+            with contextlib.suppress(OSError):  # the job may create the folder again meanwhile
+                os.rename(folder, real)
+                os.symlink(elsewhere, folder)  # now a link
+                os.unlink(folder)
+            while os.path.isdir(real):  # a folder again (the job may have made one meanwhile)
+                with contextlib.suppress(OSError):
+                    if not os.path.islink(folder) and os.path.isdir(folder):
+                        shutil.rmtree(folder)
+                    os.rename(real, folder)
+
+    swapper = threading.Thread(target=swap, daemon=True)
+    swapper.start()
+    return stop, swapper
+
+
+def test_swapping_a_folder_on_the_way_for_a_link_never_reads_through_it(tmp_path) -> None:
+    from summarizer.io.readers import discover, read_stamped
+    from summarizer.records import Article
+
+    inputs, outside = tmp_path / "inputs", tmp_path / "outside"
+    (inputs / "day").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "a.txt").write_text("SECRET TITLE\nroot only\n", encoding="utf-8")
+    (inputs / "day" / "a.txt").write_text("Un titre\nLe conseil a voté.\n", encoding="utf-8")
+    (source,) = discover([inputs], (".txt",))
+    stop, swapper = _swapping(inputs / "day", outside)
+    try:
+        for _ in range(3000):
+            for item in read_stamped(source)[0]:
+                assert not (isinstance(item, Article) and "SECRET" in (item.title or "") + item.text)
+    finally:
+        stop.set()
+        swapper.join(5)
+
+
+def test_swapping_an_output_folder_for_a_link_while_written_never_writes_through_it(tmp_path) -> None:
+    from summarizer.errors import OutputPathError
+    from summarizer.io.folders import write_text_at
+    from summarizer.io.layout import OutputLocation, open_output_folder
+
+    out, victim = tmp_path / "out", tmp_path / "victim"
+    (out / "day").mkdir(parents=True)
+    victim.mkdir()
+    location = OutputLocation(folder=out / "day", name="a", root=out)
+    stop, swapper = _swapping(out / "day", victim)
+    written = 0
+    try:
+        for _ in range(3000):
+            try:
+                with open_output_folder(location) as folder:
+                    write_text_at(folder, location.meta_name, "{}\n", location.meta)
+                    written += 1
+            except OutputPathError:
+                pass  # the folder was a link at that moment: refused, nothing written
+    finally:
+        stop.set()
+        swapper.join(5)
+    assert written and list(victim.iterdir()) == []
+
+
+def test_a_night_with_its_folders_swapped_for_links_stays_inside_and_never_crashes(job_config, articles, tmp_path) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "velo.txt").write_text("SECRET TITLE\nroot only\n", encoding="utf-8")
+    stop, swapper = _swapping(articles / "2026-11-28", victim)
+    try:
+        code = main(["run", "-c", str(job_config), "--force"])
+    finally:
+        stop.set()
+        swapper.join(5)
+    assert code in (0, 1)  # an article may fail (its folder was a link when read): never 70
+    assert sorted(p.name for p in victim.iterdir()) == ["velo.txt"]
+    assert "SECRET" not in "".join(p.read_text(encoding="utf-8") for p in articles.rglob("*.json"))
+
+
 def test_stale_temp_cleanup_never_follows_a_linked_folder(tmp_path) -> None:
     import os
 
-    from summarizer.io.files import TEMP_SUFFIX, remove_stale_temp_files
+    from pathlib import PurePath
 
-    victim, link = tmp_path / "victim", tmp_path / "outputs"
+    from summarizer.io.folders import TEMP_SUFFIX, remove_stale_temp_files
+
+    victim, link = tmp_path / "victim", tmp_path / "outputs" / "sub"
     victim.mkdir()
+    link.parent.mkdir()
     (victim / f".x{TEMP_SUFFIX}").write_text("not ours", encoding="utf-8")
     os.symlink(victim, link)
-    assert remove_stale_temp_files([link]) == 0
+    assert remove_stale_temp_files([(link.parent, PurePath("sub"))]) == 0
     assert (victim / f".x{TEMP_SUFFIX}").exists()
-    own = tmp_path / "own"
+    own = tmp_path / "outputs" / "own"
     own.mkdir()
     (own / f".y{TEMP_SUFFIX}").write_text("ours", encoding="utf-8")
-    assert remove_stale_temp_files([own]) == 1
+    assert remove_stale_temp_files([(link.parent, PurePath("own"))]) == 1
 
 
 def test_the_time_budget_and_a_stop_also_end_the_reading(job_config, articles, monkeypatch, capsys) -> None:
@@ -220,6 +311,41 @@ def test_a_huge_html_page_is_refused_before_extraction(articles, tmp_path) -> No
     assert isinstance(item, ReadFailure) and "MB of HTML, over the 2 MB the extractor is given" in item.error
 
 
+def test_a_page_that_failed_to_read_is_not_extracted_again_while_unchanged(job_config, articles, monkeypatch, capsys) -> None:
+    import os
+
+    import trafilatura
+
+    page = articles / "menu.html"
+    page.write_text("<html><body><nav><a href='/'>Accueil</a></nav></body></html>", encoding="utf-8")
+    written_earlier(articles)
+    extractions = []
+    real = trafilatura.bare_extraction
+
+    def counted(*args, **kwargs):
+        extractions.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", counted)
+    assert main(["run", "-c", str(job_config)]) == 1
+    assert len(extractions) == 1
+    capsys.readouterr()
+    assert main(["run", "-c", str(job_config)]) == 1  # still failed, still reported
+    out = capsys.readouterr()
+    assert len(extractions) == 1  # not extracted again
+    assert "menu.html: no article text found in the HTML page" in out.err
+    assert "1 input(s) that failed to read are unchanged since" in out.err
+    os.utime(page)  # touched, same bytes: still not extracted
+    assert main(["run", "-c", str(job_config)]) == 1
+    assert len(extractions) == 1
+    assert main(["run", "-c", str(job_config), "--force"]) == 1
+    assert len(extractions) == 2
+    page.write_text(page.read_text(encoding="utf-8") + "<!-- edited -->", encoding="utf-8")
+    written_earlier(articles)
+    assert main(["run", "-c", str(job_config)]) == 1
+    assert len(extractions) == 3  # changed: read again
+
+
 def test_eval_bootstrap_samples_are_bounded(job_config, tmp_path, capsys) -> None:
     refs = tmp_path / "refs.jsonl"
     refs.write_text("", encoding="utf-8")
@@ -237,6 +363,25 @@ def test_a_file_name_cannot_forge_a_log_or_digest_line(job_config, articles, tmp
     assert "x%0A2026-12-03 02:30:00 INFO 9 found" in err
     digest = next((tmp_path / "reports").glob("digest-*.md")).read_text(encoding="utf-8")
     assert not any(line.startswith("**Last run: exit 0**") for line in digest.splitlines())
+
+
+def test_no_log_message_spans_two_lines_whatever_path_it_names() -> None:
+    import logging
+
+    from summarizer.cli import TextLogFormatter
+
+    record = logging.LogRecord(
+        "summarizer", logging.ERROR, __file__, 1, "cannot write %s: %s", ("out/x\nINFO all done", "full\r"), None
+    )
+    line = TextLogFormatter().format(record)
+    assert line.endswith("ERROR cannot write out/x%0AINFO all done: full%0D") and "\n" not in line
+    try:
+        raise RuntimeError("a bug")
+    except RuntimeError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    assert "Traceback (most recent call last):\n" in TextLogFormatter().format(record)  # a bug's own lines
 
 
 def test_a_dry_run_shows_the_articles_whose_outputs_would_collide(job_config, articles, capsys) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..config import load_config
 from ..errors import UsageError
-from ..io.files import atomic_write_text
+from ..io.folders import atomic_write_text
 from ..io.readers import require_input_paths
 from ..models.bundled import INSTALL, smollm2_gguf, verified
 from ..models.gguf import missing_packages

@@ -4,26 +4,20 @@ Reading: only regular files are opened (a FIFO would block the night), never
 past a size limit, and JSON is parsed so that no document, however deep or odd,
 can raise anything but ``ValueError``.
 
-Writing: every file is written to a hidden temporary file in the same folder,
-flushed, fsynced and renamed over the target, so a reader never sees half a
-file. OSError becomes OutputWriteError (the run stops) or OutputPathError (only
-the article whose path it is fails).
+Writing is ``io.folders``'s.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import json
 import os
 import re
 import stat
-import tempfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from ..errors import OutputPathError, OutputWriteError
 
 #: Deepest nesting accepted in a JSON document read by the job (a record's
 #: metadata, a meta file): far beyond any real feed, far below Python's limits.
@@ -54,12 +48,13 @@ def read_regular_file(path: Path, max_bytes: int, limit_name: str = "", *, follo
 
 
 def read_regular_file_stat(
-    path: Path, max_bytes: int, limit_name: str = "", *, follow: bool = False
+    path: Path | str, max_bytes: int, limit_name: str = "", *, follow: bool = False, dir_fd: int | None = None
 ) -> tuple[bytes, os.stat_result]:
-    """``read_regular_file``, with the file's status as it was opened."""
+    """``read_regular_file``, with the file's status as it was opened; ``path`` relative
+    to the open folder ``dir_fd`` when given (``io.folders.open_folder_below``)."""
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
     try:
-        fd = os.open(path, flags)
+        fd = os.open(path, flags, dir_fd=dir_fd)
     except FileNotFoundError:
         raise ValueError("file disappeared or is a broken symbolic link") from None
     except OSError as exc:
@@ -196,65 +191,6 @@ def printable(text: str) -> str:
     return raw.decode("utf-8", "backslashreplace")
 
 
-#: errno values that concern one output path rather than the whole output location.
-_PATH_ERRNOS = frozenset({errno.EISDIR, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP, errno.EEXIST})
-
-
-def write_error(path: Path, exc: OSError) -> OutputWriteError:
-    if exc.errno in _PATH_ERRNOS:
-        return OutputPathError(f"cannot write {path}: {exc.strerror or exc}")
-    return OutputWriteError(
-        f"cannot write {path}: {exc.strerror or exc}; the run stops: finished articles are "
-        "kept and the rest is left for the next run (free disk space or fix permissions)"
-    )
-
-
-TEMP_SUFFIX = ".summarizer.tmp"
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically; on any error the old file is untouched.
-
-    OSError (disk full, read-only, permissions) becomes OutputWriteError, and
-    OutputPathError when only this path is at fault (a folder in its place, say).
-    Text that is not valid Unicode (a path's undecodable bytes) is written with
-    backslash escapes rather than not at all.
-    """
-    tmp_name: str | None = None
-    data = text.encode("utf-8", "backslashreplace")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=TEMP_SUFFIX)
-        os.fchmod(fd, _file_mode(path))
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-        tmp_name = None
-    except OSError as exc:
-        raise write_error(path, exc) from None
-    finally:
-        if tmp_name is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
-    _fsync_folder(path.parent)
-
-
-def _file_mode(path: Path) -> int:
-    """Keep the mode of the file being replaced; new files get 0666 minus the umask
-    (mkstemp's 0600 would hide the outputs from the people who read them)."""
-    try:
-        info = path.lstat()
-        if stat.S_ISREG(info.st_mode):
-            return stat.S_IMODE(info.st_mode)
-    except OSError:
-        pass
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 def file_sha256(path: Path) -> str:
     """The SHA-256 of a (possibly large) file, read in blocks; OSError if it cannot be read."""
     digest = hashlib.sha256()
@@ -262,61 +198,6 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def remove_stale_temp_files(folders: Iterable[Path]) -> int:
-    """Delete temporary files a killed run left in ``folders``; returns how many. A folder
-    reached through a symbolic link is left alone (the job never follows a link it did not
-    create): the folder is opened without following one, and entries are removed relative
-    to that open folder, so swapping it for a link meanwhile changes nothing."""
-    removed = 0
-    for folder in folders:
-        try:
-            if os.path.realpath(folder) != os.path.abspath(folder):
-                continue  # some part of the path is a link
-            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-        except OSError:
-            continue
-        try:
-            for name in os.listdir(fd):
-                if name.startswith(".") and name.endswith(TEMP_SUFFIX):
-                    with contextlib.suppress(OSError):
-                        os.unlink(name, dir_fd=fd)
-                        removed += 1
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
-    return removed
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def with_final_newline(text: str) -> str:
-    """Text files end with exactly one newline."""
-    return text.rstrip("\n") + "\n"
-
-
-def atomic_write_json(path: Path, data: Any) -> None:
-    """Write ``data`` as indented UTF-8 JSON, atomically."""
-    atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
-
-def atomic_write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
-    """Write one JSON object per line, atomically."""
-    lines = [json.dumps(record, ensure_ascii=False) for record in records]
-    atomic_write_text(path, "".join(line + "\n" for line in lines))
 
 
 #: Largest meta file read back (they hold a few kilobytes).

@@ -7,15 +7,14 @@ next to the input or mirrored under the output folder.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
+from typing import ContextManager
 
-from ..errors import OutputPathError
 from ..records import SourceFile
-from .files import unicode_problem, write_error
+from .files import unicode_problem
+from .folders import output_folder
 
 _OUTPUT_NAME = re.compile(
     r".+(?:\.(?P<text>summary|translation)\.(?P<language>[A-Za-z]{2,3}(?:-[A-Za-z0-9]+)?)\.txt"
@@ -46,9 +45,14 @@ class OutputLocation:
     folder: Path
     name: str
     """The input file name without its extension."""
-    root: Path | None = None
+    root: Path
     """The folder ``folder`` lies in that the job may write into (the output folder
-    or the input folder); folders between the two are never symbolic links."""
+    or the input folder); folders between the two are never followed if links."""
+
+    @property
+    def below_root(self) -> PurePath:
+        """``folder`` relative to ``root``."""
+        return self.folder.relative_to(self.root)
 
     def summary(self, language: str) -> Path:
         """``NAME.summary.<language>.txt``."""
@@ -122,21 +126,7 @@ def expected_names(location: OutputLocation, language: str, target: str, transla
     return [location.summary_name(language), location.summary_name(target), location.translation_name(target)]
 
 
-def make_output_folder(location: OutputLocation) -> None:
-    """Create ``location.folder`` below its root, one folder at a time, refusing
-    any symbolic link on the way (OutputPathError); OutputWriteError otherwise."""
-    root = location.root or location.folder
-    current = root
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        for part in location.folder.relative_to(root).parts:
-            current = current / part
-            with contextlib.suppress(FileExistsError):
-                os.mkdir(current)
-            if os.path.islink(current) or not os.path.isdir(current):
-                raise OutputPathError(
-                    f"cannot write into {current}: it is a symbolic link or not a folder; "
-                    "summarizer does not follow links inside its output location"
-                )
-    except OSError as exc:
-        raise write_error(current, exc) from None
+def open_output_folder(location: OutputLocation) -> ContextManager[int]:
+    """The output folder of ``location``, open for writing (``io.folders.output_folder``):
+    created below its root one folder at a time, never through a symbolic link."""
+    return output_folder(location.root, location.below_root)

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import importlib.metadata
 import json
 import logging
 import os
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 from typing import Any, Iterable, Iterator
 
+from .._version import __version__
 from ..errors import InputPathError
 from ..flags import ENCODING_FALLBACK
 from ..records import Article, FileStamp, ReadFailure, SourceFile, file_key, line_key, record_key
 from .files import parse_json, printable, read_regular_file_stat, unicode_problem
+from .folders import open_folder_below
 from .layout import is_output_file
 
 logger = logging.getLogger(__name__)
@@ -122,6 +125,20 @@ class ReadLimits:
     max_article_chars: int = 200_000
 
 
+def reader_signature(limits: ReadLimits) -> str:
+    """What decides whether an input can be read (this version's readers, the HTML
+    extractor's version, the size limits): a file that failed to read fails again
+    while it and this are unchanged (``skipping.remembered_failure``)."""
+    try:
+        extractor = importlib.metadata.version("trafilatura")
+    except importlib.metadata.PackageNotFoundError:
+        extractor = "none"
+    return (
+        f"summarizer {__version__}; trafilatura {extractor}; max_file_bytes {limits.max_file_bytes}; "
+        f"max_article_chars {limits.max_article_chars}"
+    )
+
+
 def read_source(source: SourceFile, limits: ReadLimits = ReadLimits()) -> list[Article | ReadFailure]:
     """The articles (or failures) held by one input file.
 
@@ -149,15 +166,23 @@ def read_stamped(
 
 def read_input_file(source: SourceFile, max_bytes: int) -> tuple[bytes, FileStamp]:
     """The raw bytes of an input file and its stamp; ValueError says why it cannot be read."""
-    path = source.path
-    if path.is_symlink():  # a link inside the input folder is read through its target, checked once
+    relative = PurePath(source.relative)
+    if source.path.is_symlink():  # a link inside the input folder is read through its target, checked once
         try:
-            path = Path(os.path.realpath(path))
+            target = Path(os.path.realpath(source.path))
         except (OSError, RuntimeError) as exc:  # changed while resolved, or a loop
             raise ValueError(f"symbolic link that cannot be resolved ({exc}): not followed") from None
-        if not path.is_relative_to(source.root):
-            raise ValueError(f"symbolic link to {path}, outside the input folder: not followed")
-    data, info = read_regular_file_stat(path, max_bytes, "inputs.max_file_mb")  # never follows a link
+        if not target.is_relative_to(source.root):
+            raise ValueError("symbolic link to a file outside the input folder: not followed")
+        relative = target.relative_to(source.root)
+    try:  # each folder below the input folder, then the file, opened without following a link
+        folder = open_folder_below(source.root, relative.parent)
+    except OSError as exc:
+        raise ValueError(f"cannot open its folder ({exc.strerror or exc}; a link is not followed)") from None
+    try:
+        data, info = read_regular_file_stat(relative.name, max_bytes, "inputs.max_file_mb", dir_fd=folder)
+    finally:
+        os.close(folder)
     return data, FileStamp.as_read(info.st_size, info.st_mtime_ns, hashlib.sha256(data).hexdigest())
 
 

@@ -23,7 +23,8 @@ from typing import Any
 
 from .._version import __version__
 from ..errors import ModelLoadError
-from ..io.files import atomic_write_json, file_sha256, read_json_object
+from ..io.files import file_sha256, read_json_object
+from ..io.folders import atomic_write_json
 from .conversion import SOURCE_FILE
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..io.files import atomic_write_json, read_json_object
+from ..io.files import read_json_object
+from ..io.folders import atomic_write_json
 from .loading import ModelSpec, summarizer_cache
 
 RESOLUTIONS_FILE = "resolutions.json"

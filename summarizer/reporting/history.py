@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import OutputWriteError
-from ..io.files import atomic_write_json, read_json_object
+from ..io.files import read_json_object
+from ..io.folders import atomic_write_json
 
 logger = logging.getLogger(__name__)
 

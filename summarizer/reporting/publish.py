@@ -10,7 +10,7 @@ from pathlib import Path
 from .._version import __version__
 from ..config import ReportsConfig
 from ..errors import EXIT_ARTICLES_FAILED, EXIT_OK
-from ..io.files import atomic_write_text
+from ..io.folders import atomic_write_text
 from .digest import day_articles, render_html, render_markdown
 from .history import RunEntry, prune, record_run, recorded_runs
 from .prometheus import metrics_path, write_metrics
