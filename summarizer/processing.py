@@ -107,8 +107,8 @@ class ArticleProcessor:
         uses = {
             use
             for item in todo
-            if isinstance(item, Article) and item.language
-            for use in route(self.config, item.language).uses
+            if isinstance(item, Article) and item.route is not None
+            for use in item.route.uses
         }
         self.pool.check_available(uses)
 
@@ -195,7 +195,7 @@ class ArticleProcessor:
                 reason += f" left after cleaning ({len(clean.dropped_lines)} boilerplate lines dropped)"
             failure = ReadFailure(item.key, item.source, reason, item.input_sha256, item.record_id)
             return failed_result(failure, self.fingerprints.for_language(item.language or "und"))
-        routed = route(self.config, item.language or "und")
+        routed = item.route if item.route is not None else route(self.config, item.language or "und")
         if routed.skip_reason:
             flags = (UNSUPPORTED_LANGUAGE,)
             return self._result(item, clean, "skipped", flags=flags, reason=routed.skip_reason)

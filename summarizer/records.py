@@ -133,6 +133,9 @@ class Article:
     """The detector's confidence (0-1); None when the language was forced."""
     detected_language: str | None = None
     """What the detector said, when it differs from ``language`` (too unsure)."""
+    route: Any = None
+    """The ``routing.Route`` planning decided for ``language`` (None until planned): the
+    models, the skip reason and the outputs follow from it; nothing routes again."""
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,20 @@ def route(config: JobConfig, language: str) -> Route:
     return Route(language, summarizer, translator, in_target, reason)
 
 
+class RouteCache:
+    """``route`` once per language, for one plan (planning, the skip rules and the
+    writer all read the same decision)."""
+
+    def __init__(self, config: JobConfig) -> None:
+        self.config = config
+        self._routes: dict[str, Route] = {}
+
+    def route(self, language: str) -> Route:
+        if language not in self._routes:
+            self._routes[language] = route(self.config, language)
+        return self._routes[language]
+
+
 def configured_uses(config: JobConfig, resolved: bool = True) -> list[tuple[str, ModelUse]]:
     """Every configured model with the config entry naming it (``summarization.models.fr``);
     ``resolved=False``: as configured, ignoring what ``fetch`` had to use instead."""

@@ -21,7 +21,7 @@ from .config import JobConfig
 from .io.files import read_regular_file
 from .io.layout import OutputLocation, expected_names
 from .records import FileStamp, ReadFailure, SourceFile, record_key
-from .routing import route
+from .routing import RouteCache
 
 
 def unchanged_stamp(source: SourceFile, recorded: Any, max_bytes: int) -> FileStamp | None:
@@ -71,7 +71,8 @@ class SkipRules:
     def __init__(self, config: JobConfig, fingerprint_for: Callable[[str], str]) -> None:
         self.config = config
         self.fingerprint_for = fingerprint_for
-        self._translated: dict[str, bool] = {}
+        self.routes = RouteCache(config)
+        """The plan's routes, one per language."""
         self._files: dict[str, frozenset[str]] = {}
 
     def files_in(self, folder: str) -> frozenset[str]:
@@ -87,9 +88,7 @@ class SkipRules:
 
     def translated(self, language: str) -> bool:
         """Whether an article in ``language`` gets a translation (``routing.route`` decides)."""
-        if language not in self._translated:
-            self._translated[language] = route(self.config, language).translator is not None
-        return self._translated[language]
+        return self.routes.route(language).translator is not None
 
 
 def done_record(

@@ -72,6 +72,19 @@ def articles(tmp_path: Path) -> Path:
     return folder
 
 
+#: A saved news page (one paragraph of article text) and a two-record feed, for tests that
+#: need every input format.
+PAGE = (
+    "<html><head><title>Grève à la SNCF</title></head><body><article><p>Les syndicats de la SNCF "
+    "appellent à une nouvelle journée de grève jeudi prochain, contre la réforme présentée en janvier."
+    "</p></article></body></html>"
+)
+FEED = [
+    {"id": "a", "title": "Grève jeudi", "text": "Les syndicats appellent à la grève jeudi prochain."},
+    {"id": "b", "title": "Budget", "text": "Le conseil municipal a voté le budget mardi soir."},
+]
+
+
 def written_earlier(folder: Path) -> None:
     """Inputs as a scraper leaves them: written a while before a run reads them (a file
     read just after it was written has its time recorded only by the next run)."""

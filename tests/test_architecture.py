@@ -24,7 +24,7 @@ LAYERS: list[list[str]] = [
     # what a run has to do, and the tasks over an engine
     ["summarizer.planning", "summarizer.skipping", "summarizer.tasks"],
     # the stages: processing, writing, reporting
-    ["summarizer.processing", "summarizer.writing", "summarizer.reporting"],
+    ["summarizer.processing", "summarizer.writing", "summarizer.sinks", "summarizer.reporting"],
     # executors and the library's other entry points
     ["summarizer.executors", "summarizer.evaluation", "summarizer.inspection", "summarizer.hub",
      "summarizer.bench"],

@@ -112,20 +112,20 @@ def test_a_night_that_failed_with_78_says_so_everywhere(tmp_path, tiny_models, c
 
 
 def test_a_night_that_crashed_says_so_with_what_it_finished(tmp_path, tiny_models, capsys, monkeypatch) -> None:
-    from summarizer.writing import ResultWriter
+    from summarizer.sinks import ArticleFiles
 
     many_articles(tmp_path / "articles", 3)
     config = operations_config(tmp_path, tiny_models)
-    write_article = ResultWriter._write_article
+    write_article = ArticleFiles.write
     calls: list[str] = []
 
-    def crash_after_one(self, item, result):
-        calls.append(result.key)
+    def crash_after_one(self, entry):
+        calls.append(entry.result.key)
         if len(calls) > 1:
             raise RuntimeError("a bug in the writer")
-        return write_article(self, item, result)
+        return write_article(self, entry)
 
-    monkeypatch.setattr(ResultWriter, "_write_article", crash_after_one)
+    monkeypatch.setattr(ArticleFiles, "write", crash_after_one)
     assert main(["run", "-c", str(config)]) == 70
     (report,) = reports_of(tmp_path)
     assert report["exit_code"] == 70 and report["error"] == "internal error (a bug): RuntimeError: a bug in the writer"
@@ -139,7 +139,7 @@ def test_a_night_that_crashed_says_so_with_what_it_finished(tmp_path, tiny_model
 def test_a_disk_that_fills_while_a_feed_is_written_still_reports_the_article_before(tmp_path, tiny_models, monkeypatch) -> None:
     from conftest import written_earlier
     from summarizer.errors import OutputWriteError
-    from summarizer.writing import ResultWriter
+    from summarizer.sinks import FeedResults
 
     many_articles(tmp_path / "articles", 1)
     (tmp_path / "articles" / "feed.jsonl").write_text(
@@ -151,7 +151,7 @@ def test_a_disk_that_fills_while_a_feed_is_written_still_reports_the_article_bef
     def disk_full(self, source_path):
         raise OutputWriteError("cannot write feed.results.jsonl: No space left on device")
 
-    monkeypatch.setattr(ResultWriter, "_write_jsonl", disk_full)
+    monkeypatch.setattr(FeedResults, "rewrite", disk_full)
     assert main(["run", "-c", str(config)]) == 75
     (report,) = reports_of(tmp_path)
     assert (tmp_path / "articles" / "a00.meta.json").exists()

@@ -10,19 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import written_earlier
+from conftest import FEED, PAGE, written_earlier
 from summarizer.cli import main
-
-PAGE = (
-    "<html><head><title>Grève à la SNCF</title></head><body><article><p>Les syndicats de la SNCF "
-    "appellent à une nouvelle journée de grève jeudi prochain, contre la réforme présentée en janvier."
-    "</p></article></body></html>"
-)
-FEED = [
-    {"id": "a", "title": "Grève jeudi", "text": "Les syndicats appellent à la grève jeudi prochain."},
-    {"id": "b", "title": "Budget", "text": "Le conseil municipal a voté le budget mardi soir."},
-]
-
 
 @pytest.fixture
 def parses(monkeypatch) -> list[str]:

@@ -3,6 +3,7 @@ code; errors that stop a command are raised and turned into exit codes by ``cli`
 
 from .checking import check_command
 from .demo import demo_command
+from .exporting import export_command
 from .models import bench_command, eval_command, fetch_command, inspect_command
 from .running import run_command
 from .status import status_command
@@ -12,6 +13,7 @@ __all__ = [
     "check_command",
     "demo_command",
     "eval_command",
+    "export_command",
     "fetch_command",
     "inspect_command",
     "run_command",

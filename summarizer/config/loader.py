@@ -10,6 +10,7 @@ name -> type for free-form settings such as generation overrides).
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import math
 import os
 import re
@@ -334,6 +335,11 @@ def _check_consistency(config: JobConfig, path: Path, raw: dict[str, Any]) -> No
         )
         for where, gen in generations.items():
             _check_generation(path, where, gen)
+    if config.reports.export == "parquet" and importlib.util.find_spec("pyarrow") is None:
+        raise ConfigError(
+            f"{path}: reports.export: parquet needs pyarrow, which is not installed; "
+            "`pip install 'summarizer[parquet]'` or set reports.export: jsonl"
+        )
     _check_generation(path, "quality.retry_generation", config.quality.retry_generation)
     _check_generation(path, "quality.faithfulness_retry_generation", config.quality.faithfulness_retry_generation)
     quality = config.quality

@@ -83,6 +83,12 @@ class ReportsConfig:
     ``summarizer-<config file name>.prom`` in ``dir`` when ``dir`` is set. One file per
     config: give two configs two different files."""
 
+    export: Literal["jsonl", "parquet", "none"] = "jsonl"
+    """The night as a dataset: one row per article the run did, in ``export.jsonl`` (or
+    ``export.parquet``: install ``summarizer[parquet]``) in the run's folder under ``dir``,
+    and ``latest-export-<config file name>.json`` in ``dir`` naming the last one (schema:
+    docs/operations.md); ``none``: not written."""
+
 
 @dataclass(frozen=True)
 class HubConfig:

@@ -22,7 +22,6 @@ from ..models.loading import locate_model
 from ..planning import Fingerprints, assign_languages
 from ..flags import untrusted
 from ..records import Article, ArticleResult
-from ..routing import route
 from .scores import (
     ROUGE_TYPES,
     CorpusMetric,
@@ -51,6 +50,8 @@ class SystemRun:
     scores: dict[str, float] = field(default_factory=dict)
     """Corpus scores by metric."""
     per_article: list[dict[str, Any]] = field(default_factory=list)
+    in_target_language: frozenset[str] = frozenset()
+    """Keys of the articles routed as already in the target language (their own translation)."""
 
     @property
     def flags(self) -> Counter[str]:
@@ -135,6 +136,9 @@ def run_system(config: JobConfig, articles: Sequence[Article], show_progress: bo
         generated_tokens=stats.generated_tokens,
         tokens_per_second=stats.tokens_per_second,
         model_mb=model_bytes / 1e6,
+        in_target_language=frozenset(
+            item.key for item in items if isinstance(item, Article) and item.route and item.route.in_target_language
+        ),
     )
 
 
@@ -153,9 +157,7 @@ def evaluate(
         for article in articles:
             result = keyed[index].get(article.key)
             in_target = (
-                result is not None
-                and result.status != "skipped"
-                and route(configs[index], result.language or "und").in_target_language
+                result is not None and result.status != "skipped" and article.key in systems[index].in_target_language
             )
             if attribute == "translation" and in_target:
                 found.append(article.text)  # left as it is: the original is its own translation

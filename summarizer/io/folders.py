@@ -136,9 +136,14 @@ def _file_mode(folder_fd: int, name: str) -> int:
 
 
 def write_text_at(folder_fd: int, name: str, text: str, shown: Path) -> None:
-    """``write_at`` for text (UTF-8; text that is not valid Unicode, a path's undecodable
-    bytes, is written with backslash escapes rather than not at all)."""
-    write_at(folder_fd, name, text.encode("utf-8", "backslashreplace"), shown)
+    """``write_at`` for text."""
+    write_at(folder_fd, name, _encoded(text), shown)
+
+
+def _encoded(text: str) -> bytes:
+    """UTF-8; text that is not valid Unicode (a path's undecodable bytes) is written with
+    backslash escapes rather than not at all."""
+    return text.encode("utf-8", "backslashreplace")
 
 
 def json_text(data: Any) -> str:
@@ -151,17 +156,22 @@ def jsonl_text(records: Iterable[dict[str, Any]]) -> str:
     return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (its folder, the caller's, is created when missing)."""
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (its folder, the caller's, is created when missing)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path.parent, _FOLDER_FLAGS)
     except OSError as exc:
         raise write_error(path, exc) from None
     try:
-        write_text_at(fd, path.name, text, path)
+        write_at(fd, path.name, data, path)
     finally:
         os.close(fd)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """``atomic_write_bytes`` for text (as ``write_text_at`` encodes it)."""
+    atomic_write_bytes(path, _encoded(text))
 
 
 def atomic_write_json(path: Path, data: Any) -> None:

@@ -121,9 +121,20 @@ def expected_outputs(location: OutputLocation, language: str, target: str, trans
 
 def expected_names(location: OutputLocation, language: str, target: str, translated: bool) -> list[str]:
     """The names of ``expected_outputs`` (cheaper, for checking many articles)."""
+    return [name for _, name in output_texts(location, language, target, translated)]
+
+
+def output_texts(location: OutputLocation, language: str, target: str, translated: bool) -> list[tuple[str, str]]:
+    """Which text goes in which file: (``summary``, ``summary_translation`` or
+    ``translation``, file name), in the order they are written. The translation file
+    holds the translated title, a blank line and the translated body."""
     if not translated:
-        return [location.summary_name(target)]
-    return [location.summary_name(language), location.summary_name(target), location.translation_name(target)]
+        return [("summary", location.summary_name(target))]
+    return [
+        ("summary", location.summary_name(language)),
+        ("summary_translation", location.summary_name(target)),
+        ("translation", location.translation_name(target)),
+    ]
 
 
 def open_output_folder(location: OutputLocation) -> ContextManager[int]:

@@ -17,6 +17,9 @@ def article_meta(
     with_texts: bool = False,
     source_file: FileStamp | None = None,
     config_file: str | None = None,
+    source: str | None = None,
+    finished_at: str | None = None,
+    reader: str | None = None,
 ) -> dict[str, Any]:
     """The meta dictionary for one article.
 
@@ -24,7 +27,9 @@ def article_meta(
     ``with_texts`` puts the generated texts into the record (for JSONL results);
     ``source_file`` is the input file's stamp as read (lets the next run skip it unread);
     ``config_file`` the config that wrote it (another config with other settings must not
-    overwrite it night after night: ``planning.foreign_writer``).
+    overwrite it night after night: ``planning.foreign_writer``); ``source`` the input
+    file's path; ``finished_at`` when it was finished (default: now); ``reader`` the
+    reader's signature, for an input that failed to read (``skipping.remembered_failure``).
     """
     meta: dict[str, Any] = {
         "status": result.status,
@@ -32,6 +37,8 @@ def article_meta(
     }
     if result.record_id is not None:
         meta["id"] = result.record_id
+    if source is not None:
+        meta["source"] = source
     meta.update(
         {
             "input_sha256": result.input_sha256,
@@ -39,7 +46,7 @@ def article_meta(
             "fingerprint": result.fingerprint,
             "config": config_file,
             "summarizer_version": __version__,
-            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "finished_at": finished_at or datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "language": result.language,
             "language_confidence": result.language_confidence,
             "detected_language": result.detected_language,
@@ -71,4 +78,6 @@ def article_meta(
         meta["error"] = result.error
     if result.reason:
         meta["reason"] = result.reason
+    if reader is not None:
+        meta["reader"] = reader  # the next run fails it again unread while both are unchanged
     return meta

@@ -11,6 +11,7 @@ from .._version import __version__
 from ..config import ReportsConfig
 from ..errors import EXIT_ARTICLES_FAILED, EXIT_OK
 from ..io.folders import atomic_write_text
+from .export import EXPORT_FILE, write_export, write_latest_pointer
 from .digest import day_articles, render_html, render_markdown
 from .history import RunEntry, prune, record_run, recorded_runs
 from .prometheus import metrics_path, write_metrics
@@ -55,11 +56,21 @@ def publish(
     data["outcome"] = outcome(data)
     data["idle"] = is_idle(data)
     written: list[Path] = []
+    config_name = config_path.stem if config_path else "summarizer"
     if reports.dir is not None:
-        written.append(record_run(reports.dir, data))
+        rows = report.export if report is not None and reports.export != "none" else ()
+
+        exports: list[Path] = []
+
+        def export(folder: Path) -> None:  # into the run folder, before its report
+            if rows:
+                exports.append(write_export(folder / EXPORT_FILE[reports.export], rows, reports.export))
+
+        written.append(record_run(reports.dir, data, export))
+        if exports:
+            written += [*exports, write_latest_pointer(reports.dir, config_name, exports[0], len(rows))]
         written += write_day_digest(reports.dir, started)
         prune(reports.dir, reports.keep_runs, str(config_path) if config_path else None)
-    config_name = config_path.stem if config_path else "summarizer"
     path = metrics_path(reports, config_name)
     if path is not None:
         counts = data.get("counts", {})

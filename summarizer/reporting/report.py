@@ -42,6 +42,9 @@ class JobReport:
     """One result per processed article, in processing order."""
     stats: RunStats = field(default_factory=RunStats)
     """Wall time per stage and usage per configured model (``summarization.model``...)."""
+    export: tuple[dict[str, Any], ...] = ()
+    """The night's dataset: a row per final result (``reporting.export``); written
+    beside the report, never into it."""
 
     @property
     def done(self) -> list[ArticleResult]:

@@ -1,0 +1,102 @@
+"""A day's (or a date range's) dataset rebuilt from the outputs already on disk.
+
+For nights before the export existed, or after the reports folder was lost: every meta
+file and results file under the config's output locations (``outputs.dir``, else the
+input folders) is read, and an article whose record says it finished on one of those
+local days becomes a row, by the same ``export_row`` the nightly export uses. Links are
+never followed; what cannot be read is left out and counted.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..config import JobConfig
+from ..io.files import MAX_META_BYTES, read_json_object, read_jsonl_objects, read_regular_file
+from ..io.layout import OutputLocation, output_label, output_texts
+from .export import export_row
+
+_META_SUFFIX = ".meta.json"
+_RESULTS_SUFFIX = ".results.jsonl"
+
+
+@dataclass
+class Rebuilt:
+    """The rows found, and how many output files could not be read."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+
+
+def rebuild_rows(config: JobConfig, first: date, last: date) -> Rebuilt:
+    """The rows of the articles that finished between ``first`` and ``last`` (local days,
+    both included), ordered by finish time and key."""
+    found = Rebuilt()
+    for root, folder, names in _output_files(config):
+        for name in names:
+            label = output_label(name)
+            if label == "meta":
+                location = OutputLocation(folder, name[: -len(_META_SUFFIX)], root)
+                record = read_json_object(folder / name)
+                if record is None:
+                    found.unreadable.append(str(folder / name))
+                elif _finished_between(record, first, last):
+                    found.rows.append(export_row(record, _texts(location, record)))
+            elif label == "results":
+                line_bytes = max(MAX_META_BYTES, 32 * int(config.inputs.max_file_mb * 1024 * 1024))
+                records = read_jsonl_objects(folder / name, line_bytes)
+                found.rows += [export_row(r) for r in records if _finished_between(r, first, last)]
+    found.rows.sort(key=lambda row: (str(row.get("finished_at")), str(row.get("key"))))
+    return found
+
+
+def _output_files(config: JobConfig) -> Iterator[tuple[Path, Path, list[str]]]:
+    """(root, folder, meta and results file names) of every folder outputs may be in."""
+    roots = [config.outputs.dir] if config.outputs.dir is not None else list(config.inputs.paths)
+    for given in roots:
+        root = Path(given)
+        if root.is_file():  # an input named directly: its own outputs only
+            stem = root.name.rsplit(".", 1)[0]
+            names = [n for n in (stem + _META_SUFFIX, stem + _RESULTS_SUFFIX) if (root.parent / n).is_file()]
+            yield root.parent, root.parent, names
+            continue
+        for folder, subfolders, files in os.walk(root):  # never into a linked folder
+            subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+            names = sorted(n for n in files if n.endswith((_META_SUFFIX, _RESULTS_SUFFIX)) and not n.startswith("."))
+            yield root, Path(folder), names
+
+
+def _finished_between(record: dict[str, Any], first: date, last: date) -> bool:
+    text = record.get("finished_at")
+    if not isinstance(text, str):
+        return False
+    try:
+        day = datetime.fromisoformat(text).astimezone().date()
+    except ValueError:
+        return False
+    return first <= day <= last
+
+
+def _texts(location: OutputLocation, record: dict[str, Any]) -> dict[str, str | None]:
+    """An article's texts read back from its text files (as the writer wrote them)."""
+    language, target = record.get("language"), record.get("target_language")
+    if record.get("status") != "ok" or not isinstance(language, str) or not isinstance(target, str):
+        return {}
+    written = record.get("outputs") or []
+    translated = location.translation_name(target) in written
+    texts: dict[str, str | None] = {}
+    for name, file_name in output_texts(location, language, target, translated):
+        try:
+            text = read_regular_file(location.folder / file_name, MAX_META_BYTES).decode("utf-8").rstrip("\n")
+        except (ValueError, UnicodeDecodeError):
+            text = None
+        if name == "translation" and text is not None:
+            title = record.get("title_translation")
+            if title and text.startswith(f"{title}\n\n"):
+                text = text[len(title) + 2 :]
+        texts[name] = text
+    return texts

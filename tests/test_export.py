@@ -1,0 +1,128 @@
+"""The night as a dataset (issue 22): one row per article a run did, in its run folder,
+with a ``latest`` pointer; ``summarizer export`` rebuilds the same rows from the files."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import FEED, PAGE, edit_config, written_earlier
+
+from summarizer.cli import main
+from summarizer.reporting.export import SCHEMA_VERSION, latest_export, read_export
+
+@pytest.fixture
+def night(job_config: Path, articles: Path, tmp_path: Path) -> Path:
+    """Text, Markdown, HTML and JSONL articles, and one that fails (empty); reports on."""
+    (articles / "page.html").write_text(PAGE, encoding="utf-8")
+    (articles / "feed.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in FEED), encoding="utf-8")
+    (articles / "vide.txt").write_text("", encoding="utf-8")
+    written_earlier(articles)
+    return edit_config(job_config, {"reports": {"dir": str(tmp_path / "reports")}})
+
+
+def _report(tmp_path: Path) -> dict:
+    (report,) = [json.loads(p.read_text(encoding="utf-8")) for p in (tmp_path / "reports").glob("*/report.json")]
+    return report
+
+
+def _by_key(rows: list[dict]) -> dict[str, dict]:
+    keyed = {row["key"]: row for row in rows}
+    assert len(keyed) == len(rows), "an article appears twice"
+    return keyed
+
+
+def test_a_night_is_exported_once_per_article_with_its_values(night, articles, tmp_path) -> None:
+    assert main(["run", "-c", str(night)]) == 1  # vide.txt fails
+    export = latest_export(tmp_path / "reports", "job")
+    assert export is not None and export.name == "export.jsonl" and export.parent.parent == tmp_path / "reports"
+    rows = _by_key(read_export(export))
+    report = {a["key"]: a for a in _report(tmp_path)["articles"]}
+    assert set(rows) == set(report) == {"2026-11-28/velo.txt", "eau.md", "page.html", "feed.jsonl#a", "feed.jsonl#b", "vide.txt"}
+    assert rows["vide.txt"]["status"] == "failed" and rows["vide.txt"]["error"] and rows["vide.txt"]["summary"] is None
+    assert all(row["schema_version"] == SCHEMA_VERSION for row in rows.values())
+    velo = rows["2026-11-28/velo.txt"]
+    folder = articles / "2026-11-28"
+    meta = json.loads((folder / "velo.meta.json").read_text(encoding="utf-8"))
+    assert velo["summary"] == (folder / "velo.summary.fr.txt").read_text(encoding="utf-8").rstrip("\n")
+    assert velo["summary_translation"] == (folder / "velo.summary.en.txt").read_text(encoding="utf-8").rstrip("\n")
+    assert (folder / "velo.translation.en.txt").read_text(encoding="utf-8") == f"{velo['title_translation']}\n\n{velo['translation']}\n"
+    assert velo["source"] == str(folder / "velo.txt") and velo["record_id"] is None
+    for name in ("flags", "findings", "models", "fingerprint", "finished_at", "language", "title"):
+        assert velo[name] == meta.get(name, {} if name == "findings" else None), name
+    results = {r["id"]: r for r in map(json.loads, (articles / "feed.results.jsonl").read_text().splitlines())}
+    assert rows["feed.jsonl#b"]["summary"] == results["b"]["summary"] and rows["feed.jsonl#b"]["record_id"] == "b"
+    assert rows["feed.jsonl#b"]["source"] == str(articles / "feed.jsonl")
+    assert any(row["flags"] for row in rows.values() if row["status"] == "ok")  # tiny models: flagged
+    for key, row in rows.items():
+        assert row["flags"] == report[key].get("flags", []), key
+
+
+def test_export_rebuilds_the_rows_the_night_wrote(night, tmp_path, capsys) -> None:
+    assert main(["run", "-c", str(night)]) == 1
+    night_rows = read_export(latest_export(tmp_path / "reports", "job"))
+    capsys.readouterr()
+    assert main(["export", "-c", str(night)]) == 0
+    target = tmp_path / "reports" / "exports" / f"export-{date.today().isoformat()}.jsonl"
+    assert f"6 article(s) finished on {date.today()}: {target}" in capsys.readouterr().out
+    assert _by_key(read_export(target)) == _by_key(night_rows)
+
+
+def test_a_rebuild_takes_only_the_days_asked(night, articles, tmp_path) -> None:
+    assert main(["run", "-c", str(night)]) == 1
+    meta_file = articles / "eau.meta.json"
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    earlier = (date.today() - timedelta(days=3)).isoformat()
+    meta_file.write_text(json.dumps({**meta, "finished_at": f"{earlier}T12:00:00+00:00"}), encoding="utf-8")
+    today, out = date.today().isoformat(), tmp_path / "one.jsonl"
+    assert main(["export", "-c", str(night), "--day", today, "-o", str(out)]) == 0
+    assert "eau.md" not in _by_key(read_export(out))
+    assert main(["export", "-c", str(night), "--since", earlier, "--until", earlier, "-o", str(out)]) == 0
+    assert list(_by_key(read_export(out))) == ["eau.md"]
+    assert main(["export", "-c", str(night), "--since", today, "--until", earlier, "-o", str(out)]) == 2
+
+
+def test_the_parquet_export_reads_back_to_the_same_rows(night, tmp_path) -> None:
+    pytest.importorskip("pyarrow")
+    assert main(["run", "-c", str(edit_config(night, {"reports": {"export": "parquet"}}))]) == 1
+    export = latest_export(tmp_path / "reports", "job")
+    assert export is not None and export.suffix == ".parquet"
+    out = tmp_path / "rebuilt.jsonl"
+    assert main(["export", "-c", str(night), "--format", "jsonl", "-o", str(out)]) == 0
+    assert _by_key(read_export(export)) == _by_key(read_export(out))
+
+
+def test_no_export_when_turned_off_and_parquet_needs_pyarrow(night, tmp_path, monkeypatch, capsys) -> None:
+    assert main(["run", "-c", str(edit_config(night, {"reports": {"export": "none"}}))]) == 1
+    assert not list((tmp_path / "reports").glob("*/export.*")) and latest_export(tmp_path / "reports", "job") is None
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyarrow" else find_spec(name, *a))
+    capsys.readouterr()
+    assert main(["check", "-c", str(edit_config(night, {"reports": {"export": "parquet"}}))]) == 78
+    assert "reports.export: parquet needs pyarrow" in capsys.readouterr().err
+
+
+def test_a_night_stopped_midway_exports_what_it_finished(night, tmp_path, monkeypatch) -> None:
+    from summarizer.writing import ResultWriter
+
+    edit_config(night, {"runtime": {"wave_articles": 1}})
+    write = ResultWriter.write
+
+    def write_then_stop(self, results):
+        written = write(self, results)
+        if written.results:
+            os.kill(os.getpid(), signal.SIGTERM)  # after the first article: the run stops at the next step
+        return written
+
+    monkeypatch.setattr(ResultWriter, "write", write_then_stop)
+    assert main(["run", "-c", str(night)]) == 143
+    report = _report(tmp_path)
+    finished = {a["key"] for a in report["articles"]}
+    assert report["counts"]["left"] >= 1 and finished
+    assert set(_by_key(read_export(latest_export(tmp_path / "reports", "job")))) == finished
