@@ -213,7 +213,7 @@ def make_plan(
         plan.locations[source.path] = location
         if stamp is not None:
             plan.stamps[source.path] = stamp
-            if source.kind != "jsonl" and isinstance(items[0], ReadFailure):
+            if source.kind != "jsonl" and isinstance(items[0], ReadFailure) and items[0].lasting:
                 plan.read_failures[source.path] = reader  # read, and failed: remembered with its stamp
         if source.kind == "jsonl":
             new.extend(_plan_jsonl(plan, source, location, items, force, _result_line_bytes(limits)))

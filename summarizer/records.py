@@ -28,7 +28,10 @@ def one_line(text: str) -> str:
 
 def _escaped(char: str, always: str = "%#") -> str:
     if char in always or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
-        raw = char.encode("utf-8", "surrogateescape")
+        try:
+            raw = char.encode("utf-8", "surrogateescape")  # a file name's undecodable byte
+        except UnicodeEncodeError:  # another lone surrogate (from a JSON escape)
+            raw = char.encode("utf-8", "surrogatepass")
         return "".join(f"%{byte:02X}" for byte in raw)
     return char
 
@@ -147,6 +150,9 @@ class ReadFailure:
     error: str
     input_sha256: str | None = None
     record_id: str | None = None
+    lasting: bool = True
+    """It fails whenever these bytes are read by this reader (False: the machine was at fault,
+    a library missing or memory short, so the next run must try again)."""
 
 
 def _sum(first: Any, second: Any) -> Any:

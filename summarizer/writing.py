@@ -15,9 +15,10 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 from .config import JobConfig
+from .errors import OutputPathError
 from .io.layout import output_texts
 from .planning import Plan, WorkItem
 from .records import ArticleResult, RunStats
@@ -64,7 +65,7 @@ class ResultWriter:
         for source_path, count in self.plan.pruned_records.items():
             results_file = self.plan.locations[source_path].results
             logger.info("removing %d result(s) of records no longer in %s", count, results_file)
-            self._feeds.rewrite(source_path)
+            self._unless_unwritable(self._feeds.rewrite, source_path)
 
     def restamp(self) -> None:
         """Record the current stamp of done sources whose results hold another (a file
@@ -72,9 +73,18 @@ class ResultWriter:
         next run skips them without reading them. Meta files keep everything else."""
         for source_path, stamp in self.plan.restamps.items():
             if source_path in self.plan.jsonl_order:
-                self._feeds.rewrite(source_path)
+                self._unless_unwritable(self._feeds.rewrite, source_path)
             else:
-                self._files.restamp(self.plan.locations[source_path], stamp.to_dict())
+                self._unless_unwritable(self._files.restamp, self.plan.locations[source_path], stamp.to_dict())
+
+    @staticmethod
+    def _unless_unwritable(update: Callable[..., object], *args: Any) -> None:
+        """Upkeep of done outputs (a new stamp, records removed): saves work later, so a path
+        that cannot be written (a folder now a link, say) is reported, never a reason to stop."""
+        try:
+            update(*args)
+        except OutputPathError as exc:
+            logger.warning("%s; left as it is", exc)
 
     def write(self, results: Iterable[ArticleResult]) -> Written:
         """Write new results (results already written are ignored).

@@ -346,6 +346,55 @@ def test_a_page_that_failed_to_read_is_not_extracted_again_while_unchanged(job_c
     assert len(extractions) == 3  # changed: read again
 
 
+def test_a_page_that_failed_for_want_of_a_library_is_read_again(job_config, articles, monkeypatch) -> None:
+    import trafilatura
+
+    (articles / "page.html").write_text("<html><body><p>" + "Le conseil a voté le budget. " * 20 + "</p></body></html>", encoding="utf-8")
+    written_earlier(articles)
+    real = trafilatura.bare_extraction
+
+    def missing(*args, **kwargs):
+        raise ImportError("lxml.html.clean module is now a separate project")
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", missing)
+    assert main(["run", "-c", str(job_config)]) == 1
+    meta = json.loads((articles / "page.meta.json").read_text(encoding="utf-8"))
+    assert meta["status"] == "failed" and "reader" not in meta  # the machine's fault, not the page's
+    monkeypatch.setattr(trafilatura, "bare_extraction", real)
+    assert main(["run", "-c", str(job_config)]) == 0
+    assert json.loads((articles / "page.meta.json").read_text(encoding="utf-8"))["status"] == "ok"
+
+
+def test_an_output_folder_linked_elsewhere_later_never_stops_the_night(job_config, articles, tmp_path, capsys) -> None:
+    import os
+    import shutil
+
+    edit_config(job_config, {"outputs": {"dir": str(tmp_path / "out")}})
+    assert main(["run", "-c", str(job_config)]) == 0
+    moved = tmp_path / "other-disk"
+    shutil.move(tmp_path / "out" / "2026-11-28", moved)
+    os.symlink(moved, tmp_path / "out" / "2026-11-28")
+    os.utime(articles / "2026-11-28" / "velo.txt")  # touched: its new stamp would be recorded
+    capsys.readouterr()
+    assert main(["run", "-c", str(job_config)]) == 0
+    assert "is a symbolic link or not a folder; summarizer does not follow links" in capsys.readouterr().err
+
+
+def test_an_output_root_that_is_gone_stops_the_run_rather_than_failing_each_article(tmp_path) -> None:
+    import os
+    from pathlib import PurePath
+
+    import pytest
+
+    from summarizer.errors import OutputPathError, OutputWriteError
+    from summarizer.io.folders import output_folder
+
+    os.symlink(tmp_path / "unmounted", tmp_path / "out")
+    with pytest.raises(OutputWriteError) as stopped, output_folder(tmp_path / "out", PurePath("day")):
+        pass
+    assert not isinstance(stopped.value, OutputPathError) and "the run stops" in str(stopped.value)
+
+
 def test_eval_bootstrap_samples_are_bounded(job_config, tmp_path, capsys) -> None:
     refs = tmp_path / "refs.jsonl"
     refs.write_text("", encoding="utf-8")

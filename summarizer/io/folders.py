@@ -36,9 +36,10 @@ TEMP_SUFFIX = ".summarizer.tmp"
 _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
 
-def write_error(path: Path, exc: OSError) -> OutputWriteError:
-    """The error a failed write of ``path`` stops (or fails one article) with."""
-    if exc.errno in _PATH_ERRNOS:
+def write_error(path: Path, exc: OSError, *, stops: bool = False) -> OutputWriteError:
+    """The error a failed write of ``path`` fails one article with (OutputPathError), or
+    stops the run with (OutputWriteError: always when ``stops``)."""
+    if exc.errno in _PATH_ERRNOS and not stops:
         return OutputPathError(f"cannot write {path}: {exc.strerror or exc}")
     return OutputWriteError(
         f"cannot write {path}: {exc.strerror or exc}; the run stops: finished articles are "
@@ -80,12 +81,14 @@ def output_folder(root: Path, relative: PurePath) -> Iterator[int]:
     try:
         fd = open_folder_below(root, relative, create=True)
     except OSError as exc:
+        if not os.path.isdir(root):  # the output root itself is gone or unusable: nothing can be written
+            raise write_error(root, exc, stops=True) from None
         if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EEXIST):
             raise OutputPathError(
                 f"cannot write into {exc.filename}: it is a symbolic link or not a folder; "
                 "summarizer does not follow links inside its output location"
             ) from None
-        if exc.errno == errno.ENOENT and os.path.isdir(root):
+        if exc.errno == errno.ENOENT:
             raise OutputPathError(f"cannot write into {exc.filename}: it was moved away while opened") from None
         raise write_error(root / relative, exc) from None
     try:
@@ -104,8 +107,8 @@ def write_at(folder_fd: int, name: str, data: bytes, shown: Path) -> None:
         tmp_name = f".{secrets.token_hex(8)}{TEMP_SUFFIX}"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         fd = os.open(tmp_name, flags, 0o600, dir_fd=folder_fd)
-        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

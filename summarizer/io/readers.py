@@ -7,6 +7,7 @@ problem, and the run records it and goes on.
 from __future__ import annotations
 
 import codecs
+import errno
 import hashlib
 import importlib.metadata
 import json
@@ -178,7 +179,9 @@ def read_input_file(source: SourceFile, max_bytes: int) -> tuple[bytes, FileStam
     try:  # each folder below the input folder, then the file, opened without following a link
         folder = open_folder_below(source.root, relative.parent)
     except OSError as exc:
-        raise ValueError(f"cannot open its folder ({exc.strerror or exc}; a link is not followed)") from None
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise ValueError("a folder on the way is a symbolic link (it was not one when found): not followed") from None
+        raise ValueError(f"cannot open its folder: {exc.strerror or exc}") from None
     try:
         data, info = read_regular_file_stat(relative.name, max_bytes, "inputs.max_file_mb", dir_fd=folder)
     finally:
@@ -260,7 +263,7 @@ def _read_html_article(source: SourceFile, data: bytes, limits: ReadLimits) -> A
     try:
         import trafilatura
     except ImportError as exc:
-        return ReadFailure(key, source, html_reader_unavailable(exc), digest)
+        return ReadFailure(key, source, html_reader_unavailable(exc), digest, lasting=False)
     try:
         document = trafilatura.bare_extraction(
             data,
@@ -270,9 +273,10 @@ def _read_html_article(source: SourceFile, data: bytes, limits: ReadLimits) -> A
             favor_precision=True,
         )
     except ImportError as exc:  # a part of lxml that trafilatura imports on first use
-        return ReadFailure(key, source, html_reader_unavailable(exc), digest)
+        return ReadFailure(key, source, html_reader_unavailable(exc), digest, lasting=False)
     except Exception as exc:  # noqa: BLE001 - lxml/trafilatura errors on broken pages
-        return ReadFailure(key, source, f"cannot parse the HTML page ({type(exc).__name__})", digest)
+        lasting = not isinstance(exc, (MemoryError, OSError))  # the machine's fault: try again next run
+        return ReadFailure(key, source, f"cannot parse the HTML page ({type(exc).__name__})", digest, lasting=lasting)
     text = (document.text or "") if document is not None else ""
     if max((len(line.split()) for line in text.split("\n")), default=0) < _MIN_HTML_PARAGRAPH_WORDS:
         # Nothing but menus or captions: the extractor's fallbacks return those.
