@@ -219,12 +219,13 @@ def build_parser() -> argparse.ArgumentParser:
         "write one row per article that finished on those local days (the rows a night's "
         "export holds; schema in docs/operations.md). Exit 1 when some output files cannot be read.",
     )
-    export.add_argument("--day", type=parse_day, default=date.today(), metavar="YYYY-MM-DD",
-                        help="the day (default: today)")
-    export.add_argument("--since", type=parse_day, metavar="YYYY-MM-DD", help="first day of a range (instead of --day)")
+    days = export.add_mutually_exclusive_group()
+    days.add_argument("--day", type=parse_day, default=date.today(), metavar="YYYY-MM-DD",
+                      help="the day (default: today)")
+    days.add_argument("--since", type=parse_day, metavar="YYYY-MM-DD", help="first day of a range (instead of --day)")
     export.add_argument("--until", type=parse_day, metavar="YYYY-MM-DD", help="last day of the range (default: --since)")
     export.add_argument("--format", choices=("jsonl", "parquet"),
-                        help="default: the config's reports.export (jsonl when it is none)")
+                        help="default: from --output's suffix, else the config's reports.export (jsonl when none)")
     export.add_argument("-o", "--output", type=Path, metavar="FILE",
                         help="default: exports/export-DAY[_DAY].jsonl in reports.dir")
     export.set_defaults(handler=commands.export_command)

@@ -121,8 +121,8 @@ class ResultWriter:
     def _entry(self, item: WorkItem, result: ArticleResult) -> Entry:
         location = self.plan.location(item)
         files: tuple[tuple[str, str], ...] = ()
-        routed = getattr(item, "route", None)
-        if result.status == "ok" and routed is not None:  # the route planning decided, carried
+        if result.status == "ok":  # the route planning decided, carried (else the plan's, for its language)
+            routed = getattr(item, "route", None) or self.plan.fingerprints.skip_rules.routes.route(result.language or "und")
             translated = routed.translator is not None
             files = tuple(output_texts(location, routed.language, self.config.target_language, translated))
         return Entry(item, result, location, files, _now())

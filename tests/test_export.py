@@ -126,3 +126,62 @@ def test_a_night_stopped_midway_exports_what_it_finished(night, tmp_path, monkey
     finished = {a["key"] for a in report["articles"]}
     assert report["counts"]["left"] >= 1 and finished
     assert set(_by_key(read_export(latest_export(tmp_path / "reports", "job")))) == finished
+
+
+def test_an_export_that_cannot_be_written_never_costs_the_report(night, tmp_path, monkeypatch, capsys) -> None:
+    from summarizer.reporting import export as exporting
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(exporting, "write_export", disk_full)
+    assert main(["run", "-c", str(night)]) == 1  # the night's own outcome
+    report = _report(tmp_path)
+    assert "the night's export could not be written (OSError" in report["export_error"]
+    assert "the night's export could not be written" in capsys.readouterr().err
+    assert list((tmp_path / "reports").glob("digest-*.md"))
+
+
+def test_the_latest_pointer_follows_pruning(night, tmp_path) -> None:
+    edit_config(night, {"reports": {"keep_runs": 1}})
+    assert main(["run", "-c", str(night)]) == 1
+    first = latest_export(tmp_path / "reports", "job")
+    assert first is not None and json.loads((tmp_path / "reports" / "latest-export-job.json").read_text())["file"]
+    assert main(["run", "-c", str(night), "--force"]) == 1  # prunes the first run's folder
+    second = latest_export(tmp_path / "reports", "job")
+    assert second is not None and second != first and not first.exists()
+    edit_config(night, {"reports": {"export": "none"}})
+    assert main(["run", "-c", str(night), "--force"]) == 1  # its only kept run has no export
+    assert latest_export(tmp_path / "reports", "job") is None
+    assert not (tmp_path / "reports" / "latest-export-job.json").exists()
+
+
+def test_overlapping_input_paths_rebuild_each_article_once(night, articles, tmp_path) -> None:
+    assert main(["run", "-c", str(night)]) == 1
+    overlapping = edit_config(night, {"inputs": {"paths": [str(articles), str(articles / "2026-11-28"), str(articles / "eau.md")]}})
+    out = tmp_path / "all.jsonl"
+    assert main(["export", "-c", str(overlapping), "-o", str(out)]) == 0
+    assert len(_by_key(read_export(out))) == 6
+
+
+def test_damaged_records_become_nulls_and_odd_names_reach_parquet(night, articles, tmp_path) -> None:
+    pyarrow = pytest.importorskip("pyarrow")
+    (articles / "caf\udce9.txt").write_bytes("Un café\nLe conseil a voté le budget de la ville mardi.\n".encode())
+    written_earlier(articles)
+    assert main(["run", "-c", str(edit_config(night, {"reports": {"export": "parquet"}}))]) == 1
+    rows = _by_key(read_export(latest_export(tmp_path / "reports", "job")))
+    assert any(key.startswith("caf") for key in rows)  # an undecodable name, escaped
+    meta_file = articles / "eau.meta.json"
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    meta_file.write_text(json.dumps({**meta, "flags": 5, "title": 7, "models": "x"}), encoding="utf-8")
+    out = tmp_path / "rebuilt.parquet"
+    assert main(["export", "-c", str(night), "-o", str(out)]) == 0  # the format from the suffix
+    eau = _by_key(read_export(out))["eau.md"]
+    assert (eau["flags"], eau["title"], eau["models"]) == ([], None, {})
+    assert pyarrow.parquet.read_schema(out).metadata[b"summarizer_export_schema"] == str(SCHEMA_VERSION).encode()
+
+
+def test_export_day_options_are_checked(night, capsys) -> None:
+    assert main(["export", "-c", str(night), "--until", "2026-12-01"]) == 2
+    assert "--until needs --since" in capsys.readouterr().err
+    assert main(["export", "-c", str(night), "--day", "2026-12-01", "--since", "2026-12-01"]) == 2

@@ -22,11 +22,16 @@ logger = logging.getLogger("summarizer")
 def export_command(args: argparse.Namespace) -> int:
     """``summarizer export``: exit 0, or 1 when some output files could not be read."""
     config = load_config(args.config)
+    if args.until and not args.since:
+        raise UsageError("--until needs --since (the first day of the range)")
     first, last = args.since or args.day, args.until or args.since or args.day
     if first > last:
         raise UsageError(f"--since {first} is after --until {last}; give the earlier day first")
-    export_format = args.format or (config.reports.export if config.reports.export != "none" else "jsonl")
-    if export_format == "parquet" and args.format:  # the config's own parquet was checked when loaded
+    suffix = args.output.suffix.lstrip(".") if args.output else ""
+    export_format = args.format or (suffix if suffix in EXPORT_FILE else None) or (
+        config.reports.export if config.reports.export != "none" else "jsonl"
+    )
+    if export_format == "parquet":
         _require_pyarrow()
     target = args.output or _default_target(config.reports.dir, first, last, export_format, args.config)
     rebuilt = rebuild_rows(config, first, last)

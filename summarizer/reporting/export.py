@@ -9,14 +9,19 @@ changes meaning or goes away (new fields may be added without a new version).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import logging
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..io.files import read_json_object, read_jsonl_objects
 from ..io.folders import atomic_write_bytes, atomic_write_json, atomic_write_text, jsonl_text
+from .history import recorded_runs
+
+logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 #: The texts of an article, as its row names them.
@@ -28,37 +33,42 @@ _LIST_FIELDS = ("flags",)
 EXPORT_FILE = {"jsonl": "export.jsonl", "parquet": "export.parquet"}
 
 
-def export_row(record: Mapping[str, Any], texts: Mapping[str, str | None] | None = None) -> dict[str, Any]:
+def export_row(record: Mapping[str, Any], texts: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The row of one article: ``record`` is its meta file or result record (``io.meta.
     article_meta``), ``texts`` its texts by ``TEXT_FIELDS`` name (default: the record's own,
-    as a JSONL result holds them). An article that did not finish ``ok`` has no texts."""
+    as a JSONL result holds them). An article that did not finish ``ok`` has no texts. A
+    value of the wrong type (a damaged or edited record) becomes null (or empty)."""
     done = record.get("status") == "ok"
     texts = record if texts is None else texts
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "key": record.get("key"),
-        "source": record.get("source"),
-        "record_id": record.get("id"),
-        "status": record.get("status"),
-        "language": record.get("language"),
-        "detected_language": record.get("detected_language"),
-        "language_confidence": record.get("language_confidence"),
-        "target_language": record.get("target_language"),
-        "title": record.get("title"),
-        "title_translation": record.get("title_translation") if done else None,
-        **{name: (texts.get(name) if done else None) for name in TEXT_FIELDS},
-        "flags": list(record.get("flags") or ()),
-        "findings": record.get("findings") or {},
-        "models": record.get("models") or {},
-        "metadata": record.get("metadata") or {},
-        "fingerprint": record.get("fingerprint"),
-        "input_sha256": record.get("input_sha256"),
-        "finished_at": record.get("finished_at"),
-        "error": record.get("error"),
-        "reason": record.get("reason"),
-        "config": record.get("config"),
-        "summarizer_version": record.get("summarizer_version"),
-    }
+    row: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
+    for name in _RECORD_TEXTS:
+        row[name] = _text(record.get(_RECORD_NAMES.get(name, name)))
+    confidence = record.get("language_confidence")
+    row["language_confidence"] = float(confidence) if isinstance(confidence, (int, float)) and not isinstance(confidence, bool) else None
+    row["title_translation"] = _text(record.get("title_translation")) if done else None
+    row.update({name: (_text(texts.get(name)) if done else None) for name in TEXT_FIELDS})
+    flags = record.get("flags")
+    row["flags"] = [flag for flag in flags if isinstance(flag, str)] if isinstance(flags, list) else []
+    for name in _OBJECT_FIELDS:
+        value = record.get(name)
+        row[name] = value if isinstance(value, dict) else {}
+    for name in _TRAILING_TEXTS:
+        row[name] = _text(record.get(name))
+    return {name: row[name] for name in _ORDER}
+
+
+#: The row's fields, in order (a record's ``id`` is the row's ``record_id``).
+_RECORD_TEXTS = ("key", "source", "record_id", "status", "language", "detected_language", "target_language", "title")
+_RECORD_NAMES = {"record_id": "id"}
+_TRAILING_TEXTS = ("fingerprint", "input_sha256", "finished_at", "error", "reason", "config", "summarizer_version")
+_ORDER = (
+    "schema_version", *_RECORD_TEXTS[:7], "language_confidence", "title", "title_translation", *TEXT_FIELDS,
+    "flags", *_OBJECT_FIELDS, *_TRAILING_TEXTS,
+)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def write_export(path: Path, rows: Sequence[Mapping[str, Any]], export_format: str) -> Path:
@@ -70,25 +80,50 @@ def write_export(path: Path, rows: Sequence[Mapping[str, Any]], export_format: s
     return path
 
 
+def export_night(folder: Path, rows: Sequence[Mapping[str, Any]], export_format: str) -> dict[str, Any]:
+    """Write the night's rows into its run folder; returns what its report says of it. An
+    export that cannot be written is logged and reported, never a reason to lose the report
+    (the outputs are the record: ``summarizer export`` rebuilds it)."""
+    path = folder / EXPORT_FILE[export_format]
+    try:
+        write_export(path, rows, export_format)
+    except Exception as exc:  # noqa: BLE001 - a full disk, or a value the format refuses
+        message = f"the night's export could not be written ({type(exc).__name__}: {exc}); rebuild it with summarizer export"
+        logger.error("%s", message)
+        return {"export_error": message}
+    return {"export": {"file": path.name, "format": export_format, "rows": len(rows)}}
+
+
 def latest_pointer(root: Path, config_name: str) -> Path:
     """``latest-export-<config>.json`` in the reports folder: names the config's last export."""
     return root / f"latest-export-{config_name}.json"
 
 
-def write_latest_pointer(root: Path, config_name: str, export: Path, rows: int) -> Path:
-    """Point ``latest_pointer`` at ``export`` (a small JSON file, never a link)."""
+def point_latest(root: Path, config_name: str, config: str | None) -> Path | None:
+    """Point ``latest_pointer`` (a small JSON file, never a link) at the newest export of
+    ``config`` still kept (runs are pruned), or remove it when none is; returns it if it
+    is written."""
     pointer = latest_pointer(root, config_name)
-    atomic_write_json(
-        pointer,
-        {
-            "schema_version": SCHEMA_VERSION,
-            "file": export.relative_to(root).as_posix(),
-            "format": export.suffix.lstrip("."),
-            "rows": rows,
-            "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        },
-    )
-    return pointer
+    for entry in reversed(recorded_runs(root)):
+        found = [entry.folder / name for name in EXPORT_FILE.values() if (entry.folder / name).is_file()]
+        if entry.config == config and found:
+            target = found[0].relative_to(root).as_posix()
+            current = read_json_object(pointer)
+            if current is None or current.get("file") != target:
+                atomic_write_json(
+                    pointer,
+                    {
+                        "schema_version": SCHEMA_VERSION,
+                        "file": target,
+                        "format": found[0].suffix.lstrip("."),
+                        "run_started_at": entry.started_at.isoformat(timespec="seconds"),
+                        "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    },
+                )
+            return pointer
+    with contextlib.suppress(FileNotFoundError):
+        pointer.unlink()
+    return None
 
 
 def read_export(path: Path) -> list[dict[str, Any]]:
@@ -108,7 +143,15 @@ def latest_export(root: Path, config_name: str) -> Path | None:
     """The export ``latest_pointer`` names, or None."""
     data = read_json_object(latest_pointer(root, config_name))
     name = data.get("file") if data else None
-    return root / name if isinstance(name, str) and ".." not in Path(name).parts else None
+    if not isinstance(name, str) or ".." in Path(name).parts or not (root / name).is_file():
+        return None
+    return root / name
+
+
+def _utf8(text: str) -> str:
+    """``text`` as Parquet can hold it: a lone surrogate (a file name's undecodable byte)
+    as a backslash escape, as the text files write it."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _parquet_bytes(rows: Iterable[Mapping[str, Any]]) -> bytes:
@@ -128,7 +171,13 @@ def _parquet_bytes(rows: Iterable[Mapping[str, Any]]) -> bytes:
     for row in rows:
         for name in names:
             value = row.get(name)
-            columns[name].append(json.dumps(value, ensure_ascii=False) if name in _OBJECT_FIELDS else value)
+            if name in _OBJECT_FIELDS:
+                value = _utf8(json.dumps(value, ensure_ascii=False))
+            elif isinstance(value, str):
+                value = _utf8(value)
+            elif isinstance(value, list):
+                value = [_utf8(item) for item in value]
+            columns[name].append(value)
     buffer = io.BytesIO()
     parquet.write_table(arrow.table(columns, schema=schema), buffer)
     return buffer.getvalue()

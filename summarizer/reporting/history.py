@@ -54,10 +54,12 @@ class RunEntry:
         return read_json_object(self.report_file, MAX_REPORT_BYTES)
 
 
-def record_run(root: Path, data: Mapping[str, Any], first: Callable[[Path], None] | None = None) -> Path:
+def record_run(
+    root: Path, data: Mapping[str, Any], first: Callable[[Path], Mapping[str, Any]] | None = None
+) -> Path:
     """Write a run's report into a new folder under ``root``, its summary last (``first``
-    writes what else the folder holds, before both); returns the report's path.
-    OutputWriteError if it cannot be written."""
+    writes what else the folder holds, before both, and returns what the report says of
+    it); returns the report's path. OutputWriteError if it cannot be written."""
     started = _time(data.get("started_at")) or datetime.now(timezone.utc)
     name = started.strftime(RUN_FOLDER_FORMAT)
     folder, number = root / name, 1
@@ -73,9 +75,8 @@ def record_run(root: Path, data: Mapping[str, Any], first: Callable[[Path], None
                 folder = root / f"{name}-{number}"
     except OSError as exc:
         raise OutputWriteError(f"cannot create the run folder {folder}: {exc.strerror or exc}; check reports.dir") from None
-    recorded = {**data, "sequence": sequence}  # in both: a run.json rebuilt from report.json keeps it
-    if first is not None:
-        first(folder)
+    extra = first(folder) if first is not None else {}
+    recorded = {**data, **extra, "sequence": sequence}  # in both: a run.json rebuilt from report.json keeps it
     atomic_write_json(folder / "report.json", recorded)
     atomic_write_json(folder / "run.json", _summary(recorded))
     return folder / "report.json"

@@ -6,12 +6,13 @@ import logging
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from .._version import __version__
 from ..config import ReportsConfig
 from ..errors import EXIT_ARTICLES_FAILED, EXIT_OK
 from ..io.folders import atomic_write_text
-from .export import EXPORT_FILE, write_export, write_latest_pointer
+from .export import export_night, point_latest
 from .digest import day_articles, render_html, render_markdown
 from .history import RunEntry, prune, record_run, recorded_runs
 from .prometheus import metrics_path, write_metrics
@@ -59,18 +60,21 @@ def publish(
     config_name = config_path.stem if config_path else "summarizer"
     if reports.dir is not None:
         rows = report.export if report is not None and reports.export != "none" else ()
-
         exports: list[Path] = []
 
-        def export(folder: Path) -> None:  # into the run folder, before its report
-            if rows:
-                exports.append(write_export(folder / EXPORT_FILE[reports.export], rows, reports.export))
+        def export(folder: Path) -> dict[str, Any]:  # into the run folder, before its report
+            if not rows:
+                return {}
+            recorded = export_night(folder, rows, reports.export)
+            exports.extend(folder / name for name in [recorded.get("export", {}).get("file")] if name)
+            return recorded
 
         written.append(record_run(reports.dir, data, export))
-        if exports:
-            written += [*exports, write_latest_pointer(reports.dir, config_name, exports[0], len(rows))]
+        written += exports
         written += write_day_digest(reports.dir, started)
         prune(reports.dir, reports.keep_runs, str(config_path) if config_path else None)
+        pointer = point_latest(reports.dir, config_name, str(config_path) if config_path else None)
+        written += [pointer] if pointer else []
     path = metrics_path(reports, config_name)
     if path is not None:
         counts = data.get("counts", {})

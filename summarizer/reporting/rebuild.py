@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -36,8 +36,17 @@ def rebuild_rows(config: JobConfig, first: date, last: date) -> Rebuilt:
     """The rows of the articles that finished between ``first`` and ``last`` (local days,
     both included), ordered by finish time and key."""
     found = Rebuilt()
+    seen: set[tuple[int, int]] = set()  # input paths may overlap: each file once
+    since = datetime.combine(first, time.min).astimezone().timestamp()
     for root, folder, names in _output_files(config):
         for name in names:
+            try:
+                info = os.stat(folder / name, follow_symlinks=False)
+            except OSError:
+                continue
+            if (info.st_dev, info.st_ino) in seen or info.st_mtime < since:
+                continue  # seen, or last written before the first day: nothing in it finished since
+            seen.add((info.st_dev, info.st_ino))
             label = output_label(name)
             if label == "meta":
                 location = OutputLocation(folder, name[: -len(_META_SUFFIX)], root)
