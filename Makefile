@@ -4,6 +4,7 @@
 #   make demo   SmolLM2-135M-Instruct (real weights from the package index) on examples/;
 #               offline once installed
 #   make test   run the test suite (this is what CI runs, through .ci/run)
+#   make quick-test  the suite without the Ray and real-weight tiers (before each commit)
 #   make docs   regenerate docs/configuration.md from the config dataclasses
 # torch is installed before the package: a bare "torch" requirement would pull a
 # multi-GB CUDA build. On a CPU-only machine without a local torch wheel, use
@@ -23,7 +24,7 @@ DEMO_MODEL = requirements/demo-model.txt
 CONFIG ?= configs/default.yaml
 BIN := $(VENV)/bin
 
-.PHONY: run demo test install clean docs demo-model
+.PHONY: run demo test quick-test install clean docs demo-model
 
 run: EXTRAS = $(RUN_EXTRAS)
 run: install
@@ -37,6 +38,10 @@ demo: install demo-model
 test: EXTRAS = $(TEST_EXTRAS)
 test: install demo-model
 	$(BIN)/python -m pytest
+
+quick-test: EXTRAS = $(TEST_EXTRAS)
+quick-test: install
+	$(BIN)/python -m pytest -m "not ray and not real_weights"
 
 demo-model: install  # after the package: two pip runs never share the venv at once
 	@[ -f "$(VENV)/.demo-model" ] && [ "$(VENV)/.demo-model" -nt "$(DEMO_MODEL)" ] || { \

@@ -30,7 +30,7 @@ TIMING_KEYS = {"finished_at", "seconds", "config"}  # and the config file that w
 
 # After a stop, Ray's shutdown ends the abandoned Ray Data executor thread with
 # SystemExit, which Python (unlike pytest) ignores silently in threads.
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+pytestmark = [pytest.mark.ray, pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")]
 
 
 @pytest.fixture(scope="module", autouse=True)
