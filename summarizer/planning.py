@@ -17,7 +17,7 @@ from ._version import __version__
 from .config import JobConfig
 from .models.gguf import gguf_digest
 from .models.loading import ModelSpec, is_gguf_spec, summarizer_cache
-from .routing import RouteCache, route, routed_languages
+from .routing import Route, RouteCache, route, routed_languages
 from .skipping import SkipRules, done_record, done_records_unread, remembered_failure, unchanged_stamp
 from .io.readers import ReadLimits, discover, read_stamped, reader_signature
 from .io.files import printable
@@ -30,7 +30,7 @@ from .text.language import LanguageDetector
 WorkItem = Union[Article, ReadFailure]
 
 
-def output_settings(config: JobConfig, language: str) -> dict[str, Any]:
+def output_settings(config: JobConfig, language: str, routed: Route | None = None) -> dict[str, Any]:
     """Everything that changes what is written for an article in ``language``.
 
     Only the models that article uses count, so adding a German model does not
@@ -39,7 +39,7 @@ def output_settings(config: JobConfig, language: str) -> dict[str, Any]:
     is covered by the model's identity.
     """
     target = config.target_language
-    routed = route(config, language)
+    routed = routed or route(config, language)  # the plan's route, when it has one
     summarizer, translator = routed.summarizer, routed.translator
     summ, tr = config.summarization, config.translation
     settings = {
@@ -111,7 +111,8 @@ class Fingerprints:
     def for_language(self, language: str) -> str:
         """sha256 of ``output_settings``: an article is redone when this changes."""
         if language not in self._by_language:
-            self._by_language[language] = _digest(output_settings(self.config, language))
+            routed = self.skip_rules.routes.route(language)
+            self._by_language[language] = _digest(output_settings(self.config, language, routed))
         return self._by_language[language]
 
     def of_config(self) -> str:

@@ -212,6 +212,8 @@ def test_an_input_that_cannot_be_read_is_recorded_by_the_driver(job_config, feed
     report = run_job(config, RunOptions())
     assert {r.key for r in report.results if r.status == "failed"} == {"binary.txt"}
     assert report.counts["done"] == 5
+    exported = {row["key"]: row["status"] for row in report.export}  # the night's dataset, from the driver's writer
+    assert len(exported) == len(report.export) and exported == {r.key: r.status for r in report.results}
 
 
 def test_a_stage_turns_errors_into_failed_articles_or_a_fatal_row(job_config, feed) -> None:
