@@ -26,7 +26,8 @@ from .io.folders import remove_stale_temp_files
 from .io.readers import require_input_paths
 from .locking import RunLock
 from .options import RunOptions
-from .planning import Plan, foreign_writers_problem, make_plan
+from .planning import Plan, make_plan
+from .sharing import foreign_writers_problem
 from .processing import failed_result
 from .records import ArticleResult, RunStats
 from .reporting.report import JobReport
@@ -72,7 +73,7 @@ def run_job(config: JobConfig, options: RunOptions | None = None, executor: Exec
                 "them (--force reads them)",
                 plan.remembered,
             )
-        problem = foreign_writers_problem(plan, config)
+        problem = foreign_writers_problem(plan.foreign, config)
         if problem:
             raise ConfigError(problem)
         read = RunStats.stage("read", time.perf_counter() - clock)

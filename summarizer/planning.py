@@ -17,6 +17,7 @@ from ._version import __version__
 from .config import JobConfig
 from .models.gguf import gguf_digest
 from .models.loading import ModelSpec, is_gguf_spec, summarizer_cache
+from .sharing import foreign_writer
 from .routing import Route, RouteCache, route, routed_languages
 from .skipping import SkipRules, done_record, done_records_unread, remembered_failure, unchanged_stamp
 from .io.readers import ReadLimits, discover, read_stamped, reader_signature
@@ -217,7 +218,7 @@ def make_plan(
             if source.kind != "jsonl" and isinstance(items[0], ReadFailure) and items[0].lasting:
                 plan.read_failures[source.path] = reader  # read, and failed: remembered with its stamp
         if source.kind == "jsonl":
-            new.extend(_plan_jsonl(plan, source, location, items, force, _result_line_bytes(limits)))
+            new.extend(_plan_jsonl(plan, source, location, items, force, result_line_bytes(limits)))
         else:
             new.extend(i for i in items if force or not _is_done(i, location, plan))
     todo = new if limit is None else new[:limit]
@@ -226,7 +227,7 @@ def make_plan(
     return plan
 
 
-def _result_line_bytes(limits: ReadLimits) -> int:
+def result_line_bytes(limits: ReadLimits) -> int:
     """The longest result line read back: far more than any record's result can be (a
     record is at most the input limit), a bound only against a damaged file."""
     return max(MAX_META_BYTES, 32 * limits.max_file_bytes)
@@ -236,7 +237,7 @@ def _done_unread(plan: Plan, source: SourceFile, location: OutputLocation, limit
     """Skip ``source`` without reading it, if its results say it is done and unchanged."""
     rules = plan.fingerprints.skip_rules
     if source.kind == "jsonl":
-        records = read_jsonl_objects(location.results, _result_line_bytes(limits))  # not bounded by the input limit
+        records = read_jsonl_objects(location.results, result_line_bytes(limits))  # not bounded by the input limit
         found = done_records_unread(source, records, rules, limits.max_file_bytes)
         if found is None:
             return False
@@ -336,19 +337,6 @@ def _is_done(item: WorkItem, location: OutputLocation, plan: Plan) -> bool:
     return done
 
 
-def foreign_writer(record: dict[str, Any] | None, config: JobConfig) -> str | None:
-    """The other config file that wrote ``record`` (a meta file or result), when it still
-    exists: two configs writing the same outputs with different settings would redo each
-    other's articles every night. A config moved or renamed since is not "other"."""
-    other = record.get("config") if isinstance(record, dict) else None
-    if not isinstance(other, str) or config.source is None or other == str(config.source):
-        return None
-    try:
-        return None if os.path.samefile(other, config.source) else other
-    except OSError:  # gone (renamed, deleted): its outputs are this config's to redo
-        return None
-
-
 def _note_foreign_writer(plan: Plan, record: dict[str, Any] | None) -> None:
     other = foreign_writer(record, plan.fingerprints.config)
     if other is None or record is None or record.get("summarizer_version") != __version__:
@@ -356,20 +344,6 @@ def _note_foreign_writer(plan: Plan, record: dict[str, Any] | None) -> None:
     language = record.get("language")
     if isinstance(language, str) and record.get("fingerprint") != plan.fingerprints.for_language(language):
         plan.foreign[other] = plan.foreign.get(other, 0) + 1
-
-
-def foreign_writers_problem(plan: Plan, config: JobConfig) -> str | None:
-    """Why this config must not run over outputs another config wrote with other settings
-    (the two would redo each other's articles every night), or None."""
-    if not plan.foreign:
-        return None
-    other, count = max(plan.foreign.items(), key=lambda item: item[1])
-    where = f"outputs.dir {config.outputs.dir}" if config.outputs.dir else "the outputs next to the articles"
-    return (
-        f"{config.source}: {where}: the outputs of {count} article(s) were written by {other} with "
-        "other settings; run both and each night one would redo the other's articles. Give each "
-        "config its own outputs.dir (or the same settings)"
-    )
 
 
 def _restamp_if_needed(plan: Plan, path: Path, record: dict[str, Any] | None, records: int | None = None) -> None:

@@ -6,8 +6,9 @@ failed because it could not be); ``flush`` stores what waits. A run stopped mean
 has reported every entry already stored, however far the sink got. Two sinks hold the done markers:
 ``ArticleFiles`` (an article's text files first, its meta file last) and
 ``FeedResults`` (a JSONL input's one results file, rewritten whole). ``NightExport``
-takes what those stored and keeps one row per article for the night's dataset
-(``reporting.export``, written into the run folder when the run is reported).
+is fed by the writer with what those stored (it stores at once, in memory) and keeps one
+row per article for the night's dataset (``reporting.export``, written into the run
+folder when the run is reported).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, Callable, Protocol
 from .errors import OutputPathError
 from .io.files import read_json_object
 from .io.folders import json_text, jsonl_text, with_final_newline, write_text_at
-from .io.layout import OutputLocation, open_output_folder
+from .io.layout import OutputLocation, open_output_folder, translation_file_text
 from .io.meta import article_meta
 from .planning import Plan, WorkItem
 from .records import ArticleResult
@@ -92,12 +93,12 @@ class ArticleFiles:
         pass
 
     def _write_into(self, folder: int, entry: Entry) -> Entry:
-        location, title = entry.location, entry.result.title_translation
+        location, texts = entry.location, entry.texts()
         paths = [location.folder / name for _, name in entry.files]
         for (text_name, name), path in zip(entry.files, paths):
-            text = entry.texts()[text_name]
-            if text_name == "translation" and title:
-                text = f"{title}\n\n{text}"
+            text = texts[text_name]
+            if text_name == "translation":
+                text = translation_file_text(entry.result.title_translation, text)
             write_text_at(folder, name, with_final_newline(text), path)
         meta = entry.record(self.plan, self.config_file, with_texts=False, outputs=[path.name for path in paths])
         write_text_at(folder, location.meta_name, json_text(meta), location.meta)

@@ -22,7 +22,7 @@ LAYERS: list[list[str]] = [
     # models, and the decisions taken from the configuration
     ["summarizer.models", "summarizer.routing", "summarizer.quality"],
     # what a run has to do, and the tasks over an engine
-    ["summarizer.planning", "summarizer.skipping", "summarizer.tasks"],
+    ["summarizer.planning", "summarizer.skipping", "summarizer.sharing", "summarizer.tasks"],
     # the stages: processing, writing, reporting
     ["summarizer.processing", "summarizer.writing", "summarizer.sinks", "summarizer.reporting"],
     # executors and the library's other entry points

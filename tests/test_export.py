@@ -10,7 +10,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import FEED, PAGE, edit_config, written_earlier
+import yaml
+from conftest import DELETE, FEED, PAGE, edit_config, written_earlier
 
 from summarizer.cli import main
 from summarizer.reporting.export import SCHEMA_VERSION, latest_export, read_export
@@ -72,7 +73,7 @@ def test_export_rebuilds_the_rows_the_night_wrote(night, tmp_path, capsys) -> No
     assert _by_key(read_export(target)) == _by_key(night_rows)
 
 
-def test_a_rebuild_takes_only_the_days_asked(night, articles, tmp_path) -> None:
+def test_a_rebuild_takes_only_the_days_asked(night, articles, tmp_path, capsys) -> None:
     assert main(["run", "-c", str(night)]) == 1
     meta_file = articles / "eau.meta.json"
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
@@ -80,10 +81,15 @@ def test_a_rebuild_takes_only_the_days_asked(night, articles, tmp_path) -> None:
     meta_file.write_text(json.dumps({**meta, "finished_at": f"{earlier}T12:00:00+00:00"}), encoding="utf-8")
     today, out = date.today().isoformat(), tmp_path / "one.jsonl"
     assert main(["export", "-c", str(night), "--day", today, "-o", str(out)]) == 0
-    assert "eau.md" not in _by_key(read_export(out))
+    assert set(_by_key(read_export(out))) == {"2026-11-28/velo.txt", "page.html", "feed.jsonl#a", "feed.jsonl#b", "vide.txt"}
     assert main(["export", "-c", str(night), "--since", earlier, "--until", earlier, "-o", str(out)]) == 0
     assert list(_by_key(read_export(out))) == ["eau.md"]
     assert main(["export", "-c", str(night), "--since", today, "--until", earlier, "-o", str(out)]) == 2
+    assert "is after --until" in capsys.readouterr().err
+    (articles / "2026-11-28" / "velo.meta.json").write_text("{damaged", encoding="utf-8")
+    assert main(["export", "-c", str(night), "--day", today, "-o", str(out)]) == 1  # read what it can, say what not
+    assert "velo.meta.json: no readable JSON in it" in capsys.readouterr().err
+    assert "2026-11-28/velo.txt" not in _by_key(read_export(out))
 
 
 def test_the_parquet_export_reads_back_to_the_same_rows(night, tmp_path) -> None:
@@ -99,6 +105,7 @@ def test_the_parquet_export_reads_back_to_the_same_rows(night, tmp_path) -> None
 def test_no_export_when_turned_off_and_parquet_needs_pyarrow(night, tmp_path, monkeypatch, capsys) -> None:
     assert main(["run", "-c", str(edit_config(night, {"reports": {"export": "none"}}))]) == 1
     assert not list((tmp_path / "reports").glob("*/export.*")) and latest_export(tmp_path / "reports", "job") is None
+    assert "export" not in _report(tmp_path) and (tmp_path / "reports" / "summarizer-job.prom").exists()
     import importlib.util
 
     find_spec = importlib.util.find_spec
@@ -145,11 +152,16 @@ def test_an_export_that_cannot_be_written_never_costs_the_report(night, tmp_path
 def test_the_latest_pointer_follows_pruning(night, tmp_path) -> None:
     edit_config(night, {"reports": {"keep_runs": 1}})
     assert main(["run", "-c", str(night)]) == 1
-    first = latest_export(tmp_path / "reports", "job")
-    assert first is not None and json.loads((tmp_path / "reports" / "latest-export-job.json").read_text())["file"]
+    reports, pointer = tmp_path / "reports", tmp_path / "reports" / "latest-export-job.json"
+    first = latest_export(reports, "job")
+    assert first is not None
+    fields = json.loads(pointer.read_text(encoding="utf-8"))
+    assert set(fields) == {"schema_version", "file", "format", "run_started_at", "written_at"}
+    assert (fields["file"], fields["format"]) == (first.relative_to(reports).as_posix(), "jsonl")
     assert main(["run", "-c", str(night), "--force"]) == 1  # prunes the first run's folder
-    second = latest_export(tmp_path / "reports", "job")
+    second = latest_export(reports, "job")
     assert second is not None and second != first and not first.exists()
+    assert json.loads(pointer.read_text(encoding="utf-8"))["file"] == second.relative_to(reports).as_posix()
     edit_config(night, {"reports": {"export": "none"}})
     assert main(["run", "-c", str(night), "--force"]) == 1  # its only kept run has no export
     assert latest_export(tmp_path / "reports", "job") is None
@@ -170,7 +182,7 @@ def test_damaged_records_become_nulls_and_odd_names_reach_parquet(night, article
     written_earlier(articles)
     assert main(["run", "-c", str(edit_config(night, {"reports": {"export": "parquet"}}))]) == 1
     rows = _by_key(read_export(latest_export(tmp_path / "reports", "job")))
-    assert any(key.startswith("caf") for key in rows)  # an undecodable name, escaped
+    assert rows["caf%E9.txt"]["status"] == "failed"  # its name cannot hold outputs; the export holds it, escaped
     meta_file = articles / "eau.meta.json"
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
     meta_file.write_text(json.dumps({**meta, "flags": 5, "title": 7, "models": "x"}), encoding="utf-8")
@@ -185,3 +197,20 @@ def test_export_day_options_are_checked(night, capsys) -> None:
     assert main(["export", "-c", str(night), "--until", "2026-12-01"]) == 2
     assert "--until needs --since" in capsys.readouterr().err
     assert main(["export", "-c", str(night), "--day", "2026-12-01", "--since", "2026-12-01"]) == 2
+
+
+def test_an_article_already_in_the_target_language_has_its_summary_only(night, articles, tmp_path) -> None:
+    english = "City council approves the budget\nThe city council approved the budget on Monday evening after a long debate about public transport, schools and housing.\n"
+    (articles / "council.txt").write_text(english, encoding="utf-8")
+    (articles / "wire.jsonl").write_text(json.dumps({"id": "w1", "text": english.split("\n")[1]}) + "\n", encoding="utf-8")
+    written_earlier(articles)
+    summarizer = yaml.safe_load(night.read_text(encoding="utf-8"))["summarization"]["model"]
+    edit_config(night, {"summarization": {"model": DELETE, "models": {"default": {"model": summarizer}}}})
+    assert main(["run", "-c", str(night)]) == 1
+    rows = _by_key(read_export(latest_export(tmp_path / "reports", "job")))
+    for key in ("council.txt", "wire.jsonl#w1"):
+        assert rows[key]["language"] == "en" and rows[key]["status"] == "ok" and rows[key]["summary"], key
+        assert (rows[key]["summary_translation"], rows[key]["translation"]) == (None, None), key
+    out = tmp_path / "rebuilt.jsonl"
+    assert main(["export", "-c", str(night), "-o", str(out)]) == 0
+    assert _by_key(read_export(out)) == rows

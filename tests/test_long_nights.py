@@ -209,13 +209,16 @@ def test_swapping_a_folder_on_the_way_for_a_link_never_reads_through_it(tmp_path
     (inputs / "day" / "a.txt").write_text("Un titre\nLe conseil a voté.\n", encoding="utf-8")
     (source,) = discover([inputs], (".txt",))
     stop, swapper = _swapping(inputs / "day", outside)
+    read = 0
     try:
         for _ in range(3000):
             for item in read_stamped(source)[0]:
                 assert not (isinstance(item, Article) and "SECRET" in (item.title or "") + item.text)
+                read += isinstance(item, Article)
     finally:
         stop.set()
         swapper.join(5)
+    assert read  # the article itself was read whenever its folder was one
 
 
 def test_swapping_an_output_folder_for_a_link_while_written_never_writes_through_it(tmp_path) -> None:
@@ -254,6 +257,7 @@ def test_a_night_with_its_folders_swapped_for_links_stays_inside_and_never_crash
         stop.set()
         swapper.join(5)
     assert code in (0, 1)  # an article may fail (its folder was a link when read): never 70
+    assert json.loads((articles / "eau.meta.json").read_text(encoding="utf-8"))["status"] == "ok"  # the night ran
     assert sorted(p.name for p in victim.iterdir()) == ["velo.txt"]
     assert "SECRET" not in "".join(p.read_text(encoding="utf-8") for p in articles.rglob("*.json"))
 
@@ -374,9 +378,11 @@ def test_an_output_folder_linked_elsewhere_later_never_stops_the_night(job_confi
     moved = tmp_path / "other-disk"
     shutil.move(tmp_path / "out" / "2026-11-28", moved)
     os.symlink(moved, tmp_path / "out" / "2026-11-28")
+    before = (moved / "velo.meta.json").read_text(encoding="utf-8")
     os.utime(articles / "2026-11-28" / "velo.txt")  # touched: its new stamp would be recorded
     capsys.readouterr()
     assert main(["run", "-c", str(job_config)]) == 0
+    assert (moved / "velo.meta.json").read_text(encoding="utf-8") == before  # nothing written through the link
     assert "is a symbolic link or not a folder; summarizer does not follow links" in capsys.readouterr().err
 
 

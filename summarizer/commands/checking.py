@@ -15,7 +15,8 @@ from ..models.base import BaseEngine
 from ..models.factory import build_engine
 from ..models.families import Direction
 from ..models.loading import ModelSpec, from_pretrained, hub_cache, is_gguf_spec, locate_model
-from ..planning import foreign_writers_problem, make_plan
+from ..planning import make_plan
+from ..sharing import foreign_writers_problem
 from ..routing import configured_uses, route, routed_languages
 from .common import load_job_config, offline, require_inputs
 
@@ -44,7 +45,7 @@ def check_command(args: argparse.Namespace) -> int:
     print(f"model cache     {hub_cache(config.hub.cache_dir)} (hub.cache_dir; runs never download)")
     print(f"languages       {_describe_languages(config)}")
     problems = reader_library_problems()
-    foreign = foreign_writers_problem(plan, config)
+    foreign = foreign_writers_problem(plan.foreign, config)
     if foreign:
         problems.append(foreign)
     print(f"readers         {'BROKEN: see below' if problems else 'text, Markdown, JSONL, HTML'}")

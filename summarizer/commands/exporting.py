@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from ..config import load_config
+from ..config.checks import parquet_unavailable
 from ..errors import EXIT_ARTICLES_FAILED, EXIT_OK, ConfigError, UsageError
 from ..reporting.export import EXPORT_FILE, write_export
 from ..reporting.rebuild import rebuild_rows
@@ -20,7 +21,7 @@ logger = logging.getLogger("summarizer")
 
 
 def export_command(args: argparse.Namespace) -> int:
-    """``summarizer export``: exit 0, or 1 when some output files could not be read."""
+    """``summarizer export``: exit 0, or 1 when some meta or results files could not be read."""
     config = load_config(args.config)
     if args.until and not args.since:
         raise UsageError("--until needs --since (the first day of the range)")
@@ -31,14 +32,15 @@ def export_command(args: argparse.Namespace) -> int:
     export_format = args.format or (suffix if suffix in EXPORT_FILE else None) or (
         config.reports.export if config.reports.export != "none" else "jsonl"
     )
-    if export_format == "parquet":
-        _require_pyarrow()
+    parquet_problem = parquet_unavailable() if export_format == "parquet" else None
+    if parquet_problem:
+        raise UsageError(f"--format parquet: {parquet_problem}")
     target = args.output or _default_target(config.reports.dir, first, last, export_format, args.config)
     rebuilt = rebuild_rows(config, first, last)
     write_export(target, rebuilt.rows, export_format)
     print(f"{len(rebuilt.rows)} article(s) finished {_days(first, last)}: {target}")
     for path in rebuilt.unreadable:
-        logger.error("cannot read %s: not a readable JSON object; its article is left out", path)
+        logger.error("cannot read %s: no readable JSON in it; its articles are left out", path)
     return EXIT_ARTICLES_FAILED if rebuilt.unreadable else EXIT_OK
 
 
@@ -60,9 +62,3 @@ def _default_target(reports: Path | None, first: date, last: date, export_format
 def _days(first: date, last: date) -> str:
     return f"on {first}" if first == last else f"from {first} to {last}"
 
-
-def _require_pyarrow() -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("pyarrow") is None:
-        raise UsageError("--format parquet needs pyarrow, which is not installed: pip install 'summarizer[parquet]'")

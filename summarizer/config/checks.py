@@ -60,3 +60,12 @@ def at_most_cpus(value: Any) -> str | None:
     """Empty, or no more threads than this machine has cores."""
     cores = machine_cpus()
     return None if value is None or value <= cores else f"must be at most {cores} (the CPU cores of this machine)"
+
+
+def parquet_unavailable() -> str | None:
+    """Why Parquet cannot be written here (pyarrow missing), or None."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyarrow") is None:
+        return "parquet needs pyarrow, which is not installed; `pip install 'summarizer[parquet]'`"
+    return None

@@ -10,7 +10,6 @@ name -> type for free-form settings such as generation overrides).
 from __future__ import annotations
 
 import difflib
-import importlib.util
 import math
 import os
 import re
@@ -23,6 +22,7 @@ from typing import Any, Literal, Union
 
 from ..errors import ConfigError
 from ..io.files import unicode_problem
+from .checks import parquet_unavailable
 from .defaults import GENERATION_MAXIMA
 from .parsing import parse_yaml, read_config_text, short_text
 from .sections import JobConfig, ReportsConfig, is_gguf_model, is_local_model
@@ -335,11 +335,9 @@ def _check_consistency(config: JobConfig, path: Path, raw: dict[str, Any]) -> No
         )
         for where, gen in generations.items():
             _check_generation(path, where, gen)
-    if config.reports.export == "parquet" and importlib.util.find_spec("pyarrow") is None:
-        raise ConfigError(
-            f"{path}: reports.export: parquet needs pyarrow, which is not installed; "
-            "`pip install 'summarizer[parquet]'` or set reports.export: jsonl"
-        )
+    parquet_problem = parquet_unavailable() if config.reports.export == "parquet" else None
+    if parquet_problem:
+        raise ConfigError(f"{path}: reports.export: {parquet_problem} or set reports.export: jsonl")
     _check_generation(path, "quality.retry_generation", config.quality.retry_generation)
     _check_generation(path, "quality.faithfulness_retry_generation", config.quality.faithfulness_retry_generation)
     quality = config.quality

@@ -27,6 +27,25 @@ def is_output_file(name: str) -> bool:
     return _OUTPUT_NAME.fullmatch(name) is not None
 
 
+def output_location_of(path: Path, root: Path) -> OutputLocation | None:
+    """The location whose meta or results file ``path`` is (under ``root``), or None."""
+    match = _OUTPUT_NAME.fullmatch(path.name)
+    if match is None or not (match["meta"] or match["results"]):
+        return None
+    suffix = ".meta.json" if match["meta"] else ".results.jsonl"
+    return OutputLocation(folder=path.parent, name=path.name[: -len(suffix)], root=root)
+
+
+def translation_file_text(title: str, body: str) -> str:
+    """What a translation file holds: the translated title, a blank line, the body."""
+    return f"{title}\n\n{body}" if title else body
+
+
+def translation_body(text: str, title: str | None) -> str:
+    """The body of a translation file's ``text`` (``translation_file_text`` undone)."""
+    return text[len(title) + 2 :] if title and text.startswith(f"{title}\n\n") else text
+
+
 def output_label(name: str) -> str | None:
     """What an output file holds, from its name: ``meta``, ``results``, ``translation``
     or ``summary (fr)``; None for a name this job does not write."""

@@ -27,7 +27,7 @@ def article_meta(
     ``with_texts`` puts the generated texts into the record (for JSONL results);
     ``source_file`` is the input file's stamp as read (lets the next run skip it unread);
     ``config_file`` the config that wrote it (another config with other settings must not
-    overwrite it night after night: ``planning.foreign_writer``); ``source`` the input
+    overwrite it night after night: ``sharing.foreign_writer``); ``source`` the input
     file's path; ``finished_at`` when it was finished (default: now); ``reader`` the
     reader's signature, for an input that failed to read (``skipping.remembered_failure``).
     """

@@ -9,7 +9,6 @@ changes meaning or goes away (new fields may be added without a new version).
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import logging
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..io.files import read_json_object, read_jsonl_objects
-from ..io.folders import atomic_write_bytes, atomic_write_json, atomic_write_text, jsonl_text
+from ..io.folders import atomic_write_bytes, atomic_write_json, atomic_write_text, jsonl_text, write_error
 from .history import recorded_runs
 
 logger = logging.getLogger(__name__)
@@ -46,7 +45,8 @@ def export_row(record: Mapping[str, Any], texts: Mapping[str, Any] | None = None
     confidence = record.get("language_confidence")
     row["language_confidence"] = float(confidence) if isinstance(confidence, (int, float)) and not isinstance(confidence, bool) else None
     row["title_translation"] = _text(record.get("title_translation")) if done else None
-    row.update({name: (_text(texts.get(name)) if done else None) for name in TEXT_FIELDS})
+    translated = done and record.get("language") != record.get("target_language")  # else its summary is all
+    row.update({name: (_text(texts.get(name)) if translated or (done and name == "summary") else None) for name in TEXT_FIELDS})
     flags = record.get("flags")
     row["flags"] = [flag for flag in flags if isinstance(flag, str)] if isinstance(flags, list) else []
     for name in _OBJECT_FIELDS:
@@ -121,8 +121,12 @@ def point_latest(root: Path, config_name: str, config: str | None) -> Path | Non
                     },
                 )
             return pointer
-    with contextlib.suppress(FileNotFoundError):
+    try:
         pointer.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise write_error(pointer, exc, stops=True) from None
     return None
 
 
@@ -143,7 +147,7 @@ def latest_export(root: Path, config_name: str) -> Path | None:
     """The export ``latest_pointer`` names, or None."""
     data = read_json_object(latest_pointer(root, config_name))
     name = data.get("file") if data else None
-    if not isinstance(name, str) or ".." in Path(name).parts or not (root / name).is_file():
+    if not isinstance(name, str) or Path(name).is_absolute() or ".." in Path(name).parts or not (root / name).is_file():
         return None
     return root / name
 

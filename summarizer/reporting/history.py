@@ -1,7 +1,7 @@
 """The reports folder's history of runs: one folder per run, found and pruned cheaply.
 
-Each run folder holds ``report.json`` (everything the run did, which grows with
-the night) and then ``run.json``, a few hundred bytes: when the run started
+Each run folder holds the night's export when there is one (written first),
+``report.json`` (everything the run did, which grows with the night) and then ``run.json``, a few hundred bytes: when the run started
 and ended, its exit code, its outcome line, whether it found nothing to do and
 which config it ran. Listing, pruning and finding a config's last run read
 only ``run.json``; a full report is read only when its articles are needed.

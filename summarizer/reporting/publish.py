@@ -1,4 +1,5 @@
-"""Writing what people and monitoring read: report.json, the daily digest, metrics."""
+"""Writing what people, monitoring and data teams read: the night's export, report.json,
+the daily digest, metrics."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from .._version import __version__
 from ..config import ReportsConfig
-from ..errors import EXIT_ARTICLES_FAILED, EXIT_OK
+from ..errors import EXIT_ARTICLES_FAILED, EXIT_OK, OutputWriteError
 from ..io.folders import atomic_write_text
 from .export import export_night, point_latest
 from .digest import day_articles, render_html, render_markdown
@@ -32,11 +33,13 @@ def publish(
     config_path: Path | None,
     error: str | None = None,
 ) -> list[Path]:
-    """Write the run's report, the day's digest and the metrics; returns the files written.
+    """Write the run's export and report, the day's digest, the latest-export pointer and
+    the metrics; returns the files written.
 
     ``report`` is None when the run failed before it planned its work; ``error``
     says why a run failed as a whole (with or without a report of what it finished).
-    OutputWriteError if a file cannot be written.
+    OutputWriteError if a file cannot be written (not the export or its pointer: those are
+    logged, and the export's failure recorded in the report).
     """
     now = datetime.now(timezone.utc)
     if report is not None:
@@ -73,8 +76,11 @@ def publish(
         written += exports
         written += write_day_digest(reports.dir, started)
         prune(reports.dir, reports.keep_runs, str(config_path) if config_path else None)
-        pointer = point_latest(reports.dir, config_name, str(config_path) if config_path else None)
-        written += [pointer] if pointer else []
+        try:  # a pointer that cannot be written must not cost the metrics below
+            pointer = point_latest(reports.dir, config_name, str(config_path) if config_path else None)
+            written += [pointer] if pointer else []
+        except OutputWriteError as exc:
+            logger.error("the latest-export pointer could not be written: %s", exc)
     path = metrics_path(reports, config_name)
     if path is not None:
         counts = data.get("counts", {})

@@ -3,8 +3,9 @@
 For nights before the export existed, or after the reports folder was lost: every meta
 file and results file under the config's output locations (``outputs.dir``, else the
 input folders) is read, and an article whose record says it finished on one of those
-local days becomes a row, by the same ``export_row`` the nightly export uses. Links are
-never followed; what cannot be read is left out and counted.
+local days becomes a row, by the same ``export_row`` the nightly export uses; records
+another config wrote are left out. Links are never followed; a meta or results file that
+cannot be read is left out and listed.
 """
 
 from __future__ import annotations
@@ -17,12 +18,9 @@ from typing import Any, Iterator
 
 from ..config import JobConfig
 from ..io.files import MAX_META_BYTES, read_json_object, read_jsonl_objects, read_regular_file
-from ..io.layout import OutputLocation, output_label, output_texts
+from ..io.layout import OutputLocation, output_location_of, output_texts, translation_body
+from ..planning import read_limits, result_line_bytes
 from .export import export_row
-
-_META_SUFFIX = ".meta.json"
-_RESULTS_SUFFIX = ".results.jsonl"
-
 
 @dataclass
 class Rebuilt:
@@ -38,27 +36,33 @@ def rebuild_rows(config: JobConfig, first: date, last: date) -> Rebuilt:
     found = Rebuilt()
     seen: set[tuple[int, int]] = set()  # input paths may overlap: each file once
     since = datetime.combine(first, time.min).astimezone().timestamp()
+    line_bytes = result_line_bytes(read_limits(config))
+    ours = str(config.source) if config.source else None
+
+    def wanted(record: dict[str, Any]) -> bool:
+        return record.get("config") in (None, ours) and _finished_between(record, first, last)
+
     for root, folder, names in _output_files(config):
         for name in names:
+            path, location = folder / name, output_location_of(folder / name, root)
             try:
-                info = os.stat(folder / name, follow_symlinks=False)
+                info = os.stat(path, follow_symlinks=False)
             except OSError:
                 continue
-            if (info.st_dev, info.st_ino) in seen or info.st_mtime < since:
+            if location is None or (info.st_dev, info.st_ino) in seen or info.st_mtime < since:
                 continue  # seen, or last written before the first day: nothing in it finished since
             seen.add((info.st_dev, info.st_ino))
-            label = output_label(name)
-            if label == "meta":
-                location = OutputLocation(folder, name[: -len(_META_SUFFIX)], root)
-                record = read_json_object(folder / name)
+            if name == location.meta_name:
+                record = read_json_object(path)
                 if record is None:
-                    found.unreadable.append(str(folder / name))
-                elif _finished_between(record, first, last):
+                    found.unreadable.append(str(path))
+                elif wanted(record):
                     found.rows.append(export_row(record, _texts(location, record)))
-            elif label == "results":
-                line_bytes = max(MAX_META_BYTES, 32 * int(config.inputs.max_file_mb * 1024 * 1024))
-                records = read_jsonl_objects(folder / name, line_bytes)
-                found.rows += [export_row(r) for r in records if _finished_between(r, first, last)]
+            else:
+                records = read_jsonl_objects(path, line_bytes)
+                if not records and info.st_size:
+                    found.unreadable.append(str(path))
+                found.rows += [export_row(r) for r in records if wanted(r)]
     found.rows.sort(key=lambda row: (str(row.get("finished_at")), str(row.get("key"))))
     return found
 
@@ -70,13 +74,12 @@ def _output_files(config: JobConfig) -> Iterator[tuple[Path, Path, list[str]]]:
         root = Path(given)
         if root.is_file():  # an input named directly: its own outputs only
             stem = root.name.rsplit(".", 1)[0]
-            names = [n for n in (stem + _META_SUFFIX, stem + _RESULTS_SUFFIX) if (root.parent / n).is_file()]
-            yield root.parent, root.parent, names
+            names = [n for n in os.listdir(root.parent) if (found := output_location_of(root.parent / n, root.parent)) and found.name == stem]
+            yield root.parent, root.parent, sorted(names)
             continue
         for folder, subfolders, files in os.walk(root):  # never into a linked folder
             subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
-            names = sorted(n for n in files if n.endswith((_META_SUFFIX, _RESULTS_SUFFIX)) and not n.startswith("."))
-            yield root, Path(folder), names
+            yield root, Path(folder), sorted(n for n in files if not n.startswith("."))
 
 
 def _finished_between(record: dict[str, Any], first: date, last: date) -> bool:
@@ -104,8 +107,6 @@ def _texts(location: OutputLocation, record: dict[str, Any]) -> dict[str, str | 
         except (ValueError, UnicodeDecodeError):
             text = None
         if name == "translation" and text is not None:
-            title = record.get("title_translation")
-            if title and text.startswith(f"{title}\n\n"):
-                text = text[len(title) + 2 :]
+            text = translation_body(text, record.get("title_translation"))
         texts[name] = text
     return texts
