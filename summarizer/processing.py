@@ -31,7 +31,7 @@ from .planning import Fingerprints, WorkItem
 from .progress import StageProgress
 from .quality import QualityChecker
 from .records import Article, ArticleResult, EngineStats, ModelUsage, ReadFailure, RunStats
-from .routing import Route, route
+from .routing import Route
 from .tasks import Document, TaskOutput, TranslationSettings, faithfulness_retry, summarise, translate
 from .text.clean import CleanArticle, LineFilter, clean_input
 from .text.segment import SentenceSplitter, split_paragraphs
@@ -195,7 +195,7 @@ class ArticleProcessor:
                 reason += f" left after cleaning ({len(clean.dropped_lines)} boilerplate lines dropped)"
             failure = ReadFailure(item.key, item.source, reason, item.input_sha256, item.record_id)
             return failed_result(failure, self.fingerprints.for_language(item.language or "und"))
-        routed = item.route if item.route is not None else route(self.config, item.language or "und")
+        routed = item.route or self.fingerprints.skip_rules.routes.route(item.language or "und")  # planned, or now
         if routed.skip_reason:
             flags = (UNSUPPORTED_LANGUAGE,)
             return self._result(item, clean, "skipped", flags=flags, reason=routed.skip_reason)

@@ -35,36 +35,33 @@ EXPORT_FILE = {"jsonl": "export.jsonl", "parquet": "export.parquet"}
 def export_row(record: Mapping[str, Any], texts: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The row of one article: ``record`` is its meta file or result record (``io.meta.
     article_meta``), ``texts`` its texts by ``TEXT_FIELDS`` name (default: the record's own,
-    as a JSONL result holds them). An article that did not finish ``ok`` has no texts. A
-    value of the wrong type (a damaged or edited record) becomes null (or empty)."""
+    as a JSONL result holds them). An article that did not finish ``ok`` has no texts, one
+    already in the target language only its summary. A value of the wrong type (a damaged
+    or edited record) becomes null (or empty)."""
     done = record.get("status") == "ok"
+    translated = done and record.get("language") != record.get("target_language")
     texts = record if texts is None else texts
-    row: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
-    for name in _RECORD_TEXTS:
-        row[name] = _text(record.get(_RECORD_NAMES.get(name, name)))
-    confidence = record.get("language_confidence")
-    row["language_confidence"] = float(confidence) if isinstance(confidence, (int, float)) and not isinstance(confidence, bool) else None
-    row["title_translation"] = _text(record.get("title_translation")) if done else None
-    translated = done and record.get("language") != record.get("target_language")  # else its summary is all
-    row.update({name: (_text(texts.get(name)) if translated or (done and name == "summary") else None) for name in TEXT_FIELDS})
-    flags = record.get("flags")
-    row["flags"] = [flag for flag in flags if isinstance(flag, str)] if isinstance(flags, list) else []
-    for name in _OBJECT_FIELDS:
-        value = record.get(name)
-        row[name] = value if isinstance(value, dict) else {}
-    for name in _TRAILING_TEXTS:
-        row[name] = _text(record.get(name))
-    return {name: row[name] for name in _ORDER}
+    confidence, flags = record.get("language_confidence"), record.get("flags")
+    return {
+        "schema_version": SCHEMA_VERSION,
+        **{name: _text(record.get(name)) for name in ("key", "source")},
+        "record_id": _text(record.get("id")),
+        **{name: _text(record.get(name)) for name in ("status", "language", "detected_language", "target_language")},
+        "language_confidence": (
+            float(confidence) if isinstance(confidence, (int, float)) and not isinstance(confidence, bool) else None
+        ),
+        "title": _text(record.get("title")),
+        "title_translation": _text(record.get("title_translation")) if done else None,
+        "summary": _text(texts.get("summary")) if done else None,
+        **{name: _text(texts.get(name)) if translated else None for name in ("summary_translation", "translation")},
+        "flags": [flag for flag in flags if isinstance(flag, str)] if isinstance(flags, list) else [],
+        **{name: value if isinstance(value := record.get(name), dict) else {} for name in _OBJECT_FIELDS},
+        **{name: _text(record.get(name)) for name in _TRAILING_TEXTS},
+    }
 
 
-#: The row's fields, in order (a record's ``id`` is the row's ``record_id``).
-_RECORD_TEXTS = ("key", "source", "record_id", "status", "language", "detected_language", "target_language", "title")
-_RECORD_NAMES = {"record_id": "id"}
+#: The last fields of a row, text as in the record.
 _TRAILING_TEXTS = ("fingerprint", "input_sha256", "finished_at", "error", "reason", "config", "summarizer_version")
-_ORDER = (
-    "schema_version", *_RECORD_TEXTS[:7], "language_confidence", "title", "title_translation", *TEXT_FIELDS,
-    "flags", *_OBJECT_FIELDS, *_TRAILING_TEXTS,
-)
 
 
 def _text(value: Any) -> str | None:
