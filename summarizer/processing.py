@@ -19,6 +19,7 @@ from .flags import (
     NUMBER_MISMATCH,
     UNSUPPORTED_DATE,
     UNSUPPORTED_LANGUAGE,
+    UNSUPPORTED_NAME,
     UNTRANSLATED,
 )
 from .errors import ConfigError
@@ -267,25 +268,27 @@ class ArticleProcessor:
                 for (item, name, _), output in zip(parts, outputs):
                     item.translations[name] = output
                 for item in items:
-                    body = item.translations["body"]
-                    if self.checker.is_untranslated(body.text, item.language):
-                        body.stats = body.stats.flagged(UNTRANSLATED)
                     self._check_translations(item)
 
     def _check_translations(self, item: ArticleWork) -> None:
-        """The faithfulness of the English texts to the article: the translation's numbers
-        and dates (names are often translated), the English summary's numbers, names and
-        dates (backed by the article or its translation)."""
+        """The English texts against the article: the translation and the English summary
+        each flagged when still in the article's language; the translation's numbers and
+        dates (names are often translated); the English summary's numbers and dates (backed
+        by the article or its translation, whose own are checked) and its names (backed by
+        the article alone: a name the translation invented must not back the summary)."""
         title, body, summary = (item.translations[name] for name in TRANSLATED_PARTS)
         source = "\n".join(item.clean.titled)
         target, language = self.config.target_language, item.language
         translated = f"{title.text}\n{body.text}"
-        body.findings = self.checker.faithfulness(
-            translated, source, target, language, checks=(NUMBER_MISMATCH, UNSUPPORTED_DATE)
-        )
-        summary.findings = self.checker.faithfulness(summary.text, f"{source}\n{translated}", target, language)
+        figures = (NUMBER_MISMATCH, UNSUPPORTED_DATE)
+        body.findings = self.checker.faithfulness(translated, source, target, language, checks=figures)
+        summary.findings = {
+            **self.checker.faithfulness(summary.text, f"{source}\n{translated}", target, language, checks=figures),
+            **self.checker.faithfulness(summary.text, source, target, language, checks=(UNSUPPORTED_NAME,)),
+        }
         for part in (body, summary):
-            part.stats = part.stats.flagged(*part.findings)
+            untranslated = {UNTRANSLATED} if self.checker.is_untranslated(part.text, language) else set()
+            part.stats = part.stats.flagged(*part.findings, *untranslated)
 
     def _assemble(self, item: ArticleWork) -> ArticleResult:
         article, clean = item.article, item.clean

@@ -1,7 +1,9 @@
 """Through the CLI, with a scripted engine: a summary that changes a figure is generated
 again and fixed; one that misspells a name and invents a weekday is kept, flagged, and
 marked "check before use" in the digest with the exact words; a translation that
-converts numbers correctly is not flagged, one that changes a figure is."""
+converts numbers correctly is not flagged, one that changes a figure is; a name the
+translator invents is flagged in the English summary however the translation reads, and an
+English summary left in French is flagged untranslated."""
 
 from __future__ import annotations
 
@@ -30,6 +32,10 @@ La SNCF a transporté 2,5 millions de voyageurs
 La SNCF a transporté 2,5 millions de voyageurs pendant les vacances, avec un pic vendredi à 12h30.
 Trois trains ont été annulés à cause de la grève, selon la direction de l’entreprise.
 """
+PONT = """\
+Un pont s’effondre à Nantes
+Un pont s’est effondré jeudi à Nantes, faisant trois blessés, selon les pompiers de Loire-Atlantique.
+"""
 
 #: What the scripted summariser writes: (first try, retry) by a word of the article.
 SUMMARIES = {
@@ -45,12 +51,17 @@ SUMMARIES = {
         "La SNCF a transporté 2,5 millions de voyageurs, avec un pic vendredi à 12h30.",
         "La SNCF a transporté 2,5 millions de voyageurs, avec un pic vendredi à 12h30.",
     ),
+    "Nantes": ("Un pont s’est effondré jeudi à Nantes.", "Un pont s’est effondré jeudi à Nantes."),
 }
 #: What the scripted translator writes instead of echoing its input.
 TRANSLATIONS = {
     "2,5 millions": "SNCF carried 2.5 million passengers",  # a correct conversion
     "12h30": "with a peak on Friday at 12:30.",
     "7,4 %": "Unemployment is stable at 4.7% of the workforce.",  # a changed figure
+    "s’effondre à Nantes": "A bridge collapses in Nantes",
+    # an invented name in the translation, and the same in the English summary
+    "trois blessés": "A bridge collapsed on Thursday in Nantes, near Paris, injuring three, said the firefighters.",
+    "jeudi à Nantes.": "A bridge collapsed on Thursday in Nantes, near Paris.",
 }
 
 
@@ -110,7 +121,7 @@ def night(tmp_path: Path, tiny_models, monkeypatch) -> Path:
     ScriptedEngine.retries = []
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    for name, text in (("inflation", INFLATION), ("moscou", MOSCOU), ("sncf", SNCF)):
+    for name, text in (("inflation", INFLATION), ("moscou", MOSCOU), ("sncf", SNCF), ("pont", PONT)):
         (inbox / f"{name}.txt").write_text(text, encoding="utf-8")
     config = write_config(
         tmp_path / "job.yaml",
@@ -164,3 +175,18 @@ def test_the_digest_says_check_before_use_with_the_exact_words(night) -> None:
     report = json.loads(next((night / "reports").glob("*/report.json")).read_text(encoding="utf-8"))
     entry = next(a for a in report["articles"] if a["key"] == "moscou.txt")
     assert entry["findings"]["summary"]["unsupported_name"] == ["Hammouchy"]
+
+
+def test_a_name_the_translation_invented_is_flagged_in_the_english_summary(night) -> None:
+    pont = meta(night, "pont")
+    assert pont["findings"]["summary_translation"] == {"unsupported_name": ["Paris"]}
+    assert "unsupported_name" in pont["tasks"]["summary_translation"]["flags"]
+    assert "unsupported_name" in pont["flags"]
+    assert "summary" not in pont.get("findings", {})  # the French summary is faithful
+
+
+def test_an_english_summary_left_in_french_is_flagged_untranslated(night) -> None:
+    moscou, pont = meta(night, "moscou"), meta(night, "pont")  # no script for moscou's summary: echoed
+    assert "untranslated" in moscou["tasks"]["summary_translation"]["flags"]
+    assert "untranslated" in moscou["flags"]
+    assert "untranslated" not in pont["tasks"]["summary_translation"]["flags"]
