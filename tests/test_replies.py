@@ -27,6 +27,10 @@ from summarizer.text.replies import strip_reply
         ("Here is the English text:\nThe mayor voted.", "The mayor voted."),
         ('This French sentence translates to "The mayor voted."', "The mayor voted."),
         ("This French text translates to English as: The mayor voted.", "The mayor voted."),
+        ("This French text translates as follows:\n\nThe mayor voted.", "The mayor voted."),  # SmolLM2's
+        ("The text can be translated as follows: The mayor voted.", "The mayor voted."),
+        ("The translation of the text is:\nThe mayor voted.", "The mayor voted."),
+        ("The English summary reads: The mayor voted.", "The mayor voted."),
         ("Voici le résumé de l'article « Grève : les bus à l'arrêt » :\nLes bus sont à l'arrêt.", "Les bus sont à l'arrêt."),
     ],
 )
@@ -47,6 +51,8 @@ def test_preambles_labels_and_quotes_are_removed(reply, text) -> None:
         "Le gouvernement a présenté sa version de la réforme :\nles retraites à 64 ans.",
         "Le texte adopté prévoit trois mesures :\nune hausse des salaires.",
         "Grève : les bus à l'arrêt jeudi.",
+        "The translation is poor: it drops names.",  # a sentence about a translation
+        "The summary of the talks is simple: no deal.",
     ],
 )
 def test_text_that_is_not_wrapping_is_kept_as_written(reply) -> None:

@@ -20,11 +20,14 @@ _OPENERS = re.compile(
     r"^(?:sure|certainly|of course|okay|ok|absolutely|bien s[ûu]r|d'accord|voici|voil[àa]|here|below|ci-dessous)\b",
     re.I,
 )
-#: "This French text translates to English as:", "The sentence can be translated as".
+#: "This French text translates to English as:", "The sentence can be translated as follows:",
+#: "The translation of the text is:" (that last form only with its colon).
 _TRANSLATES = re.compile(
     r"^(?:this|the)\s+(?:[\w-]+\s+){0,3}?(?:text|sentence|passage|article|paragraph)\s+"
     r"(?:translates|can be translated|is translated|would be translated)\s+(?:to|into|as)\b"
-    r"(?:\s+(?:english|french|german|italian|spanish))?(?:\s+as)?\s*:?\s*",
+    r"(?:\s+(?:english|french|german|italian|spanish))?(?:\s+as)?(?:\s+follows)?\s*:?\s*"
+    r"|^(?:the|my|an?)\s+(?:[\w-]+\s+){0,2}?(?:translation|summary)(?:\s+(?:of|in|into)(?:\s+[\w-]+){1,3}?)?"
+    r"\s+(?:is|reads|would be)(?:\s+as\s+follows)?\s*:\s*",
     re.I,
 )
 #: A label alone at the start, in bold or not: "Résumé :", "**Translation:**".
