@@ -136,7 +136,8 @@ def _convert_gguf(key: str, spec: ModelSpec) -> FetchResult:
     try:
         folder = gguf_conversion(spec, convert=True)
     except ModelLoadError as exc:
-        return FetchResult(key, spec.name, None, problem=str(exc))
+        # the message names the key first, as a run's would; fetch prints the key itself
+        return FetchResult(key, spec.name, None, problem=str(exc).removeprefix(f"{key}: "))
     return FetchResult(key, spec.name, None, path=str(folder), used="a GGUF file, converted to safetensors")
 
 

@@ -198,3 +198,48 @@ def test_the_instruct_config_passes_check_once_its_model_is_in_the_cache(tmp_pat
 
     # the cache's config.json is a link to its blob: read through it, the instruct engine is chosen
     assert decoder_only(ModelSpec("Qwen/Qwen2.5-1.5B-Instruct", cache_dir=str(tmp_path / "cache")))
+
+
+def test_check_on_the_instruct_config_with_an_empty_cache_names_the_model_only(tmp_path, capsys) -> None:
+    import yaml
+
+    repo = Path(__file__).resolve().parents[1]
+    config = yaml.safe_load((repo / "configs" / "instruct.yaml").read_text(encoding="utf-8"))
+    config["inputs"]["paths"] = [str(repo / "examples")]
+    config["reports"]["dir"] = str(tmp_path / "reports")
+    config["hub"] = {"cache_dir": str(tmp_path / "empty-cache")}
+    copy = tmp_path / "instruct.yaml"
+    copy.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    assert main(["check", "-c", str(copy)]) == 78
+    err = capsys.readouterr().err
+    assert "Qwen/Qwen2.5-1.5B-Instruct" in err and "summarizer fetch" in err
+    assert "no summarization model is an instruct model" not in err  # it is one: it is not here yet
+    assert "Traceback" not in err
+
+
+def test_check_warns_about_a_prompt_no_instruct_model_reads(tmp_path, tiny_models, capsys) -> None:
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    (feed / "velo.txt").write_text(ARTICLE_VELO, encoding="utf-8")
+    config = write_config(
+        tmp_path / "job.yaml",
+        f"""\
+        inputs: {{paths: [feed]}}
+        summarization:
+          model: {tiny_models["summarizer"]}
+          prompt: {{system: "Résume l'article."}}
+        translation: {{model: {tiny_models["translator"]}}}
+        """,
+    )
+    assert main(["check", "-c", str(config)]) == 0
+    assert "summarization.prompt is set but no summarization model is an instruct model" in capsys.readouterr().err
+
+
+def test_a_damaged_gguf_file_is_one_line_naming_its_key_once(night, capsys) -> None:
+    damaged = night.parent / "damaged.gguf"
+    damaged.write_bytes(b"GGUF" + b"\x00" * 8)
+    edit_config(night, {"translation": {"model": str(damaged)}})
+    assert main(["fetch", "-c", str(night)]) == 78
+    (line,) = [line for line in capsys.readouterr().err.splitlines() if "ERROR" in line]
+    assert "could not be converted from GGUF" in line and line.count("translation.model") == 1
+    assert "Traceback" not in line

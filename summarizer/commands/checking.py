@@ -133,7 +133,8 @@ def _warn_unused_prompts(config: JobConfig, engines: Any) -> None:
         prompt = getattr(config, section).prompt
         if all(value is None for value in (prompt.system, prompt.user, prompt.template)):
             continue
-        if not any(engine.role == section and _is_instruct(engine) for engine in engines):
+        kinds = {_is_instruct(engine) for engine in engines if engine.role == section}
+        if True not in kinds and None not in kinds:  # None: a model not available to tell
             logger.warning(
                 "%s.prompt is set but no %s model is an instruct model: it changes no output (it is "
                 "still part of the fingerprint, so setting or changing it redoes that section's articles)",
@@ -142,11 +143,13 @@ def _warn_unused_prompts(config: JobConfig, engines: Any) -> None:
             )
 
 
-def _is_instruct(engine: BaseEngine) -> bool:
+def _is_instruct(engine: BaseEngine) -> bool | None:
+    """Whether ``engine``'s model is an instruct model; None when it cannot be told (the
+    model is not available here: that is reported on its own)."""
     try:
         return engine.family.decoder_only
     except (ConfigError, ModelLoadError):
-        return False
+        return None
 
 
 def _describe_local_model(spec: ModelSpec) -> str:
