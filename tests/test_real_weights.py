@@ -6,7 +6,9 @@ a night runs on two French articles written for these tests. A 135M model is wea
 what is asserted is what a real model guarantees (it writes French when asked in
 French, it stops by itself, the job records what it did) and what the job's checks
 guarantee about its mistakes (an invented figure or month is flagged, a "translation"
-left in French is flagged), never its wording. Skipped when the package is missing.
+or English summary left in French is flagged, a name the English summary invented is
+flagged even when its translation invented it too, every flagged article says "check
+before use" in the digest), never its wording. Skipped when the package is missing.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import pytest
 from conftest import write_config, written_earlier
 
 from summarizer.cli import main
+from summarizer.flags import untrusted
 from summarizer.models.bundled import INSTALL, smollm2_gguf, verified
 from summarizer.models.gguf import missing_packages
+from summarizer.text.faithfulness import check_names
 from summarizer.text.language import LanguageDetector
 
 pytestmark = pytest.mark.real_weights
@@ -115,32 +119,71 @@ def test_the_french_summary_is_in_french(night) -> None:
 
 
 def test_the_model_stops_by_itself_on_most_segments(night) -> None:
+    """Each translation task, and the night as a whole, mostly ends at the model's own end
+    of turn; a summary may run to its cap (this 135M model rarely ends one by itself, see
+    docs/benchmarks.md), but never past it."""
     root, _ = night
     segments = capped = 0
     for stem in ("greve", "pont"):
-        for task in meta(root, stem)["tasks"].values():
+        tasks = meta(root, stem)["tasks"]
+        for name, task in tasks.items():
+            assert task["generated_tokens"] > 0, name
+            assert task["capped_segments"] <= task["segments"]
             segments += task["segments"]
             capped += task["capped_segments"]
-            assert task["generated_tokens"] > 0
+        translated = [tasks[name] for name in ("translation", "summary_translation")]
+        stopped = sum(t["segments"] - t["capped_segments"] for t in translated)
+        assert stopped > sum(t["capped_segments"] for t in translated), (stem, translated)
+        assert tasks["summary"]["generated_tokens"] <= 120 * tasks["summary"]["segments"]
     assert segments and capped <= segments // 2, (capped, segments)
 
 
-def test_what_it_invented_or_left_untranslated_is_flagged(night) -> None:
+def test_figures_and_months_the_french_summary_invented_are_flagged_on_it(night) -> None:
+    """An independent reading of the summary: any figure or month the article lacks."""
     root, _ = night
-    digest = next((root / "reports").glob("digest-*.md")).read_text(encoding="utf-8")
+    for stem, article in (("greve", GREVE), ("pont", PONT)):
+        summary = output(root, stem, "summary.fr")
+        flags = set(meta(root, stem)["tasks"]["summary"]["flags"])
+        invented_figures = set(re.findall(r"\d+", summary)) - set(re.findall(r"\d+", article))
+        invented_months = {m for m in MONTHS if m in summary.lower() and m not in article.lower()}
+        if invented_figures:
+            assert flags & {"number_mismatch", "unsupported_date"}, (stem, invented_figures, flags)
+        if invented_months:
+            assert "unsupported_date" in flags, (stem, invented_months, flags)
+
+
+def test_english_left_in_french_is_flagged_on_the_text_that_has_it(night) -> None:
+    root, _ = night
     detector = LanguageDetector()
+    for stem in ("greve", "pont"):
+        tasks = meta(root, stem)["tasks"]
+        for task, suffix in (("translation", "translation.en"), ("summary_translation", "summary.en")):
+            text = output(root, stem, suffix)
+            detected = detector.detect(text)
+            if detected.language == "fr" and detected.confidence >= 0.9:  # quality.untranslated_confidence
+                assert "untranslated" in tasks[task]["flags"], (stem, task, text)
+
+
+def test_names_the_english_summary_invented_are_flagged_whatever_the_translation_says(night) -> None:
+    """The names the checks find in the English summary against the article alone are all in
+    its findings: a name the model also put in its translation backs nothing."""
+    root, _ = night
     for stem, article in (("greve", GREVE), ("pont", PONT)):
         record = meta(root, stem)
-        flags = set(record["flags"])
-        written = output(root, stem, "summary.fr") + "\n" + output(root, stem, "summary.en")
-        invented_figures = set(re.findall(r"\d+", written)) - set(re.findall(r"\d+", article))
-        invented_months = {m for m in MONTHS if m in written.lower() and m not in article.lower()}
-        if invented_figures:
-            assert "number_mismatch" in flags or "unsupported_date" in flags, (invented_figures, flags)
-        if invented_months:
-            assert "unsupported_date" in flags, (invented_months, flags)
-        translation = output(root, stem, "translation.en")
-        if detector.detect(translation).language == "fr":
-            assert "untranslated" in flags, flags
-        if set(flags) - {"already_target_language"}:
-            assert "Check before use" in digest
+        source = "\n".join(line for line in article.splitlines() if line.strip())
+        names = check_names(output(root, stem, "summary.en"), source, generated_language="en", source_language="fr")
+        found = record.get("findings", {}).get("summary_translation", {}).get("unsupported_name", [])
+        assert set(names) <= set(found), (stem, names, found)
+        if names:
+            assert "unsupported_name" in record["flags"]
+
+
+def test_every_flagged_article_says_check_before_use_in_the_digest(night) -> None:
+    root, _ = night
+    digest = next((root / "reports").glob("digest-*.md")).read_text(encoding="utf-8")
+    blocks = {block.split("\n`", 1)[-1].split("`", 1)[0]: block for block in digest.split("\n### ")[1:]}
+    for stem in ("greve", "pont"):
+        record, block = meta(root, stem), blocks[f"{stem}.txt"]
+        assert ("Check before use" in block) == bool(untrusted(record["flags"])), (stem, record["flags"])
+        for flag in untrusted(record["flags"]):
+            assert flag.replace("_", "\\_") in block, (stem, flag)
