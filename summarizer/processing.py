@@ -104,14 +104,14 @@ class ArticleProcessor:
         return self._splitters[language]
 
     def check_models(self, todo: Sequence[WorkItem]) -> None:
-        """ModelLoadError before any output if a model some article needs is missing."""
-        uses = {
-            use
-            for item in todo
-            if isinstance(item, Article) and item.route is not None
-            for use in item.route.uses
-        }
-        self.pool.check_available(uses)
+        """Before any output: ModelLoadError if a model some article needs is missing,
+        ConfigError if one cannot be driven or cannot frame any of its articles."""
+        needs: dict[ModelUse, set[Direction]] = {}
+        for item in todo:
+            if isinstance(item, Article) and item.route is not None:
+                for use, direction in item.route.directions():
+                    needs.setdefault(use, set()).add(direction)
+        self.pool.check_available(needs)
 
     def process(self, wave: Sequence[WorkItem]) -> WaveOutcome:
         """Results by key for the wave; articles interrupted by a stop are left out."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import JobConfig, ModelChoice
+from .models.families import Direction
 from .models.loading import FramingChoice, ModelSpec, ModelUse, Role
 from .models.resolution import effective_spec
 
@@ -28,11 +29,19 @@ class Route:
     """The article is in the language everything is translated into: summarised only."""
     skip_reason: str | None = None
     """Why the article cannot be processed (no model for its language), else None."""
+    target_language: str = "en"
+    """What translations are written in (``translation.target``)."""
 
     @property
     def uses(self) -> tuple[ModelUse, ...]:
         """The models the article needs."""
         return tuple(use for use in (self.summarizer, self.translator) if use is not None)
+
+    def directions(self) -> tuple[tuple[ModelUse, Direction], ...]:
+        """Each model the article needs, with what its requests ask: a summary stays in the
+        article's language, a translation goes into the target language."""
+        pairs = ((self.summarizer, self.language), (self.translator, self.target_language))
+        return tuple((use, Direction(self.language, target, use.framing)) for use, target in pairs if use is not None)
 
     def model_group(self) -> tuple[str, str]:
         """A sort key that puts articles needing the same models together."""
@@ -89,7 +98,7 @@ def route(config: JobConfig, language: str) -> Route:
             f"no {' or '.join(missing)} model for language {language!r} "
             f"(add one under {missing[0]}.models)"
         )
-    return Route(language, summarizer, translator, in_target, reason)
+    return Route(language, summarizer, translator, in_target, reason, config.target_language)
 
 
 class RouteCache:

@@ -13,8 +13,7 @@ from ..errors import EXIT_CONFIG, EXIT_OK, ConfigError, ModelLoadError
 from ..io.readers import reader_library_problems, require_input_paths
 from ..models.base import BaseEngine
 from ..models.factory import build_engine
-from ..models.families import Direction
-from ..models.loading import ModelSpec, from_pretrained, hub_cache, is_gguf_spec, locate_model
+from ..models.loading import ModelSpec, from_pretrained, hub_cache, is_gguf_spec, locate_model, model_config_json
 from ..planning import make_plan
 from ..sharing import foreign_writers_problem
 from ..routing import configured_uses, route, routed_languages
@@ -109,13 +108,15 @@ def _framings(config: JobConfig) -> tuple[dict[str, list[str]], list[str]]:
     # through the languages it serves (the job's own at least).
     for language in sorted(set(routed_languages(config)) - {"default"} | {config.language} | force):
         routed = route(config, language)
-        for use, target in ((routed.summarizer, language), (routed.translator, config.target_language)):
-            if use is None:
-                continue
+        for use, direction in routed.directions():
+            target = direction.target
             if use.engine_key not in engines:
                 engines[use.engine_key] = build_engine(use.spec, config.runtime, role=use.role, backend="transformers")
+                problem = _ctranslate2_problem(config, use.spec, engines[use.engine_key])
+                if problem:
+                    problems[problem] = None
             try:
-                framing = engines[use.engine_key].framing(Direction(language, target, use.framing))
+                framing = engines[use.engine_key].framing(direction)
             except ModelLoadError:
                 continue  # reported as NOT AVAILABLE
             except ConfigError as exc:
@@ -125,6 +126,24 @@ def _framings(config: JobConfig) -> tuple[dict[str, list[str]], list[str]]:
             lines[use.spec.config_key].append(f"{language} -> {target}: {framing.describe()}")
     _warn_unused_prompts(config, engines.values())
     return lines, list(problems)
+
+
+def _ctranslate2_problem(config: JobConfig, spec: ModelSpec, engine: BaseEngine) -> str | None:
+    """Why ``runtime.engine: ctranslate2`` cannot run ``spec``'s model (its type is not one
+    CTranslate2 converts), or None. ``auto`` falls back to transformers, and instruct
+    models always run there."""
+    from ..models.ct2 import refuse_unconvertible
+
+    if config.runtime.engine != "ctranslate2" or engine.decoder_only:
+        return None
+    try:
+        folder, _ = locate_model(spec)
+        refuse_unconvertible(model_config_json(folder), spec.config_key)
+    except ModelLoadError:
+        return None  # reported as NOT AVAILABLE
+    except ConfigError as exc:
+        return str(exc)
+    return None
 
 
 def _warn_unused_prompts(config: JobConfig, engines: Any) -> None:

@@ -73,6 +73,17 @@ def conversion_key(folder: Path, name: str, revision: str | None, quantization: 
     return f"{slug}-{digest}-{quantization}"
 
 
+def refuse_unconvertible(model_config: dict, config_key: str) -> None:
+    """ConfigError when CTranslate2's converter does not take this model's type (``check``
+    and the engine's load ask the same)."""
+    model_type = model_config.get("model_type")
+    if model_type not in SUPPORTED_MODEL_TYPES:
+        raise ConfigError(
+            f"runtime.engine: ctranslate2 does not support {config_key} (model type {model_type!r}; "
+            f"supported: {', '.join(sorted(SUPPORTED_MODEL_TYPES))}); use runtime.engine: transformers"
+        )
+
+
 def ensure_converted(folder: Path, name: str, revision: str | None, quantization: str, config_key: str) -> Path:
     """The converted model for ``folder``, converting it on first use (atomically)."""
     try:
@@ -82,12 +93,7 @@ def ensure_converted(folder: Path, name: str, revision: str | None, quantization
             "runtime.engine: ctranslate2 is not installed; `pip install 'summarizer[ctranslate2]'` "
             "or set runtime.engine: transformers"
         ) from None
-    model_type = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("model_type")
-    if model_type not in SUPPORTED_MODEL_TYPES:
-        raise ConfigError(
-            f"runtime.engine: ctranslate2 does not support {config_key} (model type {model_type!r}; "
-            f"supported: {', '.join(sorted(SUPPORTED_MODEL_TYPES))}); use runtime.engine: transformers"
-        )
+    refuse_unconvertible(json.loads((folder / "config.json").read_text(encoding="utf-8")), config_key)
     target = ctranslate2_cache_root() / conversion_key(folder, name, revision, quantization)
     if (target / "model.bin").is_file():
         return target
@@ -103,7 +109,11 @@ def ensure_converted(folder: Path, name: str, revision: str | None, quantization
     except Exception as exc:  # noqa: BLE001 - the converter raises anything for a model it cannot take
         shutil.rmtree(staging, ignore_errors=True)
         detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
-        raise ModelLoadError(f"{config_key}: CTranslate2 conversion failed ({detail})") from None
+        label = f"{name}@{revision}" if revision else name
+        raise ModelLoadError(
+            f"{config_key}: {label}: CTranslate2 conversion failed ({detail}); set runtime.engine: "
+            "transformers for this model"
+        ) from None
     logger.info("converted %s for CTranslate2 in %.1fs: %s", name, time.perf_counter() - started, target)
     return target
 

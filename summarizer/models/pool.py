@@ -5,14 +5,14 @@ from __future__ import annotations
 import importlib.util
 import logging
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Mapping
 
 from ..config import JobConfig
-from ..errors import ModelLoadError
+from ..errors import ConfigError, ModelLoadError
 from ..stopping import StopSignal
 from .base import BaseEngine
 from .factory import engine_for_use
-from .families import Direction, is_decoder_only, refuse_unsupported
+from .families import Direction, refuse_unsupported
 from .loading import ModelUse, locate_model, model_config_json
 
 logger = logging.getLogger(__name__)
@@ -35,19 +35,25 @@ class ModelPool:
         self._loaded: OrderedDict[Any, None] = OrderedDict()
         self._warned_auto = False
 
-    def check_available(self, uses: set[ModelUse]) -> None:
-        """ModelLoadError now, before any output, for any model missing locally; ConfigError
-        for one the job cannot drive (its config.json says so)."""
+    def check_available(self, needs: Mapping[ModelUse, set[Direction]]) -> None:
+        """Now, before any output: ModelLoadError for any model missing locally; ConfigError
+        for one the job cannot drive (its config.json says so) or that can frame none of
+        the directions its articles ask (a code or prefix override it does not know, a
+        target it has no code for: every one of its articles would fail). A direction only
+        some articles ask fails those articles alone, later."""
         if self.allow_download:
             return
-        for use in sorted(uses, key=lambda u: u.spec.config_key):
+        for use in sorted(needs, key=lambda u: u.spec.config_key):
             folder, _ = locate_model(use.spec)
-            model_config = model_config_json(folder)
-            refuse_unsupported(model_config, use.spec)
-            if is_decoder_only(model_config):  # a prompt it cannot take fails every article: refuse it now
-                language = self.config.language
-                target = language if use.role == "summarization" else self.config.target_language
-                self._engine(use).framing(Direction(language, target, use.framing))
+            refuse_unsupported(model_config_json(folder), use.spec)
+            refusals = []
+            for direction in sorted(needs[use], key=lambda d: (d.source, d.target)):
+                try:
+                    self._engine(use).framing(direction)
+                except ConfigError as exc:
+                    refusals.append(exc)
+            if refusals and len(refusals) == len(needs[use]):
+                raise refusals[0]
 
     def _engine(self, use: ModelUse) -> BaseEngine:
         """The engine for ``use``, made on first use (nothing loaded)."""
