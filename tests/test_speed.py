@@ -260,3 +260,28 @@ def test_bench_refuses_more_threads_than_the_machine_has(capsys) -> None:
 
     assert main(["bench", "--threads", "100000000"]) == 2
     assert "--threads: must be at most" in capsys.readouterr().err
+
+
+def test_bench_rows_for_an_instruct_model_read_the_same_prompts_and_generate_exactly(tmp_path) -> None:
+    from summarizer.bench.runner import BenchOptions, run_bench
+    from summarizer.models.tiny import build_tiny_chat_llm
+
+    llm = build_tiny_chat_llm(tmp_path / "llm", max_positions=1024)
+    rows = ("naive", "engine", "int8") + (("ctranslate2",) if importlib.util.find_spec("ctranslate2") else ())
+    options = BenchOptions(spec=ModelSpec(str(llm)), segments=TEXTS * 2, new_tokens=5, naive_segments=4, rows=rows)
+    result = run_bench(options)
+    assert sorted(row.name for row in result.rows) == sorted(rows)
+    per_segment = {}
+    for row in result.rows:
+        assert row.skipped is None, (row.name, row.skipped)
+        assert row.generated_tokens == row.segments * 5, row.name  # no early stop at an end-of-turn
+        assert row.seconds > 0 and row.flops > 0
+        per_segment[row.name] = row.source_tokens / row.segments
+    assert result.row("naive").segments == 4 and result.row("engine").segments == len(TEXTS) * 2
+    # every row is fed the prompt, not the bare text: the engine's rows read what the naive one reads
+    engine_prompts = result.row("engine").source_tokens
+    assert result.row("int8").source_tokens == engine_prompts
+    if "ctranslate2" in rows:
+        assert result.row("ctranslate2").source_tokens == engine_prompts
+    assert per_segment["engine"] > 2 * max(len(text.split()) for text in TEXTS)  # a prompt, system turn included
+    assert result.row("int8").top1_agreement is not None

@@ -136,10 +136,10 @@ def run_bench(options: BenchOptions, progress: Callable[[str], None] = lambda _:
         if name == "naive" and naive_first is not None:
             row = _merged(naive_first, row)
         if not row.skipped:
-            row.flops = sum(
-                flops_per_segment(model_config, n, options.new_tokens)
-                for n in _source_lengths(options, row)
-            )
+            lengths = _source_lengths(options, row)
+            if decoder_only(options.spec):  # every row counts what the model reads: the prompt
+                row.source_tokens = sum(lengths)
+            row.flops = sum(flops_per_segment(model_config, n, options.new_tokens) for n in lengths)
             if name == "engine":
                 reference = model
             elif reference is not None and model is not None:
