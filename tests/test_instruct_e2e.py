@@ -243,3 +243,18 @@ def test_a_damaged_gguf_file_is_one_line_naming_its_key_once(night, capsys) -> N
     (line,) = [line for line in capsys.readouterr().err.splitlines() if "ERROR" in line]
     assert "could not be converted from GGUF" in line and line.count("translation.model") == 1
     assert "Traceback" not in line
+
+
+def test_an_instruct_model_under_ctranslate2_runs_on_transformers_with_a_warning(llm, caplog) -> None:
+    import logging
+
+    from summarizer.config import RuntimeConfig
+    from summarizer.models.factory import build_engine
+    from summarizer.models.loading import ModelSpec
+
+    spec = ModelSpec(str(llm), config_key="summarization.model")
+    with caplog.at_level(logging.INFO):
+        assert build_engine(spec, RuntimeConfig(engine="ctranslate2"), role="summarization").backend == "transformers"
+        assert build_engine(spec, RuntimeConfig(engine="auto"), role="summarization").backend == "transformers"
+    levels = [r.levelno for r in caplog.records if "runs on the transformers engine" in r.getMessage()]
+    assert levels == [logging.WARNING, logging.INFO]

@@ -42,8 +42,10 @@ def build_engine(
 
     engine_class: type[BaseEngine]
     if decoder_only(spec, allow_download=allow_download):
-        if (backend or runtime.engine) != "transformers":
-            logger.info("%s: an instruct model: it runs on the transformers engine", spec.config_key)
+        asked = backend or runtime.engine
+        if asked != "transformers":  # asked for by name, it is worth a warning; under auto, a note
+            level = logging.WARNING if asked == "ctranslate2" else logging.INFO
+            logger.log(level, "%s: an instruct model: it runs on the transformers engine", spec.config_key)
         engine_class = CausalEngine
     else:
         chosen = backend or runtime.engine
