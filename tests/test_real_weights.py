@@ -187,3 +187,30 @@ def test_every_flagged_article_says_check_before_use_in_the_digest(night) -> Non
         assert ("Check before use" in block) == bool(untrusted(record["flags"])), (stem, record["flags"])
         for flag in untrusted(record["flags"]):
             assert flag.replace("_", "\\_") in block, (stem, flag)
+
+
+def test_the_demo_shows_real_text_and_its_flags(tmp_path, capsys, monkeypatch) -> None:
+    """``make demo``'s command, on one of the sample articles: SmolLM2's own text in the
+    outputs and in the digest, with the flags the job raised on it."""
+    _smollm2()
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    sample = next(examples.rglob("*.txt"))
+    (inbox / sample.name).write_bytes(sample.read_bytes())
+    written_earlier(inbox)
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--input", str(inbox)]) == 0
+    out = capsys.readouterr().out
+    assert "SmolLM2-135M-Instruct (real weights, Apache-2.0)" in out and "a 135M-parameter demo model" in out
+    outputs = tmp_path / "demo" / "outputs"
+    stem = Path(sample.name).stem
+    record = json.loads((outputs / f"{stem}.meta.json").read_text(encoding="utf-8"))
+    assert record["status"] == "ok"
+    summary = (outputs / f"{stem}.summary.fr.txt").read_text(encoding="utf-8")
+    assert LanguageDetector().detect(summary).language == "fr", summary
+    digest = next((tmp_path / "demo" / "reports").glob("digest-*.md")).read_text(encoding="utf-8").replace("\\", "")
+    english = (outputs / f"{stem}.summary.en.txt").read_text(encoding="utf-8")
+    assert english.strip()
+    assert " ".join(english.split()[:6]) in " ".join(digest.split())  # the model's own words
+    assert ("Check before use" in digest) == bool(untrusted(record["flags"]))
