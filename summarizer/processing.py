@@ -108,7 +108,7 @@ class ArticleProcessor:
         ConfigError if one cannot be driven or cannot frame any of its articles."""
         needs: dict[ModelUse, set[Direction]] = {}
         for item in todo:
-            if isinstance(item, Article) and item.route is not None:
+            if isinstance(item, Article) and item.route is not None and item.route.skip_reason is None:
                 for use, direction in item.route.directions():
                     needs.setdefault(use, set()).add(direction)
         self.pool.check_available(needs)

@@ -27,10 +27,10 @@ class Route:
     """None for an article already in the target language, or without a translator."""
     in_target_language: bool
     """The article is in the language everything is translated into: summarised only."""
+    target_language: str
+    """What translations are written in (``translation.target``)."""
     skip_reason: str | None = None
     """Why the article cannot be processed (no model for its language), else None."""
-    target_language: str = "en"
-    """What translations are written in (``translation.target``)."""
 
     @property
     def uses(self) -> tuple[ModelUse, ...]:
@@ -98,7 +98,7 @@ def route(config: JobConfig, language: str) -> Route:
             f"no {' or '.join(missing)} model for language {language!r} "
             f"(add one under {missing[0]}.models)"
         )
-    return Route(language, summarizer, translator, in_target, reason, config.target_language)
+    return Route(language, summarizer, translator, in_target, config.target_language, reason)
 
 
 class RouteCache:

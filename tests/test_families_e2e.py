@@ -73,7 +73,10 @@ def meta(folder: Path, name: str) -> dict:
 
 
 def test_one_nllb_model_tags_each_article_with_its_own_language_and_loads_once(night, monkeypatch, capsys) -> None:
-    batches = spy_on_batches(monkeypatch)
+    from summarizer import processing
+
+    batches = []
+    monkeypatch.setattr(processing, "summarise", lambda documents, *args: batches.append(documents) or [])
     assert main(["run", "-c", str(night)]) == 0
     err = capsys.readouterr().err
     feed = night.parent / "feed"
@@ -161,6 +164,31 @@ def test_run_refuses_before_any_output_a_model_that_can_frame_none_of_its_articl
     assert not list((night.parent / "feed").glob("*.meta.json"))  # nothing summarised for nothing
 
 
+def test_articles_a_night_skips_never_stop_it_whatever_their_model_could_frame(tmp_path, tiny_models, capsys) -> None:
+    """A Danish article with no translator is skipped; that the default summariser has no
+    code for Danish does not matter, and does not stop the night."""
+    mbart = mf.build_tiny_mbart50(tmp_path / "mbart50")
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    (feed / "dk.txt").write_text(
+        "Byrådet i København stemte\nByrådet i København vedtog tirsdag et budget på 520 millioner kroner "
+        "til offentlig transport og nye cykelstier i hele byen.\n",
+        encoding="utf-8",
+    )
+    written_earlier(feed)
+    config = write_config(
+        tmp_path / "job.yaml",
+        f"""\
+        inputs: {{paths: [feed]}}
+        runtime: {{device: cpu}}
+        summarization: {{models: {{default: {mbart}}}, generation: {{max_new_tokens: 6}}}}
+        translation: {{model: {tiny_models["translator"]}}}
+        """,
+    )
+    assert main(["run", "-c", str(config)]) == 0
+    assert meta(feed, "dk")["status"] == "skipped"
+
+
 @pytest.mark.skipif(importlib.util.find_spec("ctranslate2") is None, reason="ctranslate2 not installed")
 def test_check_refuses_a_model_ctranslate2_does_not_convert_when_it_is_the_engine(night, monkeypatch, capsys) -> None:
     from summarizer.models import ct2
@@ -173,6 +201,23 @@ def test_check_refuses_a_model_ctranslate2_does_not_convert_when_it_is_the_engin
     assert "runtime.engine: ctranslate2 does not support summarization.models.default (model type" in errors[0]
     edit_config(night, {"runtime": {"engine": "auto"}})  # auto runs it on transformers instead
     assert main(["check", "-c", str(night)]) == 0
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ctranslate2") is None, reason="ctranslate2 not installed")
+def test_run_refuses_a_translator_ctranslate2_does_not_convert_before_any_summary(night, tmp_path, monkeypatch, capsys) -> None:
+    from summarizer.models import ct2
+
+    monkeypatch.setenv("SUMMARIZER_CT2_CACHE", str(tmp_path / "ct2"))
+    monkeypatch.setattr(ct2, "SUPPORTED_MODEL_TYPES", frozenset({"t5"}))  # the summariser's, not NLLB's
+    from summarizer import processing
+
+    batches = []
+    monkeypatch.setattr(processing, "summarise", lambda documents, *args: batches.append(documents) or [])
+    edit_config(night, {"runtime": {"engine": "ctranslate2"}})
+    assert main(["run", "-c", str(night)]) == 78
+    err = capsys.readouterr().err
+    assert "runtime.engine: ctranslate2 does not support translation.models." in err
+    assert batches == []  # refused before the night's summaries, not after
 
 
 @pytest.mark.skipif(importlib.util.find_spec("ctranslate2") is None, reason="ctranslate2 not installed")

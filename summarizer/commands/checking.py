@@ -12,7 +12,7 @@ from ..config import JobConfig, revision_warnings
 from ..errors import EXIT_CONFIG, EXIT_OK, ConfigError, ModelLoadError
 from ..io.readers import reader_library_problems, require_input_paths
 from ..models.base import BaseEngine
-from ..models.factory import build_engine
+from ..models.factory import build_engine, require_convertible
 from ..models.loading import ModelSpec, from_pretrained, hub_cache, is_gguf_spec, locate_model, model_config_json
 from ..planning import make_plan
 from ..sharing import foreign_writers_problem
@@ -129,16 +129,10 @@ def _framings(config: JobConfig) -> tuple[dict[str, list[str]], list[str]]:
 
 
 def _ctranslate2_problem(config: JobConfig, spec: ModelSpec, engine: BaseEngine) -> str | None:
-    """Why ``runtime.engine: ctranslate2`` cannot run ``spec``'s model (its type is not one
-    CTranslate2 converts), or None. ``auto`` falls back to transformers, and instruct
-    models always run there."""
-    from ..models.ct2 import refuse_unconvertible
-
-    if config.runtime.engine != "ctranslate2" or engine.decoder_only:
-        return None
+    """Why ``runtime.engine`` cannot run ``spec``'s model (``require_convertible``), or None."""
     try:
         folder, _ = locate_model(spec)
-        refuse_unconvertible(model_config_json(folder), spec.config_key)
+        require_convertible(config.runtime, spec, model_config_json(folder), engine.decoder_only)
     except ModelLoadError:
         return None  # reported as NOT AVAILABLE
     except ConfigError as exc:

@@ -73,11 +73,16 @@ def conversion_key(folder: Path, name: str, revision: str | None, quantization: 
     return f"{slug}-{digest}-{quantization}"
 
 
-def refuse_unconvertible(model_config: dict, config_key: str) -> None:
-    """ConfigError when CTranslate2's converter does not take this model's type (``check``
-    and the engine's load ask the same)."""
+def converts(model_config: Mapping[str, Any]) -> bool:
+    """Whether CTranslate2's converter takes a model with this config.json (its type)."""
+    return model_config.get("model_type") in SUPPORTED_MODEL_TYPES
+
+
+def refuse_unconvertible(model_config: Mapping[str, Any], config_key: str) -> None:
+    """ConfigError when CTranslate2's converter does not take this model (``check``, a
+    run's start and the engine's load ask the same)."""
     model_type = model_config.get("model_type")
-    if model_type not in SUPPORTED_MODEL_TYPES:
+    if not converts(model_config):
         raise ConfigError(
             f"runtime.engine: ctranslate2 does not support {config_key} (model type {model_type!r}; "
             f"supported: {', '.join(sorted(SUPPORTED_MODEL_TYPES))}); use runtime.engine: transformers"

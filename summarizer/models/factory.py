@@ -79,12 +79,21 @@ def decoder_only(spec: ModelSpec, *, allow_download: bool = False) -> bool:
 def ctranslate2_runs(spec: ModelSpec) -> bool:
     """Whether ``runtime.engine: auto`` gives ``spec`` to CTranslate2: it is installed and
     converts the model's type."""
-    from .ct2 import SUPPORTED_MODEL_TYPES
+    from .ct2 import converts
 
     if importlib.util.find_spec("ctranslate2") is None:
         return False
     folder, _ = locate_model(spec)
-    return model_config_json(folder).get("model_type") in SUPPORTED_MODEL_TYPES
+    return converts(model_config_json(folder))
+
+
+def require_convertible(runtime: RuntimeConfig, spec: ModelSpec, model_config: Mapping[str, Any], decoder_only: bool) -> None:
+    """ConfigError when ``runtime.engine: ctranslate2`` is asked of a model CTranslate2 does
+    not convert (``auto`` runs it on transformers; instruct models always run there)."""
+    if runtime.engine == "ctranslate2" and not decoder_only:
+        from .ct2 import refuse_unconvertible
+
+        refuse_unconvertible(model_config, spec.config_key)
 
 
 def engine_for_use(

@@ -5,13 +5,14 @@ from __future__ import annotations
 import importlib.util
 import logging
 from collections import OrderedDict
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..config import JobConfig
 from ..errors import ConfigError, ModelLoadError
 from ..stopping import StopSignal
 from .base import BaseEngine
-from .factory import engine_for_use
+from .factory import engine_for_use, require_convertible
 from .families import Direction, refuse_unsupported
 from .loading import ModelUse, locate_model, model_config_json
 
@@ -45,7 +46,9 @@ class ModelPool:
             return
         for use in sorted(needs, key=lambda u: u.spec.config_key):
             folder, _ = locate_model(use.spec)
-            refuse_unsupported(model_config_json(folder), use.spec)
+            model_config = model_config_json(folder)
+            refuse_unsupported(model_config, use.spec)
+            require_convertible(self.config.runtime, use.spec, model_config, self._engine(use).decoder_only)
             refusals = []
             for direction in sorted(needs[use], key=lambda d: (d.source, d.target)):
                 try:
