@@ -44,7 +44,7 @@ FLAGS: dict[str, Flag] = {
         Flag(EMPTY_OUTPUT, "a model produced nothing for part of it", True),
         Flag(REPETITION, "a model output repeats itself (degenerate loop)", True),
         Flag(LENGTH_RATIO, "part of the translation is much shorter or longer than the original", True),
-        Flag(UNTRANSLATED, "the translation is still in the original language", True),
+        Flag(UNTRANSLATED, "the translation or the translated summary is still in the original language", True),
         Flag(LANGUAGE_UNCERTAIN, "the article's language was hard to tell", True),
         Flag(ENCODING_FALLBACK, "the file was not UTF-8 and was read as Windows-1252", True),
         Flag(ALREADY_TARGET_LANGUAGE, "already in the target language: summarised, not translated", False),

@@ -3,7 +3,7 @@
 ``repetition``: a word n-gram loop, a low share of distinct n-grams, or a
 character repeated many times. ``empty_output``: nothing generated.
 ``length_ratio``: a translated segment much shorter or longer than its source.
-``untranslated``: a "translation" still detected as the source language.
+``untranslated``: a "translation" (or translated summary) still detected as the source language.
 ``number_mismatch``, ``unsupported_name``, ``unsupported_date``: a figure, a name,
 a weekday or month the article does not back (``text.faithfulness``), with the words.
 """

@@ -30,7 +30,8 @@ from summarizer.text.replies import strip_reply
         ("This French text translates as follows:\n\nThe mayor voted.", "The mayor voted."),  # SmolLM2's
         ("The text can be translated as follows: The mayor voted.", "The mayor voted."),
         ("The translation of the text is:\nThe mayor voted.", "The mayor voted."),
-        ("The English summary reads: The mayor voted.", "The mayor voted."),
+        ("The English summary reads:\n\nThe mayor voted.", "The mayor voted."),
+        ("The translation of the article into English is:\nThe mayor voted.", "The mayor voted."),
         ("Voici le résumé de l'article « Grève : les bus à l'arrêt » :\nLes bus sont à l'arrêt.", "Les bus sont à l'arrêt."),
     ],
 )
@@ -53,6 +54,10 @@ def test_preambles_labels_and_quotes_are_removed(reply, text) -> None:
         "Grève : les bus à l'arrêt jeudi.",
         "The translation is poor: it drops names.",  # a sentence about a translation
         "The summary of the talks is simple: no deal.",
+        "The official translation of the law is: binding.",  # text, not an announcement
+        "The summary of the report is: unemployment rose to 8%.",
+        "The new translation is: out next week.",
+        "The text translates as follows the news.",
     ],
 )
 def test_text_that_is_not_wrapping_is_kept_as_written(reply) -> None:

@@ -201,7 +201,7 @@ class QualityConfig:
     """Sources shorter than this are not length-checked (ratios are noisy)."""
 
     untranslated_confidence: float = field(default=0.9, metadata=_check(_fraction))
-    """A translation detected as its source language at least this surely is ``untranslated``."""
+    """A translation (or translated summary) detected as its source language at least this surely is ``untranslated``."""
 
     retry: bool = True
     """Retry each flagged translation segment once with ``retry_generation``."""

@@ -21,13 +21,14 @@ _OPENERS = re.compile(
     re.I,
 )
 #: "This French text translates to English as:", "The sentence can be translated as follows:",
-#: "The translation of the text is:" (that last form only with its colon).
+#: and, as a line of its own ending at its colon, "The translation of the text is:".
 _TRANSLATES = re.compile(
     r"^(?:this|the)\s+(?:[\w-]+\s+){0,3}?(?:text|sentence|passage|article|paragraph)\s+"
     r"(?:translates|can be translated|is translated|would be translated)\s+(?:to|into|as)\b"
-    r"(?:\s+(?:english|french|german|italian|spanish))?(?:\s+as)?(?:\s+follows)?\s*:?\s*"
-    r"|^(?:the|my|an?)\s+(?:[\w-]+\s+){0,2}?(?:translation|summary)(?:\s+(?:of|in|into)(?:\s+[\w-]+){1,3}?)?"
-    r"\s+(?:is|reads|would be)(?:\s+as\s+follows)?\s*:\s*",
+    r"(?:\s+(?:english|french|german|italian|spanish))?(?:\s+as)?(?:\s+follows\s*:|(?!\s+follows\b)\s*:?)\s*"
+    r"|^(?:the|my|an?)\s+(?:english\s+|french\s+)?(?:translation|summary)"
+    r"(?:\s+(?:of|in|into)\s+(?:the\s+|this\s+)?(?:english|french|text|article|passage|sentence|paragraph))*"
+    r"\s+(?:is|reads|would be)(?:\s+as\s+follows)?\s*:[ \t]*\n\s*",
     re.I,
 )
 #: A label alone at the start, in bold or not: "Résumé :", "**Translation:**".
