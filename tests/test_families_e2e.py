@@ -73,10 +73,7 @@ def meta(folder: Path, name: str) -> dict:
 
 
 def test_one_nllb_model_tags_each_article_with_its_own_language_and_loads_once(night, monkeypatch, capsys) -> None:
-    from summarizer import processing
-
-    batches = []
-    monkeypatch.setattr(processing, "summarise", lambda documents, *args: batches.append(documents) or [])
+    batches = spy_on_batches(monkeypatch)
     assert main(["run", "-c", str(night)]) == 0
     err = capsys.readouterr().err
     feed = night.parent / "feed"
@@ -205,12 +202,11 @@ def test_check_refuses_a_model_ctranslate2_does_not_convert_when_it_is_the_engin
 
 @pytest.mark.skipif(importlib.util.find_spec("ctranslate2") is None, reason="ctranslate2 not installed")
 def test_run_refuses_a_translator_ctranslate2_does_not_convert_before_any_summary(night, tmp_path, monkeypatch, capsys) -> None:
+    from summarizer import processing
     from summarizer.models import ct2
 
     monkeypatch.setenv("SUMMARIZER_CT2_CACHE", str(tmp_path / "ct2"))
     monkeypatch.setattr(ct2, "SUPPORTED_MODEL_TYPES", frozenset({"t5"}))  # the summariser's, not NLLB's
-    from summarizer import processing
-
     batches = []
     monkeypatch.setattr(processing, "summarise", lambda documents, *args: batches.append(documents) or [])
     edit_config(night, {"runtime": {"engine": "ctranslate2"}})
