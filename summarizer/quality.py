@@ -75,10 +75,9 @@ class QualityChecker:
         by flag (only the ``checks`` asked for); nothing when ``quality.faithfulness`` is off."""
         if not self.config.faithfulness or not generated.strip():
             return {}
-        found = faithfulness_findings(
-            generated, source, generated_language=generated_language, source_language=source_language
+        return faithfulness_findings(
+            generated, source, generated_language=generated_language, source_language=source_language, checks=checks
         )
-        return {flag: values for flag, values in found.items() if flag in checks}
 
     def is_untranslated(self, translation: str, source_language: str) -> bool:
         """True when ``translation`` is still, surely, in ``source_language``."""

@@ -47,7 +47,7 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
-from ..flags import NUMBER_MISMATCH, UNSUPPORTED_DATE, UNSUPPORTED_NAME
+from ..flags import FAITHFULNESS_FLAGS, NUMBER_MISMATCH, UNSUPPORTED_DATE, UNSUPPORTED_NAME
 from . import faithfulness_words as vocab
 from .numbers import NUMERIC_DATE, ROMAN, Number, numbers_in, roman_value
 
@@ -347,16 +347,25 @@ def check_dates(
 
 
 def faithfulness_findings(
-    generated: str, source: str, *, generated_language: str, source_language: str
+    generated: str,
+    source: str,
+    *,
+    generated_language: str,
+    source_language: str,
+    checks: Iterable[str] = FAITHFULNESS_FLAGS,
 ) -> dict[str, list[str]]:
-    """The non-empty findings of every check, keyed by flag name.
+    """The non-empty findings of the ``checks`` asked for (each run only when asked), keyed
+    by flag name, in the order number, name, date.
 
     ``source`` may be the article followed by its translation: what either names is backed.
     """
     languages = {"generated_language": generated_language, "source_language": source_language}
+    asked = set(checks)
     findings = {
-        NUMBER_MISMATCH: check_numbers(generated, source, **languages),
-        UNSUPPORTED_NAME: check_names(generated, source, **languages),
-        UNSUPPORTED_DATE: check_dates(generated, source, **languages),
+        flag: check(generated, source, **languages)
+        for flag, check in (
+            (NUMBER_MISMATCH, check_numbers), (UNSUPPORTED_NAME, check_names), (UNSUPPORTED_DATE, check_dates)
+        )
+        if flag in asked
     }
     return {flag: values for flag, values in findings.items() if values}
