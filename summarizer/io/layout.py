@@ -17,23 +17,45 @@ from .files import unicode_problem
 from .folders import output_folder
 
 _OUTPUT_NAME = re.compile(
-    r".+(?:\.(?P<text>summary|translation)\.(?P<language>[A-Za-z]{2,3}(?:-[A-Za-z0-9]+)?)\.txt"
-    r"|\.(?P<meta>meta)\.json|\.(?P<results>results)\.jsonl)"
+    r"(?P<name>.+)(?:\.(?P<text>summary|translation)\.(?P<language>[A-Za-z]{2,3}(?:-[A-Za-z0-9]+)?)\.txt"
+    r"|\.(?P<meta>meta)\.json|\.(?P<results>results)\.jsonl)",
+    re.DOTALL,  # a name may hold a newline: the stem is any text
 )
+
+
+@dataclass(frozen=True)
+class OutputName:
+    """What an output file's name says: whose outputs (``name``, the input's stem) and
+    which one (``kind``: ``summary``, ``translation``, ``meta`` or ``results``)."""
+
+    name: str
+    kind: str
+    language: str | None = None
+    """The text's language (summaries and translations)."""
+
+
+def parse_output_name(file_name: str) -> OutputName | None:
+    """The output ``file_name`` is, or None for a name this job does not write: the one
+    recognition of the job's own files. Any character before the suffix is the stem's
+    (a newline, a carriage return, an undecodable byte, another output's suffix)."""
+    match = _OUTPUT_NAME.fullmatch(file_name)
+    if match is None:
+        return None
+    kind = match["text"] or match["meta"] or match["results"]
+    return OutputName(name=match["name"], kind=kind, language=match["language"])
 
 
 def is_output_file(name: str) -> bool:
     """True for file names this job writes, so they are never read back as articles."""
-    return _OUTPUT_NAME.fullmatch(name) is not None
+    return parse_output_name(name) is not None
 
 
 def output_location_of(path: Path, root: Path) -> OutputLocation | None:
     """The location whose meta or results file ``path`` is (under ``root``), or None."""
-    match = _OUTPUT_NAME.fullmatch(path.name)
-    if match is None or not (match["meta"] or match["results"]):
+    found = parse_output_name(path.name)
+    if found is None or found.kind not in ("meta", "results"):
         return None
-    suffix = ".meta.json" if match["meta"] else ".results.jsonl"
-    return OutputLocation(folder=path.parent, name=path.name[: -len(suffix)], root=root)
+    return OutputLocation(folder=path.parent, name=found.name, root=root)
 
 
 def translation_file_text(title: str, body: str) -> str:
@@ -49,12 +71,10 @@ def translation_body(text: str, title: str | None) -> str:
 def output_label(name: str) -> str | None:
     """What an output file holds, from its name: ``meta``, ``results``, ``translation``
     or ``summary (fr)``; None for a name this job does not write."""
-    match = _OUTPUT_NAME.fullmatch(name)
-    if match is None:
+    found = parse_output_name(name)
+    if found is None:
         return None
-    if match["text"] == "summary":
-        return f"summary ({match['language']})"
-    return match["text"] or match["meta"] or match["results"]
+    return f"summary ({found.language})" if found.kind == "summary" else found.kind
 
 
 @dataclass(frozen=True)
@@ -105,8 +125,14 @@ class OutputLocation:
 def output_location(source: SourceFile, output_dir: Path | None) -> OutputLocation:
     """Where the outputs of ``source`` go: next to it, or mirrored under ``output_dir``."""
     folder = source.folder if output_dir is None else output_dir / source.relative.parent
-    stem = source.relative.name.rsplit(".", 1)[0]
-    return OutputLocation(folder=folder, name=stem, root=source.root if output_dir is None else output_dir)
+    return OutputLocation(
+        folder=folder, name=output_stem(source.relative.name), root=source.root if output_dir is None else output_dir
+    )
+
+
+def output_stem(file_name: str) -> str:
+    """The ``NAME`` of an input file's outputs: its name without its extension."""
+    return file_name.rsplit(".", 1)[0]
 
 
 #: Longest language code an output name can hold (``xx-Yyyyyyyy``), for the name length check.

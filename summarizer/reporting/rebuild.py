@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 from ..config import JobConfig
 from ..io.files import MAX_META_BYTES, read_json_object, read_jsonl_objects, read_regular_file
-from ..io.layout import OutputLocation, output_location_of, output_texts, translation_body
+from ..io.layout import OutputLocation, output_location_of, output_stem, output_texts, translation_body
 from ..planning import read_limits, result_line_bytes
 from .export import export_row
 
@@ -73,7 +73,7 @@ def _output_files(config: JobConfig) -> Iterator[tuple[Path, Path, list[str]]]:
     for given in roots:
         root = Path(given)
         if root.is_file():  # an input named directly: its own outputs only
-            stem = root.name.rsplit(".", 1)[0]
+            stem = output_stem(root.name)
             names = [n for n in os.listdir(root.parent) if (found := output_location_of(root.parent / n, root.parent)) and found.name == stem]
             yield root.parent, root.parent, sorted(names)
             continue
