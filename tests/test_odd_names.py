@@ -1,9 +1,9 @@
-"""Odd input file names (issue 28, item 6).
+"""Odd input file names (issue 28, item 6) and any day for ``summarizer export`` (item 9).
 
 Whatever an input's name holds (a newline, a carriage return, a name that ends in a
 newline, ``.summary.fr.txt`` inside it, bytes that are not UTF-8), the job recognises its
 outputs as its own: a second night finds nothing new, and ``summarizer export`` rebuilds
-the rows the night exported.
+the rows the night exported. Every day the parser takes gives rows or a one-line error.
 """
 
 from __future__ import annotations
@@ -11,14 +11,17 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from datetime import date, timedelta
+import time
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from conftest import ARTICLE_VELO, FEED, write_config, written_earlier
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from summarizer.cli import main
+from summarizer.errors import UsageError, exit_code_for
 from summarizer.io.layout import OutputLocation, is_output_file, output_label, output_location_of
 from summarizer.reporting.export import latest_export, read_export
 
@@ -162,3 +165,82 @@ def test_a_newline_in_a_name_is_done_once_and_rebuilt(tmp_path: Path, tiny_model
 def test_any_name_the_readers_take_is_done_once_and_rebuilt(tiny_models, names: list[str]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         _two_nights_and_a_rebuild(Path(folder), tiny_models, names)
+
+
+# Item 9: any day the parser takes.
+
+
+@pytest.fixture
+def night(tmp_path: Path, tiny_models) -> Path:
+    """A night of one article and a feed; the config's path."""
+    _write_inputs(tmp_path / "articles", ["velo.txt", "feed.jsonl"])
+    config = _config(tmp_path, tiny_models)
+    assert _night(tmp_path)["exit_code"] == 0
+    return config
+
+
+DAYS = st.sampled_from([date.min, date.max, date(1969, 12, 31), date(1970, 1, 1), date(2038, 1, 19)]) | st.dates()
+
+
+@pytest.fixture(params=[None, "XST-14", "YST+11"], ids=["local", "UTC+14", "UTC-11"])
+def time_zone(request):
+    """The machine's time zone, then the two furthest from UTC (``TZ``, POSIX form)."""
+    saved = os.environ.get("TZ")
+    if request.param:
+        os.environ["TZ"] = request.param
+        time.tzset()
+    yield
+    if saved is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = saved
+    time.tzset()
+
+
+def test_every_day_the_parser_takes_gives_rows_or_a_one_line_error(night: Path, time_zone, tmp_path, capsys) -> None:
+    out = tmp_path / "days.jsonl"
+    everything = _by_key(_rebuilt(tmp_path))
+    assert len(everything) == 3
+    finished = {key: datetime.fromisoformat(row["finished_at"]).astimezone().date() for key, row in everything.items()}
+
+    @settings(max_examples=40, deadline=None)
+    @given(DAYS, DAYS, st.sampled_from(["--day", "--since", "--since --until"]))
+    @example(date.min, date.max, "--since --until")
+    @example(date.min, date.min, "--since")
+    @example(date.max, date.max, "--day")
+    @example(date.max, date.min, "--since --until")
+    def check(first: date, last: date, options: str) -> None:
+        capsys.readouterr()
+        days = [first.isoformat(), last.isoformat()] if options == "--since --until" else [first.isoformat()]
+        arguments = [part for pair in zip(options.split(), days) for part in pair]
+        code = main(["export", "-c", str(night), *arguments, "-o", str(out)])
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        last = last if options == "--since --until" else first
+        if first > last:
+            assert code == exit_code_for(UsageError("")) and len(err.strip().splitlines()) == 1, err
+            return
+        assert code == 0, err
+        wanted = {key for key, day in finished.items() if first <= day <= last}
+        assert set(_by_key(read_export(out))) == wanted
+
+    check()
+
+
+@pytest.mark.parametrize(
+    "finished, on_its_day",
+    [
+        ("0001-01-01T00:00:00+05:00", True),
+        ("9999-12-31T23:59:59-05:00", False),  # its file was last written before that day: not read for it
+    ],
+)
+def test_a_record_finished_at_the_calendar_s_edge_gives_rows(night: Path, tmp_path, capsys, finished, on_its_day) -> None:
+    meta_file = tmp_path / "articles" / "velo.meta.json"
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    meta_file.write_text(json.dumps({**meta, "finished_at": finished}), encoding="utf-8")
+    out = tmp_path / "edge.jsonl"
+    assert main(["export", "-c", str(night), "--since", "0001-01-01", "--until", "9999-12-31", "-o", str(out)]) == 0
+    assert set(_by_key(read_export(out))) == {"velo.txt", "feed.jsonl#a", "feed.jsonl#b"}
+    assert main(["export", "-c", str(night), "--day", finished[:10], "-o", str(out)]) == 0
+    assert [row["finished_at"] for row in read_export(out)] == ([finished] if on_its_day else [])
+    assert "Traceback" not in capsys.readouterr().err

@@ -35,7 +35,7 @@ def rebuild_rows(config: JobConfig, first: date, last: date) -> Rebuilt:
     both included), ordered by finish time and key."""
     found = Rebuilt()
     seen: set[tuple[int, int]] = set()  # input paths may overlap: each file once
-    since = datetime.combine(first, time.min).astimezone().timestamp()
+    since = _start_of(first)
     line_bytes = result_line_bytes(read_limits(config))
     ours = str(config.source) if config.source else None
 
@@ -82,14 +82,27 @@ def _output_files(config: JobConfig) -> Iterator[tuple[Path, Path, list[str]]]:
             yield root, Path(folder), sorted(n for n in files if not n.startswith("."))
 
 
+def _start_of(day: date) -> float:
+    """The POSIX time at which local ``day`` begins; minus infinity when it cannot be
+    converted (0001-01-01: the calendar has no day before it): no file is older."""
+    try:
+        return datetime.combine(day, time.min).astimezone().timestamp()
+    except (ValueError, OverflowError, OSError):
+        return float("-inf")
+
+
 def _finished_between(record: dict[str, Any], first: date, last: date) -> bool:
     text = record.get("finished_at")
     if not isinstance(text, str):
         return False
     try:
-        day = datetime.fromisoformat(text).astimezone().date()
+        finished = datetime.fromisoformat(text)
     except ValueError:
         return False
+    try:
+        day = finished.astimezone().date()
+    except (ValueError, OverflowError):  # the local day would be outside the calendar: its own
+        day = finished.date()
     return first <= day <= last
 
 
