@@ -11,7 +11,8 @@ two overlapping runs sees the other and stops.
 The kernel releases a lock when the process ends, however it ends, so a lock
 file left behind never blocks a later run. The holder writes its pid into the
 file so that a second run can say who holds it. A lock path is never followed
-if it is a symbolic link, and only a regular file is ever locked.
+if it is a symbolic link, and only a regular file is ever locked. The same pieces
+(``open_lock_file``, ``take_lock``, ``lock_holder``) lock conversions (``models.conversion``).
 """
 
 from __future__ import annotations
@@ -101,6 +102,21 @@ def _refuse(path: Path, problem: str) -> OutputWriteError:
 
 def _take(path: Path) -> int:
     """An exclusive lock on ``path`` (created if missing), never through a symlink."""
+    fd = open_lock_file(path)
+    try:
+        if not take_lock(fd, wait=False):
+            raise LockHeldError(
+                f"another summarizer run (pid {lock_holder(fd)}) holds the lock {path}; exiting"
+            )
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def open_lock_file(path: Path) -> int:
+    """A descriptor of the lock file ``path`` (created if missing, with its folder): never
+    through a symbolic link, only a regular file with one link; OutputWriteError otherwise."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | _OPEN_FLAGS, 0o644)
@@ -109,7 +125,7 @@ def _take(path: Path) -> int:
             raise _refuse(path, "it is a symbolic link") from None
         raise OutputWriteError(
             f"cannot create lock file {path}: {exc.strerror or exc}; "
-            "check that the output location exists and is writable"
+            "check that its folder exists and is writable"
         ) from None
     try:
         info = os.fstat(fd)
@@ -117,21 +133,28 @@ def _take(path: Path) -> int:
             raise _refuse(path, "it is not a regular file")
         if info.st_nlink != 1:  # a hard link: writing the pid would overwrite another file
             raise _refuse(path, "it is a hard link to another file")
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LockHeldError(
-                f"another summarizer run (pid {_pid_in(fd)}) holds the lock {path}; exiting"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
     except BaseException:
         os.close(fd)
         raise
     return fd
 
 
-def _pid_in(fd: int) -> str:
+def take_lock(fd: int, *, wait: bool) -> bool:
+    """Lock the open lock file ``fd`` exclusively and write this process's pid into it;
+    False when another holds it (with ``wait``: wait until it is free)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        if not wait:
+            return False
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    return True
+
+
+def lock_holder(fd: int) -> str:
+    """The pid written in the lock file ``fd`` ("unknown" when there is none)."""
     try:
         text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
     except OSError:
@@ -169,7 +192,7 @@ def _holder_if_locked(path: Path, held: set[tuple[int, int]]) -> str | None:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            return _pid_in(fd)
+            return lock_holder(fd)
         except OSError:
             return None
         return None

@@ -133,6 +133,12 @@ def _file_mode(folder_fd: int, name: str) -> int:
             return stat.S_IMODE(info.st_mode)
     except OSError:
         pass
+    return new_file_mode()
+
+
+def new_file_mode() -> int:
+    """The mode of a new file: 0666 minus the umask (what ``open`` gives; safetensors and
+    temporary files get 0600, which hides them from every other account)."""
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
