@@ -5,44 +5,39 @@ transformers reads GGUF files (``gguf_file=``, with the ``gguf`` and
 for a 135M model here, minutes for bigger ones. ``converted`` does that once per
 file into ``<job cache>/converted/gguf-<name>-<sha256[:12]>`` (tokenizer, config,
 generation config, ``model.safetensors``) with ``summarizer-source.json`` naming
-the file and its SHA-256; every later load reads the conversion. A file's digest
-is remembered by its size and time, so a night with nothing new hashes nothing.
-A GGUF file holds a decoder-only model: it runs on the instruct-model engine.
+the file and its SHA-256, made like every conversion (``conversion.convert_once``: under
+its lock, with a manifest checked at each load); every later load reads the conversion.
+A file's digest is remembered by its stamp (size, times, inode), so a night with nothing
+new hashes nothing. A GGUF file holds a decoder-only model: it runs on the instruct-model
+engine.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from .._version import __version__
-from ..errors import ModelLoadError
+from ..errors import ModelLoadError, OutputWriteError
 from ..io.files import file_sha256, read_json_object
 from ..io.folders import atomic_write_json
-from .conversion import SOURCE_FILE
+from .conversion import SOURCE_FILE, convert_once, file_stamp
 
 logger = logging.getLogger(__name__)
 
 _DIGESTS_FILE = "gguf-digests.json"
 
 
-def _stamp(path: Path) -> list[int]:
-    info = path.stat()
-    return [info.st_size, info.st_mtime_ns]
-
-
 def gguf_digest(path: Path, cache_root: Path) -> str:
-    """The SHA-256 of ``path``, hashed only when its size or time changed since the last time."""
+    """The SHA-256 of ``path``, hashed only when its stamp changed since the last time."""
     digests_file = cache_root / _DIGESTS_FILE
     known = read_json_object(digests_file) or {}
     try:
-        stamp = _stamp(path)
+        stamp = file_stamp(path.stat())
     except OSError as exc:
         raise ModelLoadError(f"{path}: cannot read the GGUF file ({exc.strerror or exc})") from None
     entry = known.get(str(path))
@@ -56,7 +51,7 @@ def gguf_digest(path: Path, cache_root: Path) -> str:
     try:
         cache_root.mkdir(parents=True, exist_ok=True)
         atomic_write_json(digests_file, known)
-    except OSError as exc:  # a read-only cache: hashed again next time, nothing lost
+    except (OSError, OutputWriteError) as exc:  # a read-only cache: hashed again next time, nothing lost
         logger.debug("cannot remember the digest of %s: %s", path, exc)
     return sha256
 
@@ -67,27 +62,16 @@ def conversion_folder(path: Path, cache_root: Path) -> Path:
     return cache_root / "converted" / f"gguf-{slug}-{gguf_digest(path, cache_root)[:12]}"
 
 
-def is_converted(folder: Path) -> bool:
-    """Whether ``folder`` holds a finished conversion."""
-    return (folder / "model.safetensors").is_file() and (folder / SOURCE_FILE).is_file()
-
-
 def converted(path: Path, cache_root: Path, where: str) -> Path:
-    """The safetensors conversion of the GGUF file ``path``, made now if missing
-    (atomically: a half-made folder never carries the final name). ``where`` names the
-    config key in errors."""
+    """The safetensors conversion of the GGUF file ``path``, made now if missing or not
+    matching its manifest (``convert_once``). ``where`` names the config key in errors."""
     if not path.is_file():
         raise ModelLoadError(f"{where}: {path} does not exist (or is not a file)")
-    target = conversion_folder(path, cache_root)
-    if is_converted(target):
-        return target
-    _require_packages(where)
     started = time.perf_counter()
-    logger.info("converting %s to safetensors, once (this takes a while)", path.name)
-    staging = target.with_name(f".{target.name}.{os.getpid()}.converting")
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        staging.mkdir(parents=True)
+
+    def make(staging: Path) -> None:
+        _require_packages(where)
+        logger.info("converting %s to safetensors, once (this takes a while)", path.name)
         _convert(path, staging)
         source = {
             "gguf": str(path),
@@ -97,16 +81,17 @@ def converted(path: Path, cache_root: Path, where: str) -> Path:
             "converted_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         (staging / SOURCE_FILE).write_text(json.dumps(source, indent=2) + "\n", encoding="utf-8")
-        shutil.rmtree(target, ignore_errors=True)
-        os.replace(staging, target)
+        logger.info("converted %s in %.0fs", path.name, time.perf_counter() - started)
+
+    try:
+        return convert_once(conversion_folder(path, cache_root), make)
+    except ModelLoadError:
+        raise
     except Exception as exc:  # noqa: BLE001 - a broken or unsupported file, disk full
-        shutil.rmtree(staging, ignore_errors=True)
         raise ModelLoadError(
             f"{where}: {path.name} could not be converted from GGUF "
             f"({type(exc).__name__}: {' '.join(str(exc).split())[:300]})"
         ) from None
-    logger.info("converted %s in %.0fs into %s", path.name, time.perf_counter() - started, target)
-    return target
 
 
 def missing_packages() -> list[str]:

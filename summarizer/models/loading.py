@@ -138,9 +138,12 @@ def summarizer_cache(cache_dir: str | os.PathLike[str] | None) -> Path:
 
 
 def gguf_conversion(spec: ModelSpec, *, convert: bool = False) -> Path:
-    """The folder holding the conversion of ``spec``'s GGUF file; with ``convert``, made
-    now when missing (``fetch``), else ModelLoadError saying to run ``fetch``."""
-    from .gguf import conversion_folder, converted, is_converted
+    """The folder holding the conversion of ``spec``'s GGUF file, checked against its
+    manifest; with ``convert``, made now when missing or not matching it (``fetch``), else
+    ModelLoadError saying to run ``fetch``. Staging folders killed conversions left in the
+    cache are removed either way."""
+    from .conversion import conversion_problem, remove_stale_staging
+    from .gguf import conversion_folder, converted
 
     path, root = Path(spec.name), summarizer_cache(spec.cache_dir)
     where = f"{spec.config_key}: {spec.name}"
@@ -149,10 +152,17 @@ def gguf_conversion(spec: ModelSpec, *, convert: bool = False) -> Path:
     if not path.is_file():
         raise ModelLoadError(f"{where}: the GGUF file does not exist (or is not a file)")
     folder = conversion_folder(path, root)
-    if not is_converted(folder):
+    remove_stale_staging(folder.parent)
+    if not folder.is_dir():
         raise ModelLoadError(
             f"{where}: not converted from GGUF yet; run `summarizer fetch -c CONFIG` once (it "
             "converts the file to safetensors in the job's cache; no network needed)"
+        )
+    problem = conversion_problem(folder)
+    if problem is not None:
+        raise ModelLoadError(
+            f"{where}: its conversion {folder} {problem}; run `summarizer fetch -c CONFIG`, which "
+            "converts the file again (no network needed)"
         )
     return folder
 
