@@ -275,6 +275,21 @@ def test_a_conversion_without_a_manifest_is_refused_and_made_again_by_fetch(nigh
     assert main(["run", "-c", str(night)]) == 0
 
 
+def test_a_conversion_has_a_digest_of_its_own_for_meta_files(night, fake_gguf, llm) -> None:
+    import hashlib
+
+    from summarizer.models.loading import ModelSpec, conversion_sha256
+
+    path, _ = fake_gguf
+    assert main(["fetch", "-c", str(night)]) == 0
+    manifest = (the_conversion(night) / "summarizer-manifest.json").read_bytes()
+    spec = ModelSpec(str(path), cache_dir=str(night.parent / "cache"))
+    assert conversion_sha256(spec) == hashlib.sha256(manifest).hexdigest()
+    assert conversion_sha256(ModelSpec(str(the_conversion(night)))) == conversion_sha256(spec)
+    assert conversion_sha256(ModelSpec(str(llm))) is None  # a folder no one converted
+    assert conversion_sha256(ModelSpec("org/model", revision="main")) is None
+
+
 # ------------------------------------------------------------------------- modes
 
 

@@ -167,6 +167,20 @@ def gguf_conversion(spec: ModelSpec, *, convert: bool = False) -> Path:
     return folder
 
 
+def conversion_sha256(spec: ModelSpec) -> str | None:
+    """The digest of the conversion ``spec`` loads (its manifest's SHA-256: every file's name,
+    size and hash), for meta files: a GGUF file's conversion, or a local folder ``fetch``
+    converted; None for other models, or when it cannot be found."""
+    from .conversion import conversion_digest
+
+    if not spec.is_local:
+        return None
+    try:
+        return conversion_digest(gguf_conversion(spec) if is_gguf_spec(spec) else Path(spec.name))
+    except ModelLoadError:
+        return None
+
+
 def revision_owner(spec: ModelSpec) -> str | None:
     """The other model ``spec.revision`` belongs to, when it provably belongs to another:
     the revision pinned for that model (``KNOWN_SAFETENSORS_REVISIONS``), or a commit the
