@@ -157,37 +157,11 @@ def test_language_tagged_families_tag_the_source_and_force_the_target(families, 
     assert tokenizer.convert_ids_to_tokens(ids[1:-1]) == tokenizer.tokenize("Bonjour à tous.")
     german = e.token_ids(["Bonjour à tous."], e.framing(Direction("de", "en")))[0]
     assert german[1:] == ids[1:] and german[0] != ids[0]  # each request its own tag
-    first_outputs = _first_generated_tokens(e, monkeypatch)
+    first_outputs = mf.first_generated_tokens(e, monkeypatch)
     results = e.run(requests(["Bonjour à tous.", "Le conseil municipal a voté le budget."]))
     assert all(r.error is None for r in results)
     assert set(first_outputs) == {forced}
     assert all(forced not in r.text for r in results)  # the code is not written into the output
-
-
-def _first_generated_tokens(e, monkeypatch) -> list[str]:
-    """Spy on the backend: the first token each output starts with after the decoder start."""
-    seen: list[str] = []
-    e.load()
-    if e.backend == "transformers":
-        original = e._model.generate
-
-        def spy(**kwargs):
-            output = original(**kwargs)
-            seen.extend(e.tokenizer.convert_ids_to_tokens([int(row[1]) for row in output]))
-            return output
-
-        monkeypatch.setattr(e._model, "generate", spy)
-    else:
-        original = e._translator.translate_batch
-
-        def spy(batch, **kwargs):
-            results = original(batch, **kwargs)
-            start = 0 if e._start is None else len(e._start)
-            seen.extend(result.hypotheses[0][start] for result in results)
-            return results
-
-        monkeypatch.setattr(e, "_translator", type("T", (), {"translate_batch": staticmethod(spy)})())
-    return seen
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -5,8 +5,9 @@ few thousand parameters whose files follow the conventions of one real family:
 the tokenizer class and files it ships, where its special and language tokens
 sit in the vocabulary, its special token ids, what ``config.json`` and
 ``generation_config.json`` carry (and, as importantly, what they do not carry:
-no builder sets ``forced_bos_token_id``, since none of the real checkpoints
-ships one; the caller has to force the target language). Everything is saved
+the language-code families' builders set no ``forced_bos_token_id``, since none of
+those real checkpoints ships one; the caller has to force the target language;
+:func:`build_tiny_bart_cnn` ships one, as bart-large-cnn does). Everything is saved
 with ``save_pretrained`` (safetensors), so the project's engine loads the folder
 by path exactly like a downloaded model, and CTranslate2's
 ``TransformersConverter(folder)`` converts the families it supports.
@@ -30,23 +31,29 @@ checked against the hub here are marked "(unverified)".
 from .common import MADLAD_TARGET_TOKENS, MARIAN_TARGET_TOKENS, T5_SMALL_TASK_SPECIFIC_PARAMS
 from .fairseq import build_tiny_m2m100, build_tiny_mbart50, build_tiny_nllb
 from .others import (
+    build_tiny_bart_cnn,
     build_tiny_decoder_only,
     build_tiny_encoder_only,
     build_tiny_madlad,
     build_tiny_marian_multi,
+    build_tiny_marian_separate_vocabs,
     build_tiny_t5_prefixed,
 )
+from .spying import first_generated_tokens
 
 __all__ = [
     "MADLAD_TARGET_TOKENS",
     "MARIAN_TARGET_TOKENS",
     "T5_SMALL_TASK_SPECIFIC_PARAMS",
+    "build_tiny_bart_cnn",
     "build_tiny_decoder_only",
     "build_tiny_encoder_only",
     "build_tiny_m2m100",
     "build_tiny_madlad",
     "build_tiny_marian_multi",
+    "build_tiny_marian_separate_vocabs",
     "build_tiny_mbart50",
     "build_tiny_nllb",
     "build_tiny_t5_prefixed",
+    "first_generated_tokens",
 ]

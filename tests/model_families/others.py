@@ -213,7 +213,7 @@ def build_tiny_decoder_only(folder: Path) -> Path:
         num_hidden_layers=2,
         num_attention_heads=2,
         num_key_value_heads=2,
-        max_position_embeddings=256,
+        max_position_embeddings=1024,  # room for a prompt, the reply and a sentence
         bos_token_id=1,
         eos_token_id=2,
         tie_word_embeddings=False,
@@ -260,4 +260,104 @@ def build_tiny_encoder_only(folder: Path) -> Path:
     torch.manual_seed(0)
     model = BertForMaskedLM(config)
     model.save_pretrained(folder)
+    return folder
+
+
+def build_tiny_marian_separate_vocabs(folder: Path) -> Path:
+    """A multi-target opus-mt model whose tokenizer has ``separate_vocabs: true``: a source
+    ``vocab.json`` holding the :data:`MARIAN_TARGET_TOKENS` (``>>eng<<``...) and a
+    ``target_vocab.json``, with decoder embeddings of their own (``decoder_vocab_size``,
+    ``share_encoder_decoder_embeddings: false``). transformers' ``MarianTokenizer`` leaves
+    ``supported_language_codes`` empty for such a tokenizer although ``get_vocab()`` (the
+    source vocabulary) has the codes. Here the target vocabulary holds the same tokens as
+    the source one (a real one has its own pieces; transformers 5.25 then skips special
+    tokens by their source ids when decoding, which this model keeps out of the way).
+    Which real opus-mt checkpoints ship separate vocabularies was not checked here."""
+    import json
+
+    import torch
+    from transformers import MarianConfig, MarianMTModel, MarianTokenizer
+
+    folder = build_tiny_marian_multi(_fresh_folder(folder))
+    source = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
+    target = dict(source)
+    (folder / "target_vocab.json").write_text(json.dumps(target), encoding="utf-8")
+    config_path = folder / "tokenizer_config.json"
+    tokenizer_config = json.loads(config_path.read_text(encoding="utf-8"))
+    tokenizer_config["separate_vocabs"] = True
+    config_path.write_text(json.dumps(tokenizer_config, indent=2), encoding="utf-8")
+    tokenizer = MarianTokenizer.from_pretrained(folder)
+    assert tokenizer.separate_vocabs and tokenizer.supported_language_codes == []
+    old = MarianConfig.from_pretrained(folder).to_dict()
+    config = MarianConfig(
+        **{k: old[k] for k in ("d_model", "encoder_layers", "decoder_layers", "encoder_attention_heads",
+                              "decoder_attention_heads", "encoder_ffn_dim", "decoder_ffn_dim",
+                              "max_position_embeddings")},
+        vocab_size=len(source),
+        decoder_vocab_size=len(target),
+        share_encoder_decoder_embeddings=False,
+        pad_token_id=target["<pad>"],
+        eos_token_id=target["</s>"],
+        decoder_start_token_id=target["<pad>"],
+        forced_eos_token_id=target["</s>"],
+    )
+    torch.manual_seed(0)
+    model = MarianMTModel(config)
+    model.generation_config.bad_words_ids = [[target["<pad>"]]]
+    model.save_pretrained(folder)
+    return folder
+
+
+def build_tiny_bart_cnn(folder: Path, forced_in: str = "generation_config.json") -> Path:
+    """Imitates facebook/bart-large-cnn, a summariser whose checkpoint forces its own first
+    output token: ``forced_bos_token_id`` 0 (``<s>``) after the decoder start ``</s>`` (2).
+
+    Tokenizer: ``RobertaTokenizer`` (transformers 5's ``BartTokenizer`` is an alias of it;
+    ``model_type: bart`` maps to it), a byte-level BPE trained on the tiny corpus with
+    ``<s>`` 0, ``<pad>`` 1, ``</s>`` 2, ``<unk>`` 3 first and ``<mask>`` last, as BART's
+    vocabulary has them. Model: ``BartForConditionalGeneration``, bos 0, pad 1, eos 2,
+    ``decoder_start_token_id`` 2, ``forced_eos_token_id`` 2. ``forced_in`` says where the
+    forced token is written: ``generation_config.json`` (as transformers 5 saves it) or
+    ``config.json`` with no generation_config.json (older checkpoints; transformers then
+    reads it from config.json). The forced token is the one bart-large-cnn is described
+    to ship (unverified: its files were not checked against the hub here). The
+    output row of ``<s>`` is scaled down, so that only forcing puts it first.
+    """
+    import json
+
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import BartConfig, BartForConditionalGeneration, RobertaTokenizer
+
+    folder = _fresh_folder(folder)
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=400, special_tokens=["<s>", "<pad>", "</s>", "<unk>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    bpe.train_from_iterator(FRENCH + ENGLISH, trainer)
+    state = json.loads(bpe.to_str())
+    vocab = dict(state["model"]["vocab"])
+    vocab["<mask>"] = len(vocab)
+    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in state["model"]["merges"]]
+    tokenizer = RobertaTokenizer(vocab=vocab, merges=merges, model_max_length=1024)
+    tokenizer.save_pretrained(folder)
+    config = BartConfig(
+        vocab_size=len(tokenizer), d_model=32, encoder_layers=2, decoder_layers=2,
+        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64,
+        max_position_embeddings=1024, bos_token_id=0, pad_token_id=1, eos_token_id=2,
+        decoder_start_token_id=2, forced_eos_token_id=2,
+    )
+    torch.manual_seed(0)
+    model = BartForConditionalGeneration(config)
+    _quieten(model, [0, 1])
+    model.generation_config.forced_bos_token_id = 0
+    model.generation_config.bad_words_ids = [[1]]
+    model.save_pretrained(folder)
+    if forced_in == "config.json":
+        (folder / "generation_config.json").unlink()
+        written = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        written.update(forced_bos_token_id=0, forced_eos_token_id=2)
+        (folder / "config.json").write_text(json.dumps(written, indent=2), encoding="utf-8")
     return folder
