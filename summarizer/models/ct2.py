@@ -213,7 +213,9 @@ class CTranslate2Engine(BaseEngine):
     def _target_prefix(self, framing: Framing) -> list[str]:
         """What each hypothesis is forced to start with: the decoder start where the
         conversion leaves it to the caller (the framing's, else the model's), then the
-        framing's forced first token."""
+        framing's forced first token: the target code, or the checkpoint's own
+        ``forced_bos_token_id``, which CTranslate2's converter does not carry over (the
+        framing says it, as on transformers)."""
         if framing.decoder_start and self._start is None:
             raise ConfigError(
                 f"runtime.engine: ctranslate2: the conversion of {self.spec.label()} fixes its decoder "

@@ -1,35 +1,40 @@
 """Model families: the one place that knows how each kind of model is fed.
 
 From a model's ``config.json`` (``model_type``, ``architectures``,
-``is_encoder_decoder``, ``task_specific_params``) and its tokenizer (class,
-language-code tokens), ``detect_family`` says what kind of model it is, or why
-the job cannot drive it; ``frame`` says, for one request (source and target
-language, the config's overrides), what goes in and what is forced out:
+``is_encoder_decoder``, ``task_specific_params``), its vocabulary's language-code
+tokens and its generation config's own forced token, ``detect_family`` says what kind
+of model it is, or why the job cannot drive it; the tokenizer's class only says how the
+source code gets in. ``frame`` says, for one request (source and target language, the
+config's overrides), what goes in and what is forced out:
 
-- NLLB-200, M2M100, mBART-50: the source tagged with its code (``fra_Latn``,
-  ``__fr__``, ``fr_XX``) through the tokenizer's ``src_lang``; the target code
-  forced as the first generated token. mBART-25 tokenizers (``MBartTokenizer``
-  with codes): the target code is the decoder's start token.
-- MADLAD-400 (T5 with ``<2xx>`` tokens), multi-target Marian (``>>xxx<<``
-  tokens): the target token written before the text.
+- NLLB-200, M2M100 (``model_type: m2m_100``), mBART-50 (``mbart``): the source tagged
+  with its code (``fra_Latn``, ``__fr__``, ``fr_XX``), by the tokenizer's ``src_lang``
+  (or, for a generic re-saved tokenizer, put first by id); the target code forced as the
+  first generated token. mBART-25 (``mbart`` with mBART-25's codes only): the target code
+  is the decoder's start token. An ``m2m_100`` model without codes is refused.
+- MADLAD-400 (T5 with ``<2xx>`` tokens), multi-target Marian (``>>xxx<<`` tokens):
+  the target token written before the text.
 - Any model whose config has a task prefix (T5, FLAN-T5: ``summarize: ``,
   ``translate English to German: ``): that prefix.
 - Marian, BART, BARThez, Pegasus, mT5 without prefixes: the text as it is.
+- Where the framing forces no token, the checkpoint's own ``forced_bos_token_id``
+  (bart-large-cnn's ``<s>``) is the framing's forced token.
 - Decoder-only (instruct) models: the text inside a prompt, through the tokenizer's
   chat template (``models.prompts``); a base model only with a plain prompt template.
 
-Both engines (transformers and CTranslate2) apply the same ``Framing``.
+Both engines (transformers and CTranslate2) apply exactly the same ``Framing``.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, replace
 from typing import Any, Literal, Mapping
 
 from ..errors import ConfigError
+from .checkpoint import own_forced_token, untag_template, vocabulary_codes
 from .kinds import is_decoder_only, refuse_unsupported, unsupported_model
+from .language_codes import code_tag, individual_language, pick_code, standard
 from .loading import FramingChoice, ModelSpec, Role, setting_key
 from .prompts import prompt_fingerprint, prompt_for
 
@@ -49,17 +54,37 @@ __all__ = [
 #: "translate" an article into its own language).
 TRANSLATION_ONLY = frozenset({"nllb", "m2m100", "madlad", "marian", "marian-multi"})
 
-#: How each family's language-code tokens look; group 1 is the language tag.
-_CODE_PATTERNS = {
-    "nllb": r"([a-z]{3}_[A-Z][a-z]{3})",
-    "m2m100": r"__([a-z]{2,3}(?:_[A-Za-z]+)?)__",
-    "mbart50": r"([a-z]{2})_[A-Z]{2}",
-    "mbart25": r"([a-z]{2})_[A-Z]{2}",
-    "madlad": r"<2([a-z]{2,3}(?:[_-][A-Za-z0-9]+)*)>",
-    "marian-multi": r">>([a-z]{2,3}(?:_[A-Za-z]+)*)<<",
+TargetBy = Literal["none", "forced_bos", "decoder_start", "text"]
+
+#: The families with language-code tokens: whether the source is tagged, how the target is given.
+_CODED: dict[str, tuple[bool, TargetBy]] = {
+    "nllb": (True, "forced_bos"),
+    "m2m100": (True, "forced_bos"),
+    "mbart50": (True, "forced_bos"),
+    "mbart25": (True, "decoder_start"),
+    "madlad": (False, "text"),
+    "marian-multi": (False, "text"),
 }
 
-TargetBy = Literal["none", "forced_bos", "decoder_start", "text"]
+#: One code of each coded family, for messages.
+_EXAMPLES = {"nllb": "eng_Latn", "m2m100": "__en__", "mbart50": "en_XX", "madlad": "<2en>", "marian-multi": ">>eng<<"}
+
+#: Model types whose vocabulary may hold a coded family's codes, the families tried in
+#: order, and whether a model of that type without any is refused (every ``m2m_100``
+#: model is multilingual; an ``mbart`` without codes is BARThez-like, fed as it is).
+_BY_MODEL_TYPE: dict[str, tuple[tuple[str, ...], bool]] = {
+    "m2m_100": (("nllb", "m2m100"), True),
+    "nllb-moe": (("nllb",), True),
+    "mbart": (("mbart50",), False),
+    "marian": (("marian-multi",), False),
+    **{t5: (("madlad",), False) for t5 in ("t5", "mt5", "umt5", "longt5")},
+}
+
+#: Code tokens that only mBART-50 has (transformers' MBart50Tokenizer codes less MBartTokenizer's).
+_MBART50_ONLY = frozenset(
+    "af_ZA az_AZ bn_IN fa_IR gl_ES he_IL hr_HR id_ID ka_GE km_KH mk_MK ml_IN mn_MN mr_IN pl_PL "
+    "ps_AF pt_XX sl_SI sv_SE sw_KE ta_IN te_IN th_TH tl_XX uk_UA ur_PK xh_ZA".split()
+)
 
 
 @dataclass(frozen=True)
@@ -89,7 +114,9 @@ class Framing:
     """Written before the text (a task prefix: ``summarize: ``)."""
     forced_first: str | None = None
     """The token forced as the first generated one (``forced_bos_token_id``; CTranslate2's
-    ``target_prefix``)."""
+    ``target_prefix``): the target code, or the checkpoint's own forced token."""
+    forced_by_model: bool = False
+    """``forced_first`` is the checkpoint's own ``forced_bos_token_id``."""
     decoder_start: str | None = None
     """The token the decoder starts from, when the framing decides it."""
     system: str | None = None
@@ -113,14 +140,15 @@ class Framing:
             parts.append(f"{kind}, prompt {self.prompt_id}")
         if self.source_code:
             parts.append(f"source tagged {self.source_code}")
-        if self.first_token:
+        if self.first_token and self.first_token != self.source_code:
             parts.append(f"input starts with {self.first_token}")
         if self.text_prefix:
             parts.append(f"input starts {self.text_prefix!r}" if not self.first_token else f"then {self.text_prefix!r}")
         if self.decoder_start:
             parts.append(f"decoder starts with {self.decoder_start}")
         if self.forced_first:
-            parts.append(f"first output token forced to {self.forced_first}")
+            own = " (the model's forced_bos_token_id)" if self.forced_by_model else ""
+            parts.append(f"first output token forced to {self.forced_first}{own}")
         if len(parts) == 1:
             parts.append("text as it is")
         return ", ".join(parts)
@@ -145,6 +173,10 @@ class ModelFamily:
     """A causal language model: the text goes in a prompt (``models.prompts``)."""
     chat: bool = False
     """Its tokenizer has a chat template."""
+    source_by_id: bool = False
+    """Its tokenizer is generic (no ``src_lang``): the source code is put first by id."""
+    own_forced: str | None = None
+    """The token its checkpoint forces first (``forced_bos_token_id``), if any."""
 
 
 def detect_family(config: Mapping[str, Any], tokenizer: Any, role: Role, spec: ModelSpec) -> ModelFamily:
@@ -152,52 +184,58 @@ def detect_family(config: Mapping[str, Any], tokenizer: Any, role: Role, spec: M
     ConfigError naming ``spec``'s config key for one the job cannot drive."""
     refuse_unsupported(config, spec)
     where = f"{spec.config_key}: {spec.label()}"
-    family = _family(config, tokenizer)
+    family = _family(config, tokenizer, where)
     if role == "summarization" and family.name in TRANSLATION_ONLY:
         raise ConfigError(
             f"{where}: a translation model ({family.name}), not a summariser: it would rewrite "
             "each article in its own language; choose a summarisation model"
         )
-    return family
+    if family.decoder_only:
+        return family
+    if family.source_by_id:
+        untag_template(tokenizer, family.codes)
+    return replace(family, own_forced=own_forced_token(spec, tokenizer, where))
 
 
-def _family(config: Mapping[str, Any], tokenizer: Any) -> ModelFamily:
-    kind = type(tokenizer).__name__.removesuffix("Fast")
+def _family(config: Mapping[str, Any], tokenizer: Any, where: str) -> ModelFamily:
+    """The family from the model type and the vocabulary's language codes."""
     model_type = str(config.get("model_type"))
     if is_decoder_only(config):
         return ModelFamily(model_type, decoder_only=True, chat=bool(getattr(tokenizer, "chat_template", None)))
     prefixes = _task_prefixes(config)
-    name, source_tagged, target_by = {
-        "NllbTokenizer": ("nllb", True, "forced_bos"),
-        "M2M100Tokenizer": ("m2m100", True, "forced_bos"),
-        "MBart50Tokenizer": ("mbart50", True, "forced_bos"),
-        "MBartTokenizer": ("mbart25", True, "decoder_start"),
-    }.get(kind, (None, False, "none"))
-    if name is None and kind == "MarianTokenizer" and getattr(tokenizer, "supported_language_codes", None):
-        name, target_by = "marian-multi", "text"
-    if name is None and model_type in ("t5", "mt5", "umt5", "longt5") and len(_codes(tokenizer, "madlad")) > 1:
-        name, target_by = "madlad", "text"
-    if name is None:
-        pair = _declared_pair(tokenizer) if kind == "MarianTokenizer" else None
-        return ModelFamily("marian" if kind == "MarianTokenizer" else model_type, task_prefixes=prefixes, pair=pair)
-    return ModelFamily(name, _codes(tokenizer, name), source_tagged, target_by, prefixes)  # type: ignore[arg-type]
-
-
-def _codes(tokenizer: Any, family: str) -> tuple[str, ...]:
-    pattern = re.compile(_CODE_PATTERNS[family])
-    candidates = set(tokenizer.get_vocab())
-    for name in ("lang_code_to_id", "lang_code_to_token"):  # mBART: code -> id; M2M100: fr -> __fr__
-        known = getattr(tokenizer, name, None)
-        if isinstance(known, dict):
-            candidates |= {str(token) for token in (known if name == "lang_code_to_id" else known.values())}
-    unknown = getattr(tokenizer, "unk_token_id", None)
-    return tuple(
-        sorted(
-            token
-            for token in candidates
-            if pattern.fullmatch(token) and tokenizer.convert_tokens_to_ids(token) != unknown
+    candidates, multilingual = _BY_MODEL_TYPE.get(model_type, ((), False))
+    for name in candidates:
+        codes = vocabulary_codes(tokenizer, name)
+        if len(codes) > (1 if name == "madlad" else 0):
+            break
+    else:
+        if multilingual:
+            examples = ", ".join(_EXAMPLES[candidate] for candidate in candidates)
+            raise ConfigError(
+                f"{where}: a multilingual model (model_type {model_type}) whose tokenizer has no "
+                f"language-code tokens ({examples}...): the job cannot tell it which language to read "
+                "and write; give it the tokenizer files it was trained with"
+            )
+        pair = _declared_pair(tokenizer) if model_type == "marian" else None
+        return ModelFamily(model_type, task_prefixes=prefixes, pair=pair)
+    if name == "mbart50" and not _is_mbart50(codes, tokenizer, config):
+        name = "mbart25"
+    source_tagged, target_by = _CODED[name]
+    by_id = source_tagged and not isinstance(getattr(type(tokenizer), "src_lang", None), property)
+    if by_id and target_by == "decoder_start":
+        raise ConfigError(
+            f"{where}: an mBART-25 model whose tokenizer class is generic ({type(tokenizer).__name__}): "
+            "mBART-25 reads its language code after the text, which only its own tokenizer writes; "
+            'set "tokenizer_class": "MBartTokenizer" in its tokenizer_config.json'
         )
-    )
+    return ModelFamily(name, codes, source_tagged, target_by, prefixes, source_by_id=by_id)
+
+
+def _is_mbart50(codes: tuple[str, ...], tokenizer: Any, config: Mapping[str, Any]) -> bool:
+    """An mBART model is mBART-50 when its vocabulary has codes only mBART-50 has, or its
+    tokenizer (class or ``config.json``'s ``tokenizer_class``) says so; else mBART-25."""
+    named = {type(tokenizer).__name__.removesuffix("Fast"), str(config.get("tokenizer_class")).removesuffix("Fast")}
+    return bool(_MBART50_ONLY.intersection(codes)) or "MBart50Tokenizer" in named
 
 
 def _task_prefixes(config: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -215,62 +253,14 @@ def _task_prefixes(config: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
 
 def _declared_pair(tokenizer: Any) -> tuple[str, str] | None:
     """A Marian tokenizer's ``source_lang`` and ``target_lang``, when both name one language."""
-    found = [_individual_language(getattr(tokenizer, name, None)) for name in ("source_lang", "target_lang")]
+    found = [individual_language(getattr(tokenizer, name, None)) for name in ("source_lang", "target_lang")]
     return (found[0], found[1]) if found[0] and found[1] else None
-
-
-def _individual_language(tag: Any) -> str | None:
-    """``tag`` as an ISO 639-1 code when it names one language (``fr``, ``fra``), else None
-    (group codes such as ``roa`` or ``mul``)."""
-    if not isinstance(tag, str) or not re.fullmatch(r"[a-z]{2,3}", tag):
-        return None
-    language = _standard(tag)[0]
-    return language if len(language) == 2 else None
-
-
-def _standard(tag: str) -> tuple[str, str | None]:
-    """(language, script) of a code's tag, the language as ISO 639-1 where one exists
-    (``fra_Latn`` -> (``fr``, ``Latn``), ``arb`` -> (``ar``, None))."""
-    import langcodes
-
-    try:
-        parsed = langcodes.Language.get(langcodes.standardize_tag(tag.replace("_", "-"), macro=True))
-    except (ValueError, LookupError):
-        return tag, None
-    return str(parsed.language or tag), parsed.script
-
-
-#: Macrolanguages whose codes several individual languages share, and the one a news
-#: article in that language is written in (Persian: Iranian Persian, not Dari).
-_PREFERRED = {"fa": "pes", "no": "nob", "nb": "nob"}
 
 
 def code_for(family: ModelFamily, language: str) -> str | None:
     """The token of ``family``'s tokenizer for ``language`` (ISO 639-1, e.g. ``fr``);
-    None when it has none. Several candidates (``zho_Hans``/``zho_Hant``) are decided by
-    the language's usual script, then by its own three-letter code; a tie stays None."""
-    import langcodes
-
-    pattern = re.compile(_CODE_PATTERNS[family.name])
-    wanted, wanted_script = _standard(language)
-    tagged = [(code, pattern.fullmatch(code).group(1)) for code in family.codes]  # type: ignore[union-attr]
-    preferred = _PREFERRED.get(wanted)
-    matches = [(code, tag) for code, tag in tagged if tag.split("_")[0] == preferred]
-    matches = matches or [(code, tag) for code, tag in tagged if _standard(tag)[0] == wanted]
-    if len(matches) > 1:
-        try:
-            likely = wanted_script or langcodes.Language.get(wanted).maximize().script
-            alpha3 = langcodes.Language.get(wanted).to_alpha3()
-        except (ValueError, LookupError):
-            likely, alpha3 = None, None
-        for keep in (
-            lambda tag: _standard(tag)[1] in (None, likely),
-            lambda tag: tag.split("_")[0] in (wanted, alpha3),
-            lambda tag: tag in (wanted, alpha3),  # >>fr<< before >>fr_BE<<, >>fr_CA<<
-        ):
-            narrowed = [(code, tag) for code, tag in matches if keep(tag)]
-            matches = narrowed or matches
-    return matches[0][0] if len(matches) == 1 else None
+    None when it has none (``models.language_codes.pick_code`` decides)."""
+    return pick_code(family.name, family.codes, language)
 
 
 def frame(family: ModelFamily, role: Role, direction: Direction, spec: ModelSpec) -> Framing:
@@ -293,7 +283,7 @@ def frame(family: ModelFamily, role: Role, direction: Direction, spec: ModelSpec
                 f"{setting_key(spec.config_key, setting)}: {spec.label()} takes no {side} language "
                 f"code ({family.name} models are fed without one); delete the line"
             )
-    pair = (_standard(direction.source)[0], _standard(direction.target)[0])
+    pair = (standard(direction.source)[0], standard(direction.target)[0])
     if role == "translation" and family.pair and family.pair != pair:
         raise ConfigError(
             f"{where}: translates {family.pair[0]} into {family.pair[1]} (its tokenizer says so), "
@@ -302,13 +292,15 @@ def frame(family: ModelFamily, role: Role, direction: Direction, spec: ModelSpec
     source = codes.resolve("source_code", choice.source_code, direction.source) if family.source_tagged else None
     target = codes.resolve("target_code", choice.target_code, direction.target) if family.target_by != "none" else None
     prefix = choice.prefix if choice.prefix is not None else _task_prefix(family, role, direction, spec)
+    forced = target if family.target_by == "forced_bos" else family.own_forced
     return Framing(
         family.name,
         source_code=source,
-        src_lang=_tokenizer_language(family, source) if source else None,
-        first_token=target if family.target_by == "text" else None,
+        src_lang=_tokenizer_language(family, source) if source and not family.source_by_id else None,
+        first_token=target if family.target_by == "text" else source if family.source_by_id else None,
         text_prefix=prefix,
-        forced_first=target if family.target_by == "forced_bos" else None,
+        forced_first=forced,
+        forced_by_model=forced is not None and family.target_by != "forced_bos",
         decoder_start=target if family.target_by == "decoder_start" else None,
     )
 
@@ -329,9 +321,7 @@ def _prompted(family: ModelFamily, role: Role, direction: Direction, spec: Model
 
 def _tokenizer_language(family: ModelFamily, code: str) -> str:
     """The tokenizer's ``src_lang`` value for the token ``code``."""
-    if family.name == "m2m100":
-        return re.fullmatch(_CODE_PATTERNS["m2m100"], code).group(1)  # type: ignore[union-attr]
-    return code
+    return code_tag("m2m100", code) if family.name == "m2m100" else code
 
 
 class _CodeLookup:

@@ -174,17 +174,17 @@ class Seq2SeqEngine(BaseEngine):
         )
 
     def _settings(self, overrides: Mapping[str, Any] | None, framing: Framing) -> Any:
-        """The generation config, with the tokens the framing forces (cached without overrides)."""
+        """The generation config, forcing exactly the token the framing forces (the target
+        code, the checkpoint's own ``forced_bos_token_id``, or none: never another one the
+        checkpoint saved), as CTranslate2 does; cached without overrides."""
         if not overrides and framing in self._framed_settings:
             return self._framed_settings[framing]
-        settings = self._generation_config
-        if overrides or framing.forced_first or framing.decoder_start:
-            settings = copy.deepcopy(settings)
-            settings.update(**(overrides or {}))
-            if framing.forced_first:
-                settings.forced_bos_token_id = self.tokenizer.convert_tokens_to_ids(framing.forced_first)
-            if framing.decoder_start:
-                settings.decoder_start_token_id = self.tokenizer.convert_tokens_to_ids(framing.decoder_start)
+        settings = copy.deepcopy(self._generation_config)
+        settings.update(**(overrides or {}))
+        forced = framing.forced_first
+        settings.forced_bos_token_id = self.tokenizer.convert_tokens_to_ids(forced) if forced else None
+        if framing.decoder_start:
+            settings.decoder_start_token_id = self.tokenizer.convert_tokens_to_ids(framing.decoder_start)
         if not overrides:
             self._framed_settings[framing] = settings
         return settings
