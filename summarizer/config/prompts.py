@@ -25,9 +25,14 @@ def _prompt_text(value: Any, *, needs_text: bool) -> str | None:
     if len(value) > _MAX_PROMPT_CHARS:
         return f"must be at most {_MAX_PROMPT_CHARS} characters"
     try:
-        names = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(value) if name is not None]
     except ValueError as exc:
         return f"is not a valid template ({exc}; write {{{{ and }}}} for literal braces)"
+    for name, spec, conversion in fields:
+        if spec or conversion:  # {text!r}, {text:.1}, {target_language:>300000000}
+            written = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            return f"has {written}: write placeholders bare ({{{name}}}), without a conversion or a format"
+    names = [name for name, _, _ in fields]
     unknown = sorted({name for name in names if name not in PLACEHOLDERS})
     if unknown:
         known = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
