@@ -22,6 +22,7 @@ UNSUPPORTED_LANGUAGE = "unsupported_language"
 NUMBER_MISMATCH = "number_mismatch"
 UNSUPPORTED_NAME = "unsupported_name"
 UNSUPPORTED_DATE = "unsupported_date"
+REPLY_TRIMMED = "reply_trimmed"
 FAITHFULNESS_FLAGS = (NUMBER_MISMATCH, UNSUPPORTED_NAME, UNSUPPORTED_DATE)
 """Flags of the faithfulness checks, whose values (the offending words) are kept too."""
 
@@ -52,6 +53,7 @@ FLAGS: dict[str, Flag] = {
         Flag(NUMBER_MISMATCH, "a number the article does not contain", True),
         Flag(UNSUPPORTED_NAME, "a name the article does not contain", True),
         Flag(UNSUPPORTED_DATE, "a weekday or month the article does not mention", True),
+        Flag(REPLY_TRIMMED, "more than a few words the model wrote around its text were removed", True),
     )
 }
 

@@ -190,8 +190,10 @@ class ArticleProcessor:
         if isinstance(item, ReadFailure):
             return failed_result(item, self.fingerprints.of_config())
         clean = clean_input(item, self.line_filter)
-        if not clean.paragraphs:
-            reason = "no body text" + (" (only a title line)" if clean.title else "")
+        if not clean.has_text:
+            reason = "no body text" + (" (only a title line)" if clean.title and not clean.paragraphs else "")
+            if clean.paragraphs:
+                reason += " once chat markup is set aside (the article holds nothing else)"
             if clean.dropped_lines:
                 reason += f" left after cleaning ({len(clean.dropped_lines)} boilerplate lines dropped)"
             failure = ReadFailure(item.key, item.source, reason, item.input_sha256, item.record_id)
@@ -323,9 +325,18 @@ class ArticleProcessor:
             )
             if part.findings
         }
+        removed = {
+            task: tuple(piece for part in parts for piece in part.removed)
+            for task, parts in (
+                ("summary", [item.summary]),
+                ("translation", [translated["title"], translated["body"]]),
+                ("summary_translation", [translated["summary"]]),
+            )
+            if any(part.removed for part in parts)
+        }
         status = "failed" if error else "ok"
         result = self._result(article, clean, status, flags=flags, error=error, models=dict(item.models), tasks=tasks)
-        return replace(result, findings=findings, **texts)
+        return replace(result, findings=findings, removed=removed, **texts)
 
 
 def _by_engine(work: list[ArticleWork], role: str) -> list[tuple[ModelUse, list[ArticleWork]]]:

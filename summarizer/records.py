@@ -233,6 +233,9 @@ class ArticleResult:
     """The models used, by task (name, revision, device, dtype)."""
     findings: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     """What the faithfulness checks found, by task then flag: the words the article does not back."""
+    removed: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """What was taken off the models' outputs around their text (an instruct model's
+    announcement, label or quotes), by task."""
     outputs: tuple[str, ...] = ()
     """Absolute paths of the files written for this article (meta or results file last)."""
 

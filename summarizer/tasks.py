@@ -9,18 +9,19 @@ How a document is cut for a model is decided here, once (``plan_summary``,
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from .config import JobConfig
 from .errors import ConfigError
-from .flags import EMPTY_OUTPUT, NUMBER_MISMATCH, TRUNCATED_INPUT, UNSUPPORTED_DATE
+from .flags import EMPTY_OUTPUT, NUMBER_MISMATCH, REPLY_TRIMMED, TRUNCATED_INPUT, UNSUPPORTED_DATE
 from .models.base import Generation, Request
 from .models.families import Direction
 from .models.loading import FramingChoice
 from .progress import StageProgress
 from .quality import QualityChecker
 from .records import TaskStats
+from .text.replies import substantial
 from .text.segment import SentenceSplitter, chunk_paragraphs, truncate_to_tokens
 
 logger = logging.getLogger(__name__)
@@ -107,6 +108,15 @@ class TaskOutput:
     """Some segment was not done because the run was asked to stop."""
     findings: dict[str, list[str]] = field(default_factory=dict)
     """What the faithfulness checks found in ``text``: flag -> the words."""
+    removed: list[str] = field(default_factory=list)
+    """What was taken off the model's outputs that make ``text`` (``Generation.removed``)."""
+
+    def keep(self, results: Sequence[Generation]) -> None:
+        """Note what was removed from ``results``, the outputs ``text`` is made of; a
+        substantial removal is flagged."""
+        self.removed = [piece for result in results for piece in result.removed]
+        if substantial(self.removed):
+            self.stats = self.stats.flagged(REPLY_TRIMMED)
 
     def add(self, results: Sequence[Generation], *, retry: bool = False) -> None:
         """Account for engine results belonging to this document."""
@@ -216,6 +226,7 @@ def summarise(
             pieces = [r.text for r in mine if r.text]
             if len(mine) == 1 or not pieces:
                 output.text = pieces[0] if pieces else ""
+                output.keep(mine)
                 final_inputs[index] = pending[index]
                 continue
             joined, count = "\n".join(pieces), engine.counter(documents[index].direction())
@@ -269,6 +280,8 @@ def _retry_unfaithful(
         findings = _unfaithful(checker, text, document)
         if sum(map(len, findings.values())) < sum(map(len, output.findings.values())):
             output.text, output.findings = text, findings
+            output.stats = replace(output.stats, flags=output.stats.flags - {REPLY_TRIMMED})
+            output.keep(mine)
     logger.debug("summarised %d documents again for faithfulness", len(flagged))
 
 
@@ -342,6 +355,7 @@ def translate(
                 _retry_flagged(flagged, engine, check, overrides, progress)
     for output, layout in zip(outputs, layouts):
         translated = []
+        output.keep([segment.result for paragraph in layout for segment in paragraph])
         for paragraph in layout:
             for segment in paragraph:
                 output.stats = output.stats.flagged(*segment.flags)

@@ -19,7 +19,7 @@ from summarizer.models.causal import CausalEngine, _until_stop
 from summarizer.models.factory import build_engine
 from summarizer.models.families import Direction
 from summarizer.models.loading import FramingChoice, ModelSpec
-from summarizer.models.prompts import TEXT_MARKER, end_of_turn_token, render
+from summarizer.models.prompts import TEXT_MARKER, end_of_turn_token, prompt_parts
 from summarizer.models.tiny import build_tiny_chat_llm
 from summarizer.stopping import StopSignal
 
@@ -153,7 +153,8 @@ def test_rows_are_padded_on_the_left_and_only_the_reply_is_decoded(llm, monkeypa
 
 def test_generation_stops_at_the_end_of_turn_token_and_counts_up_to_it(llm) -> None:
     summariser = engine(llm)
-    assert end_of_turn_token(summariser.tokenizer) == "<|im_end|>"
+    reply_end = summariser.prompt_parts(summariser.framing(FR_FR)).reply_end
+    assert reply_end == "<|im_end|>\n" and end_of_turn_token(summariser.tokenizer, reply_end) == "<|im_end|>"
     results = summariser.run(requests(["Le conseil a voté.", "Une enquête a été ouverte par le parquet."], FR_FR), overrides=STOP_SOON)
     assert [(r.generated_tokens, r.capped) for r in results] == [(4, False), (4, False)]  # 3 tokens and the end
 
@@ -213,9 +214,9 @@ def test_seq2seq_settings_do_not_apply_to_an_instruct_model(llm) -> None:
         summariser.framing(Direction("fr", "fr", FramingChoice(source_code="fra_Latn")))
 
 
-def test_render_fills_a_plain_template_for_a_base_model() -> None:
-    template = f"Article : {TEXT_MARKER}\nRésumé :"
-    assert render(None, "", template, "Texte {brut}", chat=False) == "Article : Texte {brut}\nRésumé :"
+def test_a_plain_template_for_a_base_model_is_cut_where_the_text_goes() -> None:
+    parts = prompt_parts(None, "", f"Article : {TEXT_MARKER}\nRésumé :", chat=False, where="summarization.model: m")
+    assert (parts.before, parts.after) == ("Article : ", "\nRésumé :")
 
 
 def test_a_literal_placeholder_in_a_prompt_is_kept_and_the_text_goes_where_it_belongs(llm) -> None:

@@ -74,6 +74,8 @@ def article_meta(
     meta["flags"] = list(result.flags)
     if result.findings:
         meta["findings"] = result.findings_dict()
+    if result.removed:
+        meta["removed"] = {task: list(pieces) for task, pieces in result.removed.items()}
     if result.error:
         meta["error"] = result.error
     if result.reason:

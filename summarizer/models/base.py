@@ -21,6 +21,7 @@ from ..records import EngineStats
 from ..stopping import StopSignal
 from .families import Direction, Framing, ModelFamily, detect_family, frame, refuse_unsupported
 from .loading import ModelSpec, Role, from_pretrained
+from .tokens import TextTokens
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,9 @@ class Generation:
     """The run was asked to stop before this segment was done."""
     capped: bool = False
     """Generation reached the output cap instead of ending by itself."""
+    removed: tuple[str, ...] = ()
+    """What was taken off the model's output around its text (an instruct model's
+    announcement, label or quotes: ``text.replies``)."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,7 @@ class BaseEngine:
         self._framings: dict[Direction, Framing | ConfigError] = {}
         self._max_input_tokens: int | None = None
         self._token_ids: dict[tuple[Framing, str], list[int]] = {}
+        self._text_tokens: TextTokens | None = None
 
     # -- backend interface ---------------------------------------------------
 
@@ -176,6 +181,10 @@ class BaseEngine:
 
     def _after_failure(self, error: BaseException) -> None:
         """Hook after a failed batch (e.g. free GPU memory)."""
+
+    def _reply(self, result: Generation, source: str) -> Generation:
+        """The result of a request for ``source`` as it is kept (as generated, here)."""
+        return result
 
     def _row_tokens(self, length: int, overhead: int, settings: Any) -> int:
         """What one input of ``length`` tokens holds in a batch, for the batch budget."""
@@ -242,17 +251,24 @@ class BaseEngine:
             )
         return [self._token_ids.get((framing, text)) or fresh[text] for text in texts]
 
+    @property
+    def text_tokens(self) -> TextTokens:
+        """Tokenizes an article's text as text (``models.tokens``)."""
+        if self._text_tokens is None:
+            self._text_tokens = TextTokens(self.tokenizer, self.family.codes)
+        return self._text_tokens
+
     def _encode(self, texts: Sequence[str], framing: Framing) -> list[list[int]]:
-        """Input ids of ``texts`` framed so (a sequence-to-sequence model's: tagged, prefixed)."""
+        """Input ids of ``texts`` framed so (a sequence-to-sequence model's: tagged, prefixed),
+        the text always as text."""
         tokenizer = self.tokenizer
         if framing.src_lang is not None:
             tokenizer.src_lang = framing.src_lang  # the tokenizer tags the input itself
-        framed = [framing.text_prefix + text for text in texts]
-        encoded = tokenizer(framed, add_special_tokens=True, truncation=False)["input_ids"]
-        if framing.first_token is None:
-            return encoded
-        first = tokenizer.convert_tokens_to_ids(framing.first_token)
-        return [[first, *ids] for ids in encoded]
+        head, tail = self.text_tokens.around()
+        if framing.first_token is not None:
+            head = [tokenizer.convert_tokens_to_ids(framing.first_token), *head]
+        body = self.text_tokens.text([framing.text_prefix + text for text in texts], first=True)
+        return [[*head, *ids, *tail] for ids in body]
 
     def prompt_tokens(self, framing: Framing) -> int:
         """Tokens the framing adds that budgets do not count (an instruct model's prompt)."""
@@ -327,7 +343,7 @@ class BaseEngine:
             for index, ids in zip(members, self.token_ids([requests[i].text for i in members], framing)):
                 encoded[index] = ids
             self._run_group(members, encoded, settings, self.prompt_tokens(framing), results, on_progress)
-        done = [result for result in results if result is not None]
+        done = [self._reply(result, request.text) for result, request in zip(results, requests) if result is not None]
         assert len(done) == len(results), "every segment has a result"
         self.stats += EngineStats(
             segments=len(done),

@@ -13,14 +13,15 @@ on failure) holds; what differs is here:
   pad token may be its end token, as SmolLM2's is);
 - a batch's budget counts each row's prompt plus its output cap (both sit in
   the key-value cache);
-- the reply loses its preamble and quotes (``text.replies.strip_reply``).
+- the reply loses the announcement, label and quotes around its text, and what was
+  removed is kept with it (``text.replies.strip_reply``).
 """
 
 from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
 from ..errors import ConfigError
@@ -28,7 +29,7 @@ from ..records import EngineStats
 from ..text.replies import strip_reply
 from .base import Generation, split_by_weight
 from .families import Direction, Framing
-from .prompts import TEXT_MARKER, end_of_turn_token, render
+from .prompts import TEXT_MARKER, PromptParts, end_of_turn_token, prompt_parts
 from .seq2seq import Seq2SeqEngine
 
 #: Settings that transformers applies to a decoder's whole sequence; they are applied to
@@ -39,6 +40,8 @@ DEFAULT_SUMMARY_TOKENS = 256
 #: Context kept for the prompt's fixed part (instructions, chat markup) when the
 #: longest article input is derived from the model's context.
 PROMPT_ALLOWANCE = 512
+#: Fewest article tokens a model's context must leave room for (a long sentence, with room).
+MIN_ARTICLE_TOKENS = 128
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class CausalEngine(Seq2SeqEngine):
         """As ``BaseEngine``; engines are built by ``models.factory``."""
         super().__init__(*args, **kwargs)
         self._prompt_tokens: dict[Framing, int] = {}
-        self._stops: set[int] | None = None
+        self._parts: dict[Framing, PromptParts] = {}
 
     def _auto_class(self) -> Any:
         from transformers import AutoModelForCausalLM
@@ -71,22 +74,66 @@ class CausalEngine(Seq2SeqEngine):
     # -- inputs ----------------------------------------------------------------
 
     def _encode(self, texts: Sequence[str], framing: Framing) -> list[list[int]]:
-        tokenizer = self.tokenizer
-        prompts = [render(tokenizer, framing.system or "", framing.prompt or TEXT_MARKER, text, chat=framing.chat) for text in texts]
-        # A chat template writes its own begin-of-text token; a plain prompt gets the tokenizer's.
-        return tokenizer(prompts, add_special_tokens=not framing.chat, truncation=False)["input_ids"]
+        before, after = self._prompt_ids(framing)
+        return [[*before, *ids, *after] for ids in self.text_tokens.text(texts, first=not before)]
+
+    def prompt_parts(self, framing: Framing) -> PromptParts:
+        """The framing's prompt rendered around the place of the text (once per framing;
+        ConfigError, remembered, when it cannot be)."""
+        if framing not in self._parts:
+            where = f"{self.spec.config_key}: {self.spec.label()}"
+            try:
+                self._parts[framing] = prompt_parts(
+                    self.tokenizer, framing.system or "", framing.prompt or TEXT_MARKER, chat=framing.chat, where=where
+                )
+            except ConfigError as exc:
+                self._parts[framing] = exc
+        parts = self._parts[framing]
+        if isinstance(parts, ConfigError):
+            raise parts
+        return parts
+
+    def _prompt_ids(self, framing: Framing) -> tuple[list[int], list[int]]:
+        """The ids before and after the text: the prompt's markup parsed (a chat template
+        writes its own begin-of-text token; a plain prompt gets the tokenizer's)."""
+        parts = self.prompt_parts(framing)
+        head, tail = ([], []) if framing.chat else self.text_tokens.around()
+        before = [*head, *self.text_tokens.markup(parts.before, first=not head)]
+        return before, [*self.text_tokens.markup(parts.after, first=False), *tail]
 
     def framing(self, direction: Direction) -> Framing:
-        """As ``BaseEngine.framing``; ConfigError for a prompt longer than the room kept for it."""
+        """As ``BaseEngine.framing``; ConfigError for a prompt the chat template cannot
+        render, a prompt longer than the room kept for it, or a context that leaves no room
+        for the article."""
         framing = super().framing(direction)
         tokens = self.prompt_tokens(framing)
+        section = (direction.choice.entry or self.spec.config_key).split(".", 1)[0]
         if tokens > PROMPT_ALLOWANCE:
-            section = (direction.choice.entry or self.spec.config_key).split(".", 1)[0]
             raise ConfigError(
                 f"{section}.prompt: the prompt takes {tokens} tokens of {self.spec.label()}, over the "
                 f"{PROMPT_ALLOWANCE} the job keeps for it next to the article; shorten it"
             )
+        self._require_article_room(section)
         return framing
+
+    def _require_article_room(self, section: str) -> None:
+        """ConfigError when the model's context, less the prompt's room and the reply's
+        cap, leaves fewer article tokens than a long sentence needs."""
+        context = super()._model_input_limit()
+        room = self._article_room(context)
+        if room >= MIN_ARTICLE_TOKENS:
+            return
+        if self.relative_cap is not None:
+            factor, margin = self.relative_cap
+            reply, fix = f"up to {factor:g} x the input + {margin}", f"{section}.max_new_tokens_factor or _margin"
+        else:
+            reply, fix = str(self._configured_cap()), f"{section}.generation.max_new_tokens"
+        raise ConfigError(
+            f"{self.spec.config_key}: {self.spec.label()}: its context of {context} tokens, less "
+            f"{PROMPT_ALLOWANCE} kept for the prompt and {reply} for the reply, leaves {max(room, 0)} "
+            f"tokens for the article, fewer than the {MIN_ARTICLE_TOKENS} a long sentence needs; lower "
+            f"{fix}, or choose a model with a longer context"
+        )
 
     def prompt_tokens(self, framing: Framing) -> int:
         if framing not in self._prompt_tokens:
@@ -95,11 +142,14 @@ class CausalEngine(Seq2SeqEngine):
 
     def _model_input_limit(self) -> int:
         """The model's context, less the output cap and room for the prompt."""
-        context = super()._model_input_limit()
+        return max(1, self._article_room(super()._model_input_limit()))
+
+    def _article_room(self, context: int) -> int:
+        """Article tokens a context leaves beside the prompt's room and the reply's cap."""
         if self.relative_cap is not None:  # output = factor x input + margin
             factor, margin = self.relative_cap
-            return max(1, int((context - PROMPT_ALLOWANCE - margin) / (1 + factor)))
-        return max(1, context - PROMPT_ALLOWANCE - self._configured_cap())
+            return int((context - PROMPT_ALLOWANCE - margin) / (1 + factor))
+        return context - PROMPT_ALLOWANCE - self._configured_cap()
 
     def _configured_cap(self) -> int:
         value = self.overrides.get("max_new_tokens")
@@ -125,29 +175,34 @@ class CausalEngine(Seq2SeqEngine):
         on_reply = {key: getattr(config, key, None) for key in _REPLY_ONLY}
         for key in _REPLY_ONLY:
             setattr(config, key, None)
-        stops = self._stop_ids()
+        stops = self._stop_ids(framing)
         config.eos_token_id = sorted(stops)
         config.pad_token_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else min(stops)
         return _Settings(config, self.prompt_tokens(framing), frozenset(stops), on_reply)
 
-    def _stop_ids(self) -> set[int]:
+    def _stop_ids(self, framing: Framing) -> set[int]:
         """Every id that ends a reply: the generation config's, the tokenizer's end token
-        and the chat template's end-of-turn token."""
-        if self._stops is not None:
-            return self._stops
+        and the end-of-turn token the chat template writes after a reply."""
         tokenizer = self.tokenizer
         configured = self._generation_config.eos_token_id
         stops = set(configured if isinstance(configured, list) else [configured] if configured is not None else [])
         if tokenizer.eos_token_id is not None:
             stops.add(int(tokenizer.eos_token_id))
-        end = end_of_turn_token(tokenizer)
+        end = end_of_turn_token(tokenizer, self.prompt_parts(framing).reply_end)
         if end is not None:
             stops.add(int(tokenizer.convert_tokens_to_ids(end)))
-        self._stops = {int(i) for i in stops if i is not None}
-        return self._stops
+        return {int(i) for i in stops if i is not None}
 
     def _beams(self, settings: Any) -> int:
         return int(getattr(settings.config, "num_beams", None) or 1)
+
+    def _reply(self, result: Generation, source: str) -> Generation:
+        """The reply without the announcement, label or quotes around its text, and what
+        was removed (``text.replies.strip_reply``)."""
+        if result.error or result.interrupted or not result.text:
+            return result
+        reply = strip_reply(result.text, source)
+        return replace(result, text=reply.text, removed=reply.removed)
 
     def _generate_batch(
         self, indices: list[int], encoded: list[list[int]], settings: Any
@@ -183,7 +238,7 @@ class CausalEngine(Seq2SeqEngine):
         for index, row, text, (kept, stopped), share in zip(indices, rows, texts, counted, shares):
             generated = len(kept) + int(stopped)
             results[index] = Generation(
-                strip_reply(text),
+                text.strip(),
                 len(row) - settings.prompt_tokens,
                 generated,
                 share,

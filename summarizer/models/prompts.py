@@ -3,18 +3,21 @@
 ``prompt_for`` decides the messages of one request: the config's ``prompt``
 fields where set, else the defaults below, written in the language of the output
 (French or English; other output languages get the English prompt naming the
-language). ``render`` puts a text into them through the tokenizer's chat template
-(thinking switched off where the template has the switch, as Qwen3's does), or
-into a plain template for a model without one.
+language). ``prompt_parts`` renders them, with a marker in place of the text, through
+the model's chat template (thinking switched off where the template has the switch,
+as Qwen3's does) or a plain template: an article never goes through a template, and
+is tokenized as text between the parts.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
 from ..text.language import english_name
+from .chat_template import Conversation, chat_template_source, render_conversations, template_variables
 from .loading import FramingChoice, Role
 
 #: Where the text goes in a filled prompt (a literal ``{{text}}`` in a config stays ``{text}``).
@@ -81,48 +84,99 @@ def prompt_fingerprint(system: str, user: str, chat: bool) -> str:
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
-def render(tokenizer: Any, system: str, user: str, text: str, *, chat: bool) -> str:
-    """The prompt for ``text``: its chat template with a generation prompt (thinking off),
-    or the plain template filled in."""
-    filled = user.replace(TEXT_MARKER, text, 1)
+@dataclass(frozen=True)
+class PromptParts:
+    """A rendered prompt around the place of the text: the text itself never goes
+    through the template, and is tokenized as text between these two (``models.tokens``)."""
+
+    before: str
+    after: str
+    """Up to where the model's reply begins."""
+    reply_end: str | None = None
+    """What the template writes after an assistant's reply (its end-of-turn markup)."""
+    folded: bool = False
+    """The system message went into the user turn (the template refused it on its own)."""
+    header_added: bool = False
+    """The template writes no generation prompt: the job added the assistant's turn header,
+    as the template writes it before an assistant's reply."""
+
+
+def prompt_parts(tokenizer: Any, system: str, user: str, *, chat: bool, where: str) -> PromptParts:
+    """The prompt of ``system`` and ``user`` (``TEXT_MARKER`` where the text goes) for
+    ``tokenizer``: through its chat template (thinking off) in the job's bounded sandbox
+    (``models.chat_template``), or the plain template as it is. ConfigError naming
+    ``where`` when the template cannot render it, writes no turn for the reply, or
+    changes the text it is given; the key to set is ``prompt.template``."""
     if not chat:
-        return filled
-    messages = [{"role": "user", "content": filled}]
-    if system:
-        messages.insert(0, {"role": "system", "content": system})
-    try:
-        return tokenizer.apply_chat_template(
-            messages, tokenize=False, add_generation_prompt=True, enable_thinking=False
+        before, _, after = user.partition(TEXT_MARKER)
+        return PromptParts(before, after)
+    section = where.split(".", 1)[0]
+    fix = f"set {section}.prompt.template to a plain prompt with {{text}} to feed it without its chat template, or choose another model"
+    template = chat_template_source(tokenizer)
+    if template is None:
+        raise ConfigError(f"{where}: has no chat template; {fix}")
+    variants = [(("system", system), ("user", user))] if system else []
+    variants.append((("user", f"{system}\n\n{user}" if system else user),))
+    conversations = [
+        conversation
+        for messages in variants
+        for conversation in (
+            Conversation(messages, True),
+            Conversation(messages, False),
+            Conversation((*messages, ("assistant", _REPLY_MARKER)), False),
         )
-    except Exception as exc:  # noqa: BLE001 - jinja's TemplateError: templates without a system role
-        if not system or "system" not in str(exc).lower():
-            raise
-        merged = [{"role": "user", "content": f"{system}\n\n{filled}"}]
-        return tokenizer.apply_chat_template(
-            merged, tokenize=False, add_generation_prompt=True, enable_thinking=False
-        )
+    ]
+    rendered = render_conversations(template, template_variables(tokenizer), conversations)
+    errors = []
+    for number, (prompt, bare, replied) in enumerate(zip(rendered[::3], rendered[1::3], rendered[2::3])):
+        if prompt.text is None:
+            errors.append(prompt.error)
+            continue
+        reply_end = _reply_end(replied.text)
+        text, header_added = prompt.text, False
+        if bare.text == prompt.text:  # add_generation_prompt changes nothing
+            header = _reply_header(bare.text, replied.text)
+            if header is None:
+                raise ConfigError(
+                    f"{where}: its chat template writes no turn for the model's reply (add_generation_prompt "
+                    f"changes nothing), so every reply would start with the template's own markup; {fix}"
+                )
+            text, header_added = bare.text + header, bool(header)  # "": the reply follows the prompt (Mistral)
+        if text.count(TEXT_MARKER) != 1:
+            raise ConfigError(f"{where}: its chat template does not pass the prompt through as it is given; {fix}")
+        before, _, after = text.partition(TEXT_MARKER)
+        return PromptParts(before, after, reply_end, folded=number > 0 and bool(system), header_added=header_added)
+    raise ConfigError(f"{where}: its chat template cannot render the job's prompt ({errors[-1]}); {fix}")
 
 
-def has_thinking_switch(tokenizer: Any) -> bool:
-    """Whether the chat template can think before answering (and is told not to)."""
-    return "enable_thinking" in str(getattr(tokenizer, "chat_template", None) or "")
+#: Stands for a reply when the template is asked how it writes one.
+_REPLY_MARKER = "\x00reply\x00"
 
 
-def end_of_turn_token(tokenizer: Any) -> str | None:
-    """The token the chat template ends an assistant turn with (``<|im_end|>``,
-    ``<end_of_turn>``, ``<|eot_id|>``), found by rendering one reply."""
-    marker = "XyZzY"
-    try:
-        rendered = tokenizer.apply_chat_template(
-            [{"role": "user", "content": "a"}, {"role": "assistant", "content": marker}], tokenize=False
-        )
-    except Exception:  # noqa: BLE001 - a template that refuses this exchange: no end token found
+def _reply_header(bare: str, replied: str | None) -> str | None:
+    """What the template writes between a conversation and an assistant's reply to it
+    (``""``: nothing); None when the reply does not follow the conversation as rendered."""
+    if replied is None or not replied.startswith(bare) or _REPLY_MARKER not in replied:
         return None
-    after = rendered.split(marker, 1)[-1] if marker in rendered else ""
-    ids = tokenizer(after, add_special_tokens=False)["input_ids"] if after.strip() else []
+    return replied[len(bare) : replied.index(_REPLY_MARKER)]
+
+
+def _reply_end(replied: str | None) -> str | None:
+    """What the template writes after an assistant's reply."""
+    if replied is None or _REPLY_MARKER not in replied:
+        return None
+    return replied.split(_REPLY_MARKER, 1)[1] or None
+
+
+def end_of_turn_token(tokenizer: Any, reply_end: str | None) -> str | None:
+    """The first control token of ``reply_end`` (``<|im_end|>``, ``<end_of_turn>``,
+    ``<|eot_id|>``): the token that ends an assistant turn."""
+    if not reply_end or not reply_end.strip():
+        return None
+    ids = tokenizer(reply_end, add_special_tokens=False)["input_ids"]
     special = set(getattr(tokenizer, "all_special_ids", []) or [])
+    added = tokenizer.get_added_vocab()
     for token_id in ids:
-        if token_id in special or tokenizer.convert_ids_to_tokens(token_id) in tokenizer.get_added_vocab():
+        if token_id in special or tokenizer.convert_ids_to_tokens(token_id) in added:
             return tokenizer.convert_ids_to_tokens(token_id)
     return None
-

@@ -21,6 +21,15 @@ _SPACES = re.compile(r"[^\S\n]+")
 #: A text that is a single line of at least this many words is body, not a title.
 ONE_LINE_ARTICLE_WORDS = 20
 
+#: The chat markup of the common templates (ChatML, Llama 3, Gemma, Mistral, Llama 2),
+#: with the role a turn opens with. An article keeps it as text (``models.tokens``), but
+#: an article of nothing else has no text to summarise.
+_CHAT_MARKUP = re.compile(
+    r"(?:<\|[a-z_]{1,30}\|>|<(?:start|end)_of_turn>|\[/?(?:INST|SYSTEM_PROMPT|AVAILABLE_TOOLS)\]|<</?SYS>>|</?s>|<(?:bos|eos|pad)>)"
+    r"(?:[ \t]*(?:system|user|assistant|model|developer)\b)?",
+    re.IGNORECASE,
+)
+
 
 @dataclass(frozen=True)
 class CleanArticle:
@@ -39,10 +48,19 @@ class CleanArticle:
         return "\n".join(self.paragraphs)
 
     @property
+    def has_text(self) -> bool:
+        """Whether the body holds any word or figure once chat markup is set aside."""
+        return any(_has_word(_CHAT_MARKUP.sub(" ", paragraph)) for paragraph in self.paragraphs)
+
+    @property
     def titled(self) -> tuple[str, ...]:
         """The title (when there is one), then the paragraphs: the article as the summariser
         reads it, and the source the faithfulness checks compare outputs with."""
         return (self.title, *self.paragraphs) if self.title else self.paragraphs
+
+
+def _has_word(text: str) -> bool:
+    return any(char.isalnum() for char in text)
 
 
 class LineFilter:

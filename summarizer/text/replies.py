@@ -1,17 +1,33 @@
-"""What an instruct model's reply holds once its wrapping is taken off.
+"""What an instruct model's reply holds once its wrapping is taken off, and what was taken.
 
-Chat models often answer "Voici un résumé de l'article :" or "Sure! Here is the
-translation:" before the text, put the text in quotes, or head it "**Résumé :**".
-``strip_reply`` removes exactly that wrapping, and only at the edges of the reply:
-one leading line (or sentence) that announces the text, a leading label, and quotes
-around the whole reply. Everything else is kept as the model wrote it; a reply that
-is nothing but a preamble is kept whole (it is then flagged like any other bad
-output, never silently emptied).
+Chat models often answer "Voici un résumé de l'article :" on a line of its own
+before the text, head it "**Résumé :**", or put it in quotes. ``strip_reply`` removes
+only what is certainly not content, and says what it removed:
+
+- a first line of its own that announces the text ("Voici un résumé de l'article :",
+  "Sure! Here is the translation:", "This French text translates as follows:"),
+  followed by the text;
+- a bare label at the start ("Résumé :", "**Translation:**"): the task's name, at most
+  "in English", and nothing else, before the text;
+- one pair of quotes around the whole reply.
+
+Never a clause of a sentence ("Voici la traduction : The mayor voted." is kept as
+it is), and never what the source has itself: when the source announces or labels
+something of its own ("Voici le texte intégral du communiqué :", "Traduction : Marie
+Dupont"), no announcement or label is removed; when it is quoted whole, its quotes
+stay. A reply that is nothing but its wrapping is kept whole (and flagged downstream,
+never silently emptied). A removal of more than ``FEW_WORDS`` words is substantial:
+the caller flags it (``flags.REPLY_TRIMMED``).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Iterable
+
+#: A removal of more than this many words is a flag, not a silent edit.
+FEW_WORDS = 8
 
 _ANNOUNCED = re.compile(
     r"\b(?:r[ée]sum[ée]|summary|summari[sz]ed?|traduction|tradui\w*|translation|translated|texte|text)\b", re.I
@@ -21,95 +37,111 @@ _OPENERS = re.compile(
     re.I,
 )
 #: "This French text translates to English as:", "The sentence can be translated as follows:",
-#: and, as a line of its own ending at its colon, "The translation of the text is:".
+#: "The translation of the text is:", "The English summary reads:" (a line of their own).
 _TRANSLATES = re.compile(
-    r"^(?:this|the)\s+(?:[\w-]+\s+){0,3}?(?:text|sentence|passage|article|paragraph)\s+"
-    r"(?:translates|can be translated|is translated|would be translated)\s+(?:to|into|as)\b"
-    r"(?:\s+(?:english|french|german|italian|spanish))?(?:\s+as)?(?:\s+follows\s*:|(?!\s+follows\b)\s*:?)\s*"
-    r"|^(?:the|my|an?)\s+(?:english\s+|french\s+)?(?:translation|summary)"
+    r"(?:this|the)\s+(?:[\w-]+\s+){0,3}?(?:text|sentence|passage|article|paragraph)\s+"
+    r"(?:translates|can be translated|is translated|would be translated)\s+(?:(?:to|into)\b|as\b|follows\b)"
+    r"(?:\s+(?:english|french|german|italian|spanish))?(?:\s+as)?(?:\s+follows)?\s*:"
+    r"|(?:the|my|an?)\s+(?:english\s+|french\s+)?(?:translation|summary)"
     r"(?:\s+(?:of|in|into)\s+(?:the\s+|this\s+)?(?:english|french|text|article|passage|sentence|paragraph))*"
-    r"\s+(?:is|reads|would be)(?:\s+as\s+follows)?\s*:[ \t]*\n\s*",
+    r"\s+(?:is|reads|would be)(?:\s+as\s+follows)?\s*:",
     re.I,
 )
-#: A label alone at the start, in bold or not: "Résumé :", "**Translation:**".
+#: A label alone, in bold or not: "Résumé :", "**Translation:**", "Traduction en anglais :".
 _LABEL = re.compile(
-    r"^(?:\*\*|__)?\s*(?:r[ée]sum[ée]|summary|traduction|translation)(?:\s+(?:en|in)\s+\w+)?"
-    r"\s*(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*",
+    r"(?:\*\*|__)?\s*(?:r[ée]sum[ée]|summary|traduction|translation)(?:\s+(?:en|in)\s+\w+)?"
+    r"\s*(?:\*\*|__)?\s*:\s*(?:\*\*|__)?",
     re.I,
 )
-_PREAMBLE_CHARS = 160
+_ANNOUNCEMENT_CHARS = 160
 #: An announcement without an opener ("Résumé de l'article :") is this short.
 _BARE_WORDS = 4
-_OPEN_QUOTES, _CLOSE_QUOTES = "«“\"", "»”\""
+_EDGES = " \t*_#"
 _QUOTES = {'"': '"', "«": "»", "“": "”", "'": "'", "‘": "’", "„": "“"}
 
 
-def strip_reply(reply: str) -> str:
-    """``reply`` without its preamble, label and surrounding quotes; whitespace trimmed.
+@dataclass(frozen=True)
+class Reply:
+    """A reply as it is written: its text, and what was removed around it."""
 
-    Never returns an empty string for a non-empty reply, and never changes a reply
-    that has none of these.
-    """
-    text = reply.strip()
-    for remove in (_after_preamble, _after_label):
-        rest = remove(text)
-        if rest:
-            text = rest
-    return _unquote(text)
+    text: str
+    removed: tuple[str, ...] = ()
 
 
-def _after_label(text: str) -> str:
-    label = _LABEL.match(text)
-    return text[label.end() :].strip() if label else ""
+
+def substantial(removed: Iterable[str]) -> bool:
+    """Whether a removal took more than a few words (``FEW_WORDS``): a flag."""
+    return any(len(piece.split()) > FEW_WORDS for piece in removed)
 
 
-def _after_preamble(text: str) -> str:
-    """What follows a leading announcement ("Voici le résumé :", "Sure! Here is the
-    translation:", "This French text translates to English as:"), or "" when ``text``
-    does not start with one. An announcement is one short line that names what follows
-    ("résumé", "translation") and opens like one ("Voici", "Here is", "Sure"); without
-    such an opener it must be a few words ending the line at its colon. It ends at its
-    first colon outside quotes, or (after an opener) at a full stop ending the line."""
-    translates = _TRANSLATES.match(text)
-    if translates and text[translates.end() :].strip():
-        return text[translates.end() :].strip()
-    end = _announcement_end(text[: _PREAMBLE_CHARS + 1])
-    if end is None:
-        return ""
-    head, rest = text[:end].strip(" \t*_"), text[end + 1 :]
-    if "\n" in head or not _ANNOUNCED.search(head):
-        return ""
-    opener = _OPENERS.match(head) is not None
-    ends_line = rest.lstrip(" \t*_").startswith("\n")
-    if text[end] == "." and not (opener and ends_line):
-        return ""
-    if not opener and (not ends_line or len(head.split()) > _BARE_WORDS or re.search(r"\d", head)):
-        return ""
-    return rest.lstrip(" \t*_").strip()
+def strip_reply(reply: str, source: str) -> Reply:
+    """``reply`` (to a request for ``source``) without the announcement, label and quotes
+    around its text; whitespace trimmed. Never empties a non-empty reply, never changes
+    one that has none of these, and removes nothing ``source`` has of its own."""
+    text, removed = reply.strip(), []
+    if not _announces(source):
+        line, _, rest = text.partition("\n")
+        if rest.strip() and _is_announcement(line):
+            removed.append(line.strip())
+            text = rest.strip()
+        label = _LABEL.match(text)
+        if label and text[label.end() :].strip():
+            removed.append(text[: label.end()].strip())
+            text = text[label.end() :].strip()
+    inner = _unquoted(text)
+    if inner is not None and _unquoted(source.strip()) is None:
+        removed.append(text[0] + text[-1])
+        text = inner
+    return Reply(text, tuple(removed))
 
 
-def _announcement_end(text: str) -> int | None:
-    """Where a possible announcement ends: its first colon outside quotes, or the full stop
-    ending its first line."""
+def _is_announcement(line: str) -> bool:
+    """Whether ``line`` (a line of its own) announces the text that follows: a label; a
+    line about the translation ("This French text translates as follows:"); a short line
+    that names the text ("résumé", "translation") and opens like an announcement ("Voici",
+    "Here is", "Sure"), ending at a colon or a full stop; or, without an opener, a few
+    words ending at a colon."""
+    head = line.strip(_EDGES)
+    if not head or len(head) > _ANNOUNCEMENT_CHARS:
+        return False
+    if _LABEL.fullmatch(head) or _TRANSLATES.fullmatch(head):
+        return True
+    if not head.endswith((":", ".")) or not _ANNOUNCED.search(head):
+        return False
+    if _OPENERS.match(head):
+        return True
+    return head.endswith(":") and len(head.split()) <= _BARE_WORDS and not re.search(r"\d", head)
+
+
+def _announces(source: str) -> bool:
+    """Whether the source announces or labels something of its own (a line that is, or
+    opens with, an announcement or a label): its translation or summary may then do so too."""
+    for line in source.splitlines():
+        head = line.strip(_EDGES)
+        if _LABEL.match(head) or _is_announcement(head) or _is_announcement(_first_clause(head)):
+            return True
+    return False
+
+
+def _first_clause(line: str) -> str:
+    """``line`` up to its first colon outside quotes (colon included), else ""."""
     depth = 0
-    for index, char in enumerate(text):
-        if char == "\n":
-            return index - 1 if index and text[index - 1] == "." else None
-        if char in _OPEN_QUOTES and (char != '"' or depth == 0):
+    for index, char in enumerate(line):
+        if char in "«“" or (char == '"' and depth == 0):
             depth += 1
-        elif char in _CLOSE_QUOTES and depth:
+        elif char in "»”" or (char == '"' and depth):
             depth -= 1
         elif char == ":" and depth == 0:
-            return index
-    return None
+            return line[: index + 1]
+    return ""
 
 
-def _unquote(text: str) -> str:
-    """``text`` without one pair of quotes around all of it (none inside)."""
+def _unquoted(text: str) -> str | None:
+    """``text`` without one pair of quotes around all of it (none inside), else None."""
     if len(text) < 3:
-        return text
+        return None
     opening, closing = text[0], text[-1]
     inner = text[1:-1].strip()
     if _QUOTES.get(opening) == closing and inner and opening not in inner and closing not in inner:
         return inner
-    return text
+    return None
