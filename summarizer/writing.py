@@ -3,10 +3,12 @@
 An article read from a .txt/.md/.html file is written as soon as its result
 arrives: its text files first, its meta file (the "done" marker) last. The
 records of a JSONL input share one results file, rewritten whole: it is
-written after every ``runtime.wave_articles`` results and when the writer is
-closed, so a stopped run keeps what it finished. Each result is written once,
-however often it arrives. What goes where is the sinks' (``sinks``); the night's
-dataset (``writer.export``) gets a row for every result once it is final.
+written after every ``runtime.wave_articles`` results, before an article that
+may take long (``before_long_work``) and when the writer is closed, so a
+stopped run keeps what it finished, and so does a run killed during a long
+article. Each result is written once, however often it arrives. What goes
+where is the sinks' (``sinks``); the night's dataset (``writer.export``) gets a
+row for every result once it is final.
 """
 
 from __future__ import annotations
@@ -104,6 +106,11 @@ class ResultWriter:
         if self._flush_every and self._since_flush >= self._flush_every:
             self._flush()
         return self._finished(started)
+
+    def before_long_work(self) -> Written:
+        """Write what waits (the JSONL results files) before work that may take long
+        (an article done by itself): a run killed during it keeps what came before."""
+        return self.close()
 
     def close(self) -> Written:
         """Write what waits (the JSONL results files)."""

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import time
+
 from ..config import JobConfig
 from ..options import RunOptions
 from ..planning import Plan
 from ..processing import ArticleProcessor
 from ..records import ArticleResult, RunStats
 from ..writing import ResultWriter, Written
-from .execution import Execution
+from .execution import Execution, left_alone, model_chars, wave_plan
+
+logger = logging.getLogger(__name__)
 
 
 def process_waves(config: JobConfig, plan: Plan, options: RunOptions, writer: ResultWriter) -> Execution:
-    """Process ``plan.todo`` in waves of ``runtime.wave_articles``, writing each wave's results.
+    """Process ``plan.todo`` in the waves ``execution.wave_plan`` cuts, writing each wave's results.
 
     A stop request ends the run after the current decoding step: the finished
     waves are written, the rest is left for the next run."""
@@ -27,18 +32,28 @@ def process_waves(config: JobConfig, plan: Plan, options: RunOptions, writer: Re
         results.extend(written.results)
         stats += written.stats
 
-    todo = plan.todo
-    size = config.runtime.wave_articles or len(todo)
+    waves = wave_plan(config, plan.todo)
+    budget = config.runtime.wave_chars
     try:
-        for start in range(0, len(todo), size):
+        for index, wave in enumerate(waves):
             if options.stop.requested:
-                left += len(todo) - start
+                left += sum(len(later.items) for later in waves[index:])
                 break
-            wave = todo[start : start + size]
-            outcome = processor.process(wave)
+            if wave.alone:
+                keep(writer.before_long_work())
+                item = wave.items[0]
+                logger.info(
+                    "%s: %s characters, over runtime.wave_chars (%s): done by itself",
+                    item.key, f"{model_chars(item):,}", f"{budget:,}",
+                )
+            started = time.perf_counter()
+            outcome = processor.process(wave.items)
             stats += outcome.stats
-            left += len(wave) - len(outcome.results)
-            keep(writer.write(outcome.results[item.key] for item in wave if item.key in outcome.results))
+            left += len(wave.items) - len(outcome.results)
+            keep(writer.write(outcome.results[item.key] for item in wave.items if item.key in outcome.results))
+            message = left_alone(wave, outcome.results, budget, time.perf_counter() - started)
+            if message:
+                logger.warning("%s", message)
     except BaseException:
         writer.close()  # what is finished stays finished
         raise
