@@ -3,6 +3,7 @@ named as a GGUF file (converted once by ``fetch``)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -140,13 +141,16 @@ def test_a_gguf_file_is_converted_once_by_fetch_then_run(night, fake_gguf, capsy
     assert main(["fetch", "-c", str(night)]) == 0
     assert main(["fetch", "-c", str(night)]) == 0
     assert len(conversions) == 1  # once
-    (folder,) = (night.parent / "cache" / "summarizer" / "converted").iterdir()
+    (folder,) = [p for p in (night.parent / "cache" / "summarizer" / "converted").iterdir() if not p.name.startswith(".")]
     source = json.loads((folder / "summarizer-source.json").read_text(encoding="utf-8"))
     assert source["gguf"] == str(path) and len(source["sha256"]) == 64
     assert folder.name.startswith("gguf-tiny.Q4-") and source["sha256"].startswith(folder.name[-12:])
     assert main(["check", "-c", str(night)]) == 0
     assert main(["run", "-c", str(night)]) == 0
-    assert meta(night.parent / "feed", "velo")["models"]["summarization"]["name"] == str(path)
+    described = meta(night.parent / "feed", "velo")["models"]["summarization"]
+    assert described["name"] == str(path)
+    manifest = (folder / "summarizer-manifest.json").read_bytes()
+    assert described["conversion_sha256"] == hashlib.sha256(manifest).hexdigest()  # the weights it ran
 
 
 def test_a_changed_gguf_file_needs_a_new_conversion_and_redoes_the_articles(night, fake_gguf, capsys) -> None:

@@ -20,7 +20,7 @@ from ..errors import ConfigError
 from ..records import EngineStats
 from ..stopping import StopSignal
 from .families import Direction, Framing, ModelFamily, detect_family, frame, refuse_unsupported
-from .loading import ModelSpec, Role, from_pretrained
+from .loading import ModelSpec, Role, conversion_sha256, from_pretrained
 from .tokens import TextTokens
 
 logger = logging.getLogger(__name__)
@@ -132,6 +132,7 @@ class BaseEngine:
         self._max_input_tokens: int | None = None
         self._token_ids: dict[tuple[Framing, str], list[int]] = {}
         self._text_tokens: TextTokens | None = None
+        self._conversion: str | None = None
 
     # -- backend interface ---------------------------------------------------
 
@@ -162,6 +163,10 @@ class BaseEngine:
         }
         if self.spec.origin:
             described["origin"] = self.spec.origin
+        if self._conversion is None:
+            self._conversion = conversion_sha256(self.spec) or ""
+        if self._conversion:  # the conversion loaded (a GGUF file's, or one fetch made)
+            described["conversion_sha256"] = self._conversion
         return described
 
     @property
