@@ -6,8 +6,10 @@ while it is in progress keeps everything else and leaves it, named, for the next
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path, PurePosixPath
 
+import pytest
 from conftest import assert_complete, edit_config, many_articles, metas, operations_config, written_earlier
 from hypothesis import given
 from hypothesis import strategies as st
@@ -182,3 +184,65 @@ def test_a_feeds_results_are_on_disk_before_a_huge_record_begins(tmp_path, tiny_
     assert on_disk == [["r0", "r1", "r2"]]
     lines = (articles / "depeches.results.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["id"] for line in lines] == ["r0", "huge", "r1", "r2"]  # input order, all done
+
+
+# The Ray executor shares the wave plan: an article over the budget is a batch of its own, after the rest.
+
+
+def test_ray_runs_the_articles_that_share_waves_then_each_long_one_alone() -> None:
+    from summarizer.executors.ray import ray_parts
+    from summarizer.processing import ArticleWork
+
+    items = [article("s1", 30), article("h300", 300), article("s2", 30), article("h200", 200)]
+    work = [ArticleWork(item, None, None) for item in reversed(items)]  # type: ignore[arg-type]
+    parts = ray_parts(plan_waves(items, max_articles=1, max_chars=100), work, batch_articles=8)
+    assert [([w.article.key for w in part], size, alone) for part, size, alone in parts] == [
+        (["s1", "s2"], 8, False),  # plan order, Ray's own batch size
+        (["h200", "h300"], 1, True),  # then one at a time, the shortest first
+    ]
+    only_long = ray_parts(plan_waves(items[1:2], 64, 100), work[2:3], 8)
+    assert [([w.article.key for w in part], size, alone) for part, size, alone in only_long] == [(["h300"], 1, True)]
+
+
+@pytest.fixture
+def local_ray():
+    ray = pytest.importorskip("ray")
+    pytest.importorskip("ray.data")
+    from ray import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+    cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+
+
+def _spying_stage(log: Path):
+    from summarizer.executors.ray import SummariseStage
+
+    class SpyingSummarise(SummariseStage):
+        """Notes each batch's articles (one line per batch, in the order they are done)."""
+
+        def step(self, work):
+            with open(log, "a", encoding="utf-8") as out:
+                out.write(json.dumps(sorted(item.article.key for item in work)) + "\n")
+            return super().step(work)
+
+    return SpyingSummarise
+
+
+@pytest.mark.ray
+def test_on_ray_a_huge_article_is_a_batch_of_its_own_after_every_other(tmp_path, tiny_models, local_ray) -> None:
+    import functools
+
+    from summarizer import RunOptions, load_config, run_job
+    from summarizer.executors.ray import TranslateStage, process_on_ray
+
+    path = edit_config(huge_night_config(tmp_path, tiny_models), {"runtime": {"executor": "ray"}, "ray": {"batch_articles": 3}})
+    log = tmp_path / "batches.jsonl"
+    executor = functools.partial(process_on_ray, stages=(_spying_stage(log), TranslateStage))
+    report = run_job(load_config(path), RunOptions(), executor=executor)
+    assert report.counts["done"] == 5
+    batches = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert batches[-1] == ["a01-marathon.txt"]
+    assert sorted(key for batch in batches[:-1] for key in batch) == [f"a{n:02d}.txt" for n in range(4)]

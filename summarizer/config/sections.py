@@ -141,9 +141,10 @@ class RuntimeConfig:
 
     wave_chars: int = field(default=100_000, metadata=_check(_not_negative, _at_most(10_000_000)))
     """Characters (titles and texts) the articles of one wave hold at most (100,000 is about
-    25,000 tokens). An article longer than this is a wave of its own, done after
-    every shorter article, the shortest first: it never holds a shorter one up, and a stop
-    during it finds every shorter article written. 0: waves are cut by ``wave_articles`` only."""
+    25,000 tokens). An article longer than this is a wave of its own (on Ray, a batch of its
+    own), done after every shorter article, the shortest first: it never holds a shorter one
+    up, and a stop during it finds every shorter article written. 0: waves are cut by
+    ``wave_articles`` only."""
 
     max_models_in_memory: int = field(default=2, metadata=_check(_positive, _at_most(64)))
     """Models held in memory at once; articles are grouped by model so each is

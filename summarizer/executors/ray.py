@@ -4,8 +4,11 @@ The driver (this process) plans exactly as a local run does: same lock,
 discovery, skip rules and fingerprints, and it cleans and routes the articles
 itself. The articles that need a model become a Ray Dataset that flows through
 two ``map_batches`` stages, each served by a pool of actors that load their
-models once: summarise, then translate and assemble. Results stream back to the
-driver, which writes them with the same writer as a local run, so both
+models once: summarise, then translate and assemble. The local run's wave plan
+(``execution.wave_plan``) orders them; the articles longer than ``runtime.wave_chars``
+go in a second dataset, run once the first is done, each a batch of its own (its
+workers load their models again), so that none holds up a shorter article. Results
+stream back to the driver, which writes them with the same writer as a local run, so both
 executors write the same files and each skips what the other has done. Workers
 write nothing. What each batch cost (``RunStats``) travels with its rows and is
 added up on the driver.
@@ -27,7 +30,7 @@ import pickle
 import queue
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ..config import JobConfig
 from ..errors import ConfigError, ModelLoadError, ServiceUnavailableError, SummarizerError, UsageError
@@ -36,7 +39,7 @@ from ..planning import Fingerprints, Plan
 from ..processing import ArticleProcessor, ArticleWork
 from ..records import ArticleResult, RunStats
 from ..writing import ResultWriter, Written
-from .execution import Execution
+from .execution import Execution, Wave, left_alone, wave_plan
 from .ray_cluster import RayConnection, first_line, require_ray, set_ray_data_console_level
 
 if TYPE_CHECKING:
@@ -143,6 +146,23 @@ def worker_config(config: JobConfig) -> JobConfig:
     return config
 
 
+def ray_parts(
+    waves: list[Wave], work: list[ArticleWork], batch_articles: int
+) -> list[tuple[list[ArticleWork], int, bool]]:
+    """``work`` in the order of ``waves``, as the datasets to run one after the other, each
+    with its batch size and whether it holds articles alone in their waves: those that share
+    waves (in plan order: by model, so a worker's batch seldom needs more models than it
+    holds), ``batch_articles`` at a time; then those alone in a wave, one at a time, the
+    shortest first."""
+    position = {item.key: index for index, item in enumerate(item for wave in waves for item in wave.items)}
+    alone = {wave.items[0].key for wave in waves if wave.alone}
+    ordered = sorted(work, key=lambda w: position[w.article.key])
+    together = [w for w in ordered if w.article.key not in alone]
+    by_itself = [w for w in ordered if w.article.key in alone]
+    parts = ((together, batch_articles, False), (by_itself, 1, True))
+    return [part for part in parts if part[0]]
+
+
 def build_dataset(
     ray: Any,
     config: JobConfig,
@@ -150,17 +170,16 @@ def build_dataset(
     work: list[ArticleWork],
     options: RunOptions,
     stages: tuple[type[_Stage], type[_Stage]] = (SummariseStage, TranslateStage),
+    batch_articles: int | None = None,
 ) -> Any:
-    """The Ray Dataset of ``work`` through the summarise and translate stages.
-
-    Articles are ordered by model, so a worker's batch seldom needs more models
-    than it holds (``runtime.max_models_in_memory``)."""
+    """The Ray Dataset of ``work`` (in its order) through the summarise and translate
+    stages, ``batch_articles`` (default: ``ray.batch_articles``) at a time."""
     from ray.data import ActorPoolStrategy
 
     settings = config.ray
-    ordered = sorted(work, key=lambda w: w.route.model_group())
-    rows = [{"key": w.article.key, "kind": WORK, "payload": pickle.dumps(w), "stats": b""} for w in ordered]
-    blocks = max(1, -(-len(rows) // settings.batch_articles))
+    batch = batch_articles or settings.batch_articles
+    rows = [{"key": w.article.key, "kind": WORK, "payload": pickle.dumps(w), "stats": b""} for w in work]
+    blocks = max(1, -(-len(rows) // batch))
     dataset = ray.data.from_items(rows, override_num_blocks=blocks)
     context = dataset.context
     context.enable_progress_bars = options.show_progress
@@ -176,7 +195,7 @@ def build_dataset(
             stage,
             fn_constructor_kwargs=arguments,
             compute=ActorPoolStrategy(size=actors),
-            batch_size=settings.batch_articles,
+            batch_size=batch,
             batch_format="numpy",
             num_cpus=settings.cpus_per_actor,
             num_gpus=settings.gpus_per_actor or None,
@@ -258,6 +277,37 @@ def _abandon(dataset: Any) -> None:
             executor.shutdown(force=True)
 
 
+def _stream(
+    dataset: Any, options: RunOptions, writer: ResultWriter, keep: Callable[[Written], None], results: list[ArticleResult]
+) -> RunStats:
+    """Write the results of ``dataset`` as they arrive (``keep`` what is written, ``results``
+    holding all so far); returns what the workers spent. Stops reading at a stop request."""
+    spent = RunStats()
+    try:
+        for batch in _batches(dataset, options.stop):
+            spent += sum((pickle.loads(blob) for blob in batch["stats"] if blob), RunStats())
+            rows = list(zip(batch["key"], batch["kind"], batch["payload"]))
+            keep(writer.write(pickle.loads(payload) for _, kind, payload in rows if kind == RESULT))
+            fatal = [pickle.loads(payload) for _, kind, payload in rows if kind == FATAL]
+            if fatal:
+                kind, message = fatal[0]
+                raise FATAL_ERRORS.get(kind, ConfigError)(f"on a Ray worker: {message}")
+    except SummarizerError:
+        raise
+    except Exception as exc:
+        if not type(exc).__module__.startswith("ray"):
+            raise
+        raise ServiceUnavailableError(
+            f"the Ray job failed ({first_line(exc)}); {len(results)} finished articles are "
+            "written, the rest are left for the next run; details in the Ray logs"
+        ) from None
+    finally:
+        keep(writer.close())  # before the next dataset too: a run killed during it keeps these
+        if options.stop.requested:
+            _abandon(dataset)
+    return spent
+
+
 def process_on_ray(
     config: JobConfig,
     plan: Plan,
@@ -289,40 +339,35 @@ def process_on_ray(
         keep(writer.write(ready.values()))
         keep(writer.close())
         return Execution(tuple(results), len(work), stats)
+    waves = wave_plan(config, plan.todo)
     started = time.perf_counter()
+    begun: set[str] = set()
     try:
         with RayConnection(ray, config, quiet=not logger.isEnabledFor(logging.DEBUG)):
             keep(writer.write(ready.values()))  # only now: a cluster that cannot be reached leaves nothing written
             _warn_if_too_small(ray, config)
-            dataset = build_dataset(ray, config, plan.fingerprints, work, options, stages)
-            try:
-                for batch in _batches(dataset, options.stop):
-                    stats += sum((pickle.loads(blob) for blob in batch["stats"] if blob), RunStats())
-                    rows = list(zip(batch["key"], batch["kind"], batch["payload"]))
-                    keep(writer.write(pickle.loads(payload) for _, kind, payload in rows if kind == RESULT))
-                    fatal = [pickle.loads(payload) for _, kind, payload in rows if kind == FATAL]
-                    if fatal:
-                        kind, message = fatal[0]
-                        raise FATAL_ERRORS.get(kind, ConfigError)(f"on a Ray worker: {message}")
-            except SummarizerError:
-                raise
-            except Exception as exc:
-                if not type(exc).__module__.startswith("ray"):
-                    raise
-                raise ServiceUnavailableError(
-                    f"the Ray job failed ({first_line(exc)}); {len(results)} finished articles are "
-                    "written, the rest are left for the next run; details in the Ray logs"
-                ) from None
-            finally:
-                keep(writer.close())
+            for part, batch_articles, alone in ray_parts(waves, work, config.ray.batch_articles):
                 if options.stop.requested:
-                    _abandon(dataset)
+                    break
+                if alone:
+                    logger.info(
+                        "%d article(s) over runtime.wave_chars (%s): each done by itself, after the others",
+                        len(part), f"{config.runtime.wave_chars:,}",
+                    )
+                begun.update(w.article.key for w in part)
+                dataset = build_dataset(ray, config, plan.fingerprints, part, options, stages, batch_articles)
+                spent = _stream(dataset, options, writer, keep, results)  # keeps what it writes meanwhile
+                stats += spent
     finally:
         writing = stats.stage_seconds.get("write", 0.0)
         stats += RunStats.stage("ray", time.perf_counter() - started - writing)
     done = {result.key for result in results}
     missing = [item for item in work if item.article.key not in done]
     if options.stop.requested:
+        for wave in (wave for wave in waves if wave.items[0].key in begun):
+            message = left_alone(wave, done, config.runtime.wave_chars, None)
+            if message:
+                logger.warning("%s", message)
         return Execution(tuple(results), len(missing), stats)
     error = f"lost on a Ray worker (it crashed or failed {config.ray.max_retries + 1} times); see the Ray logs"
     keep(writer.write(processor.failed(item, error) for item in missing))
