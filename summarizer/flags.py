@@ -23,6 +23,7 @@ NUMBER_MISMATCH = "number_mismatch"
 UNSUPPORTED_NAME = "unsupported_name"
 UNSUPPORTED_DATE = "unsupported_date"
 REPLY_TRIMMED = "reply_trimmed"
+CHAT_MARKUP = "chat_markup"
 FAITHFULNESS_FLAGS = (NUMBER_MISMATCH, UNSUPPORTED_NAME, UNSUPPORTED_DATE)
 """Flags of the faithfulness checks, whose values (the offending words) are kept too."""
 
@@ -54,6 +55,7 @@ FLAGS: dict[str, Flag] = {
         Flag(UNSUPPORTED_NAME, "a name the article does not contain", True),
         Flag(UNSUPPORTED_DATE, "a weekday or month the article does not mention", True),
         Flag(REPLY_TRIMMED, "more than a few words the model wrote around its text were removed", True),
+        Flag(CHAT_MARKUP, "chat markup in the article or an output: a model may have obeyed the article's text", True),
     )
 }
 

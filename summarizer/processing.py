@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 from .config import JobConfig
 from .flags import (
     ALREADY_TARGET_LANGUAGE,
+    CHAT_MARKUP,
     LANGUAGE_UNCERTAIN,
     NUMBER_MISMATCH,
     UNSUPPORTED_DATE,
@@ -34,7 +35,7 @@ from .quality import QualityChecker
 from .records import Article, ArticleResult, EngineStats, ModelUsage, ReadFailure, RunStats
 from .routing import Route
 from .tasks import Document, TaskOutput, TranslationSettings, faithfulness_retry, summarise, translate
-from .text.clean import CleanArticle, LineFilter, clean_input
+from .text.clean import CleanArticle, LineFilter, clean_input, has_chat_markup
 from .text.segment import SentenceSplitter, split_paragraphs
 
 
@@ -305,6 +306,9 @@ class ArticleProcessor:
             tasks["summary_translation"] = translated["summary"].stats
         for stats in tasks.values():
             flags += sorted(stats.flags - set(flags) - set(article.flags))
+        outputs = [item.summary.text, *(part.text for part in translated.values())]
+        if any(has_chat_markup(text) for text in [*clean.titled, *outputs]):
+            flags.append(CHAT_MARKUP)  # fed as text, but the model may have obeyed it (or echoed it)
         texts: dict[str, str] = {}
         if not error:
             texts["summary"] = item.summary.text

@@ -222,7 +222,10 @@ def test_an_article_of_nothing_but_markup_fails_like_an_empty_article(tmp_path, 
     assert main(["run", "-c", str(config)]) == 1
     markup = _meta(tmp_path, "markup")
     assert markup["status"] == "failed" and "no body text once chat markup is set aside" in markup["error"]
-    assert _meta(tmp_path, "hostile")["status"] == "ok"  # it has text: fed as text
+    hostile = _meta(tmp_path, "hostile")
+    assert hostile["status"] == "ok" and "chat_markup" in hostile["flags"]  # fed as text, and flagged
+    digest = next((tmp_path / "reports").glob("digest-*.md")).read_text(encoding="utf-8")
+    assert "a model may have obeyed the article's text" in digest
     assert "Traceback" not in capsys.readouterr().err
 
 

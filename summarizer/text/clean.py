@@ -59,6 +59,12 @@ class CleanArticle:
         return (self.title, *self.paragraphs) if self.title else self.paragraphs
 
 
+def has_chat_markup(text: str) -> bool:
+    """Whether ``text`` holds chat markup (``_CHAT_MARKUP``): text a model may take for
+    its instructions, or a sign that it did."""
+    return _CHAT_MARKUP.search(text) is not None
+
+
 def _has_word(text: str) -> bool:
     return any(char.isalnum() for char in text)
 
