@@ -359,3 +359,16 @@ def test_a_pickle_conversion_edited_in_place_is_made_again(pickled, tmp_path) ->
     edit_in_place(weights)
     assert convert_pickle_weights(pickled, target, "org/trans", "e" * 40) == target
     assert weights.read_bytes() == original
+
+
+def test_a_run_refuses_a_pickle_conversion_edited_in_place(pickled, tmp_path) -> None:
+    from summarizer.errors import ModelLoadError
+    from summarizer.models.loading import ModelSpec, locate_model
+
+    target = tmp_path / "converted" / f"org-trans-{'e' * 12}"
+    convert_pickle_weights(pickled, target, "org/trans", "e" * 40)
+    spec = ModelSpec(str(target), config_key="translation.model")
+    assert locate_model(spec)[0] == target
+    edit_in_place(target / "model.safetensors")
+    with pytest.raises(ModelLoadError, match=r"translation.model: .*not the one converted.*run `summarizer fetch"):
+        locate_model(spec)

@@ -335,6 +335,7 @@ def locate_model(spec: ModelSpec) -> tuple[Path, str | None]:
         folder, commit = gguf_conversion(spec), None
     elif spec.is_local:
         folder, commit = Path(spec.name), None
+        _require_intact_conversion(folder, where)
     else:
         from huggingface_hub import snapshot_download
 
@@ -365,6 +366,20 @@ def locate_model(spec: ModelSpec) -> tuple[Path, str | None]:
                 else f"{where}: no model weights in {folder}; run `summarizer fetch -c CONFIG`"
             )
     return folder, commit
+
+
+def _require_intact_conversion(folder: Path, where: str) -> None:
+    """ModelLoadError when ``folder`` is a conversion ``fetch`` made (it holds a manifest)
+    whose files no longer match it."""
+    from .conversion import MANIFEST_FILE, conversion_problem
+
+    if not (folder / MANIFEST_FILE).is_file():
+        return
+    problem = conversion_problem(folder)
+    if problem is not None:
+        raise ModelLoadError(
+            f"{where}: its conversion {folder} {problem}; run `summarizer fetch -c CONFIG`, which converts it again"
+        )
 
 
 def release_memory() -> None:
