@@ -343,3 +343,15 @@ def test_a_context_that_leaves_no_room_for_the_article_is_refused_at_check(tmp_p
     assert "lower summarization.generation.max_new_tokens" in err and "Traceback" not in err
     with pytest.raises(ConfigError, match="leaves 0 tokens for the article"):
         _engine(small, max_new_tokens=256).framing(FR_FR)
+
+
+def test_a_prompt_template_feeds_a_chat_model_without_its_template(tmp_path, capsys) -> None:
+    """The fix the refusals name: ``prompt.template`` feeds the model a plain prompt."""
+    broken = build_tiny_chat_llm(tmp_path / "broken", chat_template="{{ raise_exception('no') }}")
+    config = _night(tmp_path, broken, {"a.txt": ARTICLE_VELO}, prompt='prompt: {template: "Article : {text}\\nRésumé :"}')
+    assert main(["check", "-c", str(config)]) == 78  # the translator has no template set
+    assert "translation.model" in capsys.readouterr().err
+    config.write_text(config.read_text(encoding="utf-8") + '  prompt: {template: "Texte : {text}\\nEn anglais :"}\n', encoding="utf-8")
+    assert main(["check", "-c", str(config)]) == 0, capsys.readouterr().err
+    assert main(["run", "-c", str(config)]) == 0
+    assert "plain prompt" in _meta(tmp_path, "a")["models"]["summarization"]["framing"]

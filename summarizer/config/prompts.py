@@ -66,5 +66,6 @@ class PromptConfig:
     default for the task and output language."""
 
     template: str | None = field(default=None, metadata=_check(_with_text))
-    """A plain prompt, with ``{text}``, for a model without a chat template (a base
-    model): the model continues it. Such a model is refused unless this is set."""
+    """A plain prompt, with ``{text}``, that the model continues: for a model without a
+    chat template (a base model, refused unless this is set), or in place of a chat
+    template that cannot be used (``system`` and ``user`` are then not used)."""

@@ -315,8 +315,8 @@ def _prompted(family: ModelFamily, role: Role, direction: Direction, spec: Model
                 f"model, asked through its prompt ({spec.config_key.split('.')[0]}.prompt); delete the line"
             )
     where = f"{spec.config_key}: {spec.label()}"
-    system, prompt = prompt_for(role, direction.source, direction.target, choice, chat=family.chat, where=where)
-    return Framing(family.name, system=system, prompt=prompt, chat=family.chat)
+    system, prompt, chat = prompt_for(role, direction.source, direction.target, choice, chat=family.chat, where=where)
+    return Framing(family.name, system=system, prompt=prompt, chat=chat)
 
 
 def _tokenizer_language(family: ModelFamily, code: str) -> str:

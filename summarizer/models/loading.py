@@ -75,7 +75,7 @@ class FramingChoice:
     user: str | None = None
     """An instruct model's user message, with ``{text}`` (``<section>.prompt.user``)."""
     template: str | None = None
-    """A plain prompt, with ``{text}``, for a model without a chat template."""
+    """A plain prompt, with ``{text}``, fed instead of any chat template."""
 
     def settings(self) -> dict[str, str]:
         """The values the config gives (for fingerprints and messages)."""

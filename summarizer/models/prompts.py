@@ -52,10 +52,14 @@ _TRANSLATION = {
 }
 
 
-def prompt_for(role: Role, source: str, target: str, choice: FramingChoice, *, chat: bool, where: str) -> tuple[str, str]:
-    """(system message, user message or plain template) for a request from ``source``
-    into ``target``, with ``TEXT_MARKER`` where the text goes; ConfigError naming the key to set when a
-    model without a chat template has no ``template``."""
+def prompt_for(
+    role: Role, source: str, target: str, choice: FramingChoice, *, chat: bool, where: str
+) -> tuple[str, str, bool]:
+    """(system message, user message or plain template, whether it goes through the chat
+    template) for a request from ``source`` into ``target``, with ``TEXT_MARKER`` where the
+    text goes. A configured ``template`` is a plain prompt whatever the model has (the way
+    round a chat template that cannot be used); ConfigError naming the key to set when a
+    model without a chat template has none."""
     values = {
         "source": source,
         "target": target,
@@ -64,18 +68,18 @@ def prompt_for(role: Role, source: str, target: str, choice: FramingChoice, *, c
         "text": TEXT_MARKER,
     }
     section = where.split(".", 1)[0]
+    if choice.template is not None:
+        return "", choice.template.format(**values), False
     if not chat:
-        if choice.template is None:
-            raise ConfigError(
-                f"{where}: has no chat template (a base model, not an instruct one); set "
-                f"{section}.prompt.template to a plain prompt with {{text}}, or choose an instruct model"
-            )
-        return "", choice.template.format(**values)
+        raise ConfigError(
+            f"{where}: has no chat template (a base model, not an instruct one); set "
+            f"{section}.prompt.template to a plain prompt with {{text}}, or choose an instruct model"
+        )
     defaults = _SUMMARY if role == "summarization" else _TRANSLATION
     default_system, default_user = defaults.get(target, defaults["en"])
     system = default_system if choice.system is None else choice.system
     user = default_user if choice.user is None else choice.user
-    return system.format(**values), user.format(**values)
+    return system.format(**values), user.format(**values), True
 
 
 def prompt_fingerprint(system: str, user: str, chat: bool) -> str:
