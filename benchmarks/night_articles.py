@@ -141,7 +141,7 @@ def convert(models: dict[str, Path]) -> dict[str, Path] | None:
         import ctranslate2  # noqa: F401
     except ImportError:
         return None
-    from summarizer.models.ct2 import ensure_converted
+    from summarizer.models.ct2_conversion import ensure_converted
 
     return {role: ensure_converted(folder, str(folder), None, "int8", f"night {role}")
             for role, folder in models.items()}

@@ -22,16 +22,17 @@ from urllib.parse import urlparse
 
 from .config import JobConfig
 from .models.conversion import convert_pickle_weights, converted_folder
-from .errors import ModelLoadError
+from .errors import ConfigError, ModelLoadError
 from .models.loading import (
     ModelSpec,
     foreign_revision_message,
     gguf_conversion,
     is_gguf_spec,
+    locate_model,
     revision_owner,
     setting_key,
 )
-from .models.resolution import Resolution, record_resolution, resolution_key, summarizer_cache
+from .models.resolution import Resolution, effective_spec, record_resolution, resolution_key, summarizer_cache
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ class FetchResult:
     """Why the model could not be fetched."""
     unreachable: bool = False
     """The problem is the hub itself (network, outage), not the configuration."""
+    ctranslate2: str | None = None
+    """Where its CTranslate2 conversion is, when the runs give it to CTranslate2."""
 
     @property
     def ok(self) -> bool:
@@ -105,11 +108,13 @@ def default_client() -> HubClient:
 
 def fetch_models(config: JobConfig, client: HubClient | None = None) -> list[FetchResult]:
     """Get every configured hub model (as configured, not as an earlier fetch resolved
-    it); local folders are only reported."""
+    it); local folders are only reported. A model the runs give to CTranslate2 is then
+    converted for it."""
     from .routing import configured_uses
 
     results = []
-    for key, use in configured_uses(config, resolved=False):
+    uses = list(configured_uses(config, resolved=False))
+    for key, use in uses:
         spec = use.spec
         if is_gguf_spec(spec):
             results.append(_convert_gguf(key, spec))
@@ -128,7 +133,28 @@ def fetch_models(config: JobConfig, client: HubClient | None = None) -> list[Fet
             results.append(FetchResult(key, spec.name, spec.revision, problem=problem, unreachable=True))
             continue
         results.append(_fetch_one(client, key, spec))
+    for result, (_, use) in zip(results, uses):
+        if result.ok:
+            _convert_for_ctranslate2(config, result, use.spec)
     return results
+
+
+def _convert_for_ctranslate2(config: JobConfig, result: FetchResult, spec: ModelSpec) -> None:
+    """A model the runs give to CTranslate2 (``runtime.engine``), converted now, so that
+    ``check`` can say it loads and the first night does not convert it."""
+    from .models.ct2_conversion import ensure_converted, quantization_of
+    from .models.factory import engine_backend
+
+    resolved = effective_spec(spec)
+    try:
+        if engine_backend(resolved, config.runtime) != "ctranslate2":
+            return
+        folder, _ = locate_model(resolved)
+        converted = ensure_converted(folder, resolved.name, resolved.revision, quantization_of(config.runtime), result.config_key)
+    except (ModelLoadError, ConfigError) as exc:
+        result.problem = str(exc).removeprefix(f"{result.config_key}: ")
+        return
+    result.ctranslate2 = str(converted)
 
 
 def _convert_gguf(key: str, spec: ModelSpec) -> FetchResult:

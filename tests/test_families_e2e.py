@@ -188,9 +188,9 @@ def test_articles_a_night_skips_never_stop_it_whatever_their_model_could_frame(t
 
 @pytest.mark.skipif(importlib.util.find_spec("ctranslate2") is None, reason="ctranslate2 not installed")
 def test_check_refuses_a_model_ctranslate2_does_not_convert_when_it_is_the_engine(night, monkeypatch, capsys) -> None:
-    from summarizer.models import ct2
+    from summarizer.models import ct2_conversion
 
-    monkeypatch.setattr(ct2, "SUPPORTED_MODEL_TYPES", frozenset({"m2m_100"}))  # not the tiny summariser's type
+    monkeypatch.setattr(ct2_conversion, "SUPPORTED_MODEL_TYPES", frozenset({"m2m_100"}))  # not the tiny summariser's type
     edit_config(night, {"runtime": {"engine": "ctranslate2"}})
     assert main(["check", "-c", str(night)]) == 78
     errors = [line for line in capsys.readouterr().err.splitlines() if " ERROR " in line]
@@ -203,10 +203,10 @@ def test_check_refuses_a_model_ctranslate2_does_not_convert_when_it_is_the_engin
 @pytest.mark.skipif(importlib.util.find_spec("ctranslate2") is None, reason="ctranslate2 not installed")
 def test_run_refuses_a_translator_ctranslate2_does_not_convert_before_any_summary(night, tmp_path, monkeypatch, capsys) -> None:
     from summarizer import processing
-    from summarizer.models import ct2
+    from summarizer.models import ct2_conversion
 
     monkeypatch.setenv("SUMMARIZER_CT2_CACHE", str(tmp_path / "ct2"))
-    monkeypatch.setattr(ct2, "SUPPORTED_MODEL_TYPES", frozenset({"t5"}))  # the summariser's, not NLLB's
+    monkeypatch.setattr(ct2_conversion, "SUPPORTED_MODEL_TYPES", frozenset({"t5"}))  # the summariser's, not NLLB's
     batches = []
     monkeypatch.setattr(processing, "summarise", lambda documents, *args: batches.append(documents) or [])
     edit_config(night, {"runtime": {"engine": "ctranslate2"}})

@@ -198,7 +198,7 @@ def test_ctranslate2_refuses_unsupported_models(tmp_path, tiny_models) -> None:
     import json
 
     from summarizer.errors import ConfigError
-    from summarizer.models.ct2 import ensure_converted
+    from summarizer.models.ct2_conversion import ensure_converted
 
     folder = tmp_path / "odd"
     folder.mkdir()

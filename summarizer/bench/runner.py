@@ -267,7 +267,7 @@ def _raw_ctranslate2(row: BenchRow, options: BenchOptions) -> BenchRow:
     import ctranslate2
     from transformers import AutoTokenizer
 
-    from ..models.ct2 import ensure_converted
+    from ..models.ct2_conversion import ensure_converted
     from ..models.loading import locate_model
 
     folder, _ = locate_model(options.spec)

@@ -12,7 +12,7 @@ from ..config import JobConfig, revision_warnings
 from ..errors import EXIT_CONFIG, EXIT_OK, ConfigError, ModelLoadError
 from ..io.readers import reader_library_problems, require_input_paths
 from ..models.base import BaseEngine
-from ..models.factory import build_engine, require_convertible
+from ..models.factory import build_engine, engine_backend, require_convertible
 from ..models.loading import ModelSpec, from_pretrained, hub_cache, is_gguf_spec, locate_model, model_config_json
 from ..planning import make_plan
 from ..sharing import foreign_writers_problem
@@ -49,6 +49,7 @@ def check_command(args: argparse.Namespace) -> int:
         problems.append(foreign)
     print(f"readers         {'BROKEN: see below' if problems else 'text, Markdown, JSONL, HTML'}")
     framings, framing_problems = _framings(config)
+    conversions: dict[ModelSpec, tuple[str | None, str | None]] = {}
     for key, use in configured_uses(config):
         try:
             print(f"{key}\n                {_describe_local_model(use.spec)}")
@@ -58,6 +59,13 @@ def check_command(args: argparse.Namespace) -> int:
             continue
         for line in framings.get(key, []):
             print(f"                {line}")
+        if use.spec not in conversions:
+            conversions[use.spec] = _ctranslate2_state(config, use.spec)
+        line, problem = conversions[use.spec]
+        if line:
+            print(f"                {line}")
+        if problem and problem not in problems:
+            problems.append(problem)
     problems += [problem for problem in framing_problems if problem not in problems]
     try:
         print(f"device          {_describe_device(config)}")
@@ -138,6 +146,31 @@ def _ctranslate2_problem(config: JobConfig, spec: ModelSpec, engine: BaseEngine)
     except ConfigError as exc:
         return str(exc)
     return None
+
+
+def _ctranslate2_state(config: JobConfig, spec: ModelSpec) -> tuple[str | None, str | None]:
+    """For a model the runs give to CTranslate2: (a line of the plan saying whether its
+    conversion is there and loads, or that ``fetch`` makes it; why it cannot run, or None)."""
+    from ..models.ct2_conversion import compute_type, conversion_state, converts, open_translator, quantization_of
+    from ..models.loading import resolve_device
+
+    try:
+        if engine_backend(spec, config.runtime) != "ctranslate2":
+            return None, None
+        folder, _ = locate_model(spec)
+        if not converts(model_config_json(folder)):
+            return None, None  # refused on its own (require_convertible)
+        target, problem = conversion_state(folder, spec.name, spec.revision, quantization_of(config.runtime))
+        if not target.is_dir():
+            return "CTranslate2: not converted yet; `summarizer fetch` converts it (else the first run does)", None
+        if problem:
+            return f"CTranslate2: its conversion {target} {problem}; `summarizer fetch` converts it again", None
+        open_translator(target, config.runtime, resolve_device(config.runtime.device).type, f"{spec.config_key}: {spec.label()}")
+    except (ModelLoadError, ConfigError) as exc:
+        if config.runtime.engine == "auto":
+            return f"CTranslate2: cannot be used ({exc}); runtime.engine: auto runs it on transformers", None
+        return "CTranslate2: CANNOT BE USED (see below)", str(exc)
+    return f"CTranslate2: converted in {target} ({compute_type(config.runtime)}), loads", None
 
 
 def _warn_unused_prompts(config: JobConfig, engines: Any) -> None:

@@ -32,16 +32,18 @@ def fetch_command(args: argparse.Namespace) -> int:
             continue
         if result.commit is None:
             print(f"  {result.used} {result.path}" if result.used and result.path != result.model else f"  local folder {result.path}: nothing to fetch")
-            continue
-        for note in result.notes:
-            print(f"  {note}")
-        if result.notes:
-            print(f"  used {result.used} = commit {result.commit}")
         else:
-            print(f"  revision {result.revision or 'main'} = commit {result.commit}")
-        print(f"  files in {Path(result.path or '')}")
-        if result.pin:
-            print(f"  pin it: set {result.pin}")
+            for note in result.notes:
+                print(f"  {note}")
+            if result.notes:
+                print(f"  used {result.used} = commit {result.commit}")
+            else:
+                print(f"  revision {result.revision or 'main'} = commit {result.commit}")
+            print(f"  files in {Path(result.path or '')}")
+            if result.pin:
+                print(f"  pin it: set {result.pin}")
+        if result.ctranslate2:
+            print(f"  converted for CTranslate2 in {result.ctranslate2}")
     return code
 
 

@@ -9,19 +9,16 @@ transformers backend. Tokenization stays with the model's own tokenizer.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import logging
-import os
-import shutil
 import time
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
-from ..errors import ConfigError, ModelLoadError
+from ..errors import ConfigError
 from ..records import EngineStats
 from .base import GPU_BATCH_TOKENS, BaseEngine, Generation, split_by_weight
+from .ct2_conversion import compute_type, ensure_converted, open_translator, quantization_of
 from .families import Framing
 from .loading import locate_model, resolve_device
 
@@ -30,9 +27,6 @@ logger = logging.getLogger(__name__)
 CT2_CPU_BATCH_TOKENS = 8192
 _PREFIX = "_target_prefix"
 """The key of the target prefix in this engine's settings (not a translate_batch option)."""
-
-#: transformers ``model_type`` values CTranslate2 converts (encoder-decoder ones).
-SUPPORTED_MODEL_TYPES = frozenset({"marian", "bart", "mbart", "t5", "mt5", "m2m_100"})
 
 #: transformers generation settings and their CTranslate2 translate_batch names.
 _OPTION_NAMES = {
@@ -46,99 +40,6 @@ _OPTION_NAMES = {
     "top_p": "sampling_topp",
     "temperature": "sampling_temperature",
 }
-
-
-def ctranslate2_cache_root() -> Path:
-    """``$SUMMARIZER_CT2_CACHE``, else ``ctranslate2`` beside the Hugging Face cache."""
-    if os.environ.get("SUMMARIZER_CT2_CACHE"):
-        return Path(os.environ["SUMMARIZER_CT2_CACHE"])
-    from huggingface_hub import constants
-
-    return Path(constants.HF_HOME) / "summarizer-ctranslate2"
-
-
-def conversion_key(folder: Path, name: str, revision: str | None, quantization: str) -> str:
-    """A folder name unique to the model files and the quantisation."""
-    if revision:
-        identity = f"{name}@{revision}"
-    else:
-        files = sorted(
-            (entry.name, entry.stat().st_size, entry.stat().st_mtime_ns)
-            for entry in os.scandir(folder)
-            if entry.is_file()
-        )
-        identity = json.dumps([str(folder), files])
-    digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
-    slug = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in Path(name).name)[:60]
-    return f"{slug}-{digest}-{quantization}"
-
-
-def converts(model_config: Mapping[str, Any]) -> bool:
-    """Whether CTranslate2's converter takes a model with this config.json (its type)."""
-    return model_config.get("model_type") in SUPPORTED_MODEL_TYPES
-
-
-def refuse_unconvertible(model_config: Mapping[str, Any], config_key: str) -> None:
-    """ConfigError when CTranslate2's converter does not take this model (``check``, a
-    run's start and the engine's load ask the same)."""
-    model_type = model_config.get("model_type")
-    if not converts(model_config):
-        raise ConfigError(
-            f"runtime.engine: ctranslate2 does not support {config_key} (model type {model_type!r}; "
-            f"supported: {', '.join(sorted(SUPPORTED_MODEL_TYPES))}); use runtime.engine: transformers"
-        )
-
-
-def ensure_converted(folder: Path, name: str, revision: str | None, quantization: str, config_key: str) -> Path:
-    """The converted model for ``folder``, converting it on first use (atomically)."""
-    try:
-        import ctranslate2
-    except ImportError:
-        raise ConfigError(
-            "runtime.engine: ctranslate2 is not installed; `pip install 'summarizer[ctranslate2]'` "
-            "or set runtime.engine: transformers"
-        ) from None
-    refuse_unconvertible(json.loads((folder / "config.json").read_text(encoding="utf-8")), config_key)
-    target = ctranslate2_cache_root() / conversion_key(folder, name, revision, quantization)
-    if (target / "model.bin").is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(f".{target.name}.{os.getpid()}.converting")
-    shutil.rmtree(staging, ignore_errors=True)
-    started = time.perf_counter()
-    try:
-        converter = ctranslate2.converters.TransformersConverter(str(folder))
-        with _layer_norm_placement():
-            converter.convert(str(staging), quantization=None if quantization == "none" else quantization)
-        os.replace(staging, target)
-    except Exception as exc:  # noqa: BLE001 - the converter raises anything for a model it cannot take
-        shutil.rmtree(staging, ignore_errors=True)
-        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
-        label = f"{name}@{revision}" if revision else name
-        raise ModelLoadError(
-            f"{config_key}: {label}: CTranslate2 conversion failed ({detail}); set runtime.engine: "
-            "transformers for this model"
-        ) from None
-    logger.info("converted %s for CTranslate2 in %.1fs: %s", name, time.perf_counter() - started, target)
-    return target
-
-
-@contextlib.contextmanager
-def _layer_norm_placement() -> Iterator[None]:
-    """CTranslate2's BART and mBART converters read ``config.normalize_before``, which
-    transformers 5 configs no longer carry (a checkpoint's config.json may): while
-    converting, the classes default it to their architecture's placement, BART's layer
-    norms after each block, mBART's before. A value in config.json still wins."""
-    from transformers import BartConfig, MBartConfig
-
-    added = [cls for cls in (BartConfig, MBartConfig) if "normalize_before" not in vars(cls)]
-    for cls in added:
-        cls.normalize_before = cls is MBartConfig
-    try:
-        yield
-    finally:
-        for cls in added:
-            del cls.normalize_before
 
 
 class CTranslate2Engine(BaseEngine):
@@ -171,36 +72,21 @@ class CTranslate2Engine(BaseEngine):
     def load(self) -> None:
         if self._translator is not None:
             return
-        import ctranslate2  # noqa: F401 - clear error first if missing (ensure_converted)
-
         started = time.perf_counter()
         folder, _ = locate_model(self.spec)
-        quantization = "int8" if self.runtime.quantize == "int8" else "none"
+        quantization = quantization_of(self.runtime)
         self.tokenizer  # noqa: B018
         self.family  # noqa: B018 - a model the job cannot drive is refused before converting it
         converted = ensure_converted(folder, self.spec.name, self.spec.revision, quantization, self.spec.config_key)
-        device = resolve_device(self.runtime.device).type
-        self.device = device
-        self.compute_type = "int8" if quantization == "int8" else {
-            "float32": "float32", "float16": "float16", "bfloat16": "bfloat16"
-        }.get(self.runtime.dtype, "default")
-        threads = self.runtime.threads or (os.cpu_count() or 1)
-        try:
-            self._translator = ctranslate2.Translator(
-                str(converted), device=device, compute_type=self.compute_type, inter_threads=1, intra_threads=threads
-            )
-        except Exception as exc:  # noqa: BLE001 - CTranslate2 raises RuntimeError and ValueError alike
-            detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
-            raise ModelLoadError(
-                f"{self.spec.config_key}: {self.spec.label()}: CTranslate2 cannot load its conversion "
-                f"({detail}); set runtime.engine: transformers for this model"
-            ) from None
+        self.device = resolve_device(self.runtime.device).type
+        self.compute_type = compute_type(self.runtime)
+        self._translator = open_translator(converted, self.runtime, self.device, f"{self.spec.config_key}: {self.spec.label()}")
         self._options = self._base_options(folder)
         self._start = self._decoder_start(folder, converted)
         positions = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("max_position_embeddings")
         self._output_limit = positions - 1 if isinstance(positions, int) and positions > 1 else None
         self.stats += EngineStats(loads=1, load_seconds=time.perf_counter() - started)
-        logger.info("loaded %s with CTranslate2 (%s, %s)", self.spec.label(), device, self.compute_type)
+        logger.info("loaded %s with CTranslate2 (%s, %s)", self.spec.label(), self.device, self.compute_type)
 
     def _decoder_start(self, folder: Path, converted: Path) -> list[str] | None:
         """None when the converted model starts the decoder itself; else the start each

@@ -40,19 +40,28 @@ def build_engine(
     from .ct2 import CTranslate2Engine
     from .seq2seq import Seq2SeqEngine
 
-    engine_class: type[BaseEngine]
-    if decoder_only(spec, allow_download=allow_download):
+    chosen = engine_backend(spec, runtime, backend=backend, allow_download=allow_download)
+    if chosen == "instruct":
         asked = backend or runtime.engine
         if asked != "transformers":  # asked for by name, it is worth a warning; under auto, a note
             level = logging.WARNING if asked == "ctranslate2" else logging.INFO
             logger.log(level, "%s: an instruct model: it runs on the transformers engine", spec.config_key)
-        engine_class = CausalEngine
-    else:
-        chosen = backend or runtime.engine
-        if chosen == "auto":
-            chosen = "ctranslate2" if ctranslate2_runs(spec) else "transformers"
-        engine_class = CTranslate2Engine if chosen == "ctranslate2" else Seq2SeqEngine
+    engine_class: type[BaseEngine] = {"instruct": CausalEngine, "ctranslate2": CTranslate2Engine}.get(chosen, Seq2SeqEngine)
     return engine_class(spec, runtime, role, generation, relative_cap, stop, allow_download)
+
+
+def engine_backend(
+    spec: ModelSpec, runtime: RuntimeConfig, *, backend: Backend | None = None, allow_download: bool = False
+) -> Literal["instruct", "transformers", "ctranslate2"]:
+    """Which backend runs ``spec``: an instruct model the transformers instruct engine;
+    else ``backend`` (default ``runtime.engine``), ``auto`` giving CTranslate2 a model it
+    converts when it is installed."""
+    if decoder_only(spec, allow_download=allow_download):
+        return "instruct"
+    chosen = backend or runtime.engine
+    if chosen == "auto":
+        chosen = "ctranslate2" if ctranslate2_runs(spec) else "transformers"
+    return "ctranslate2" if chosen == "ctranslate2" else "transformers"
 
 
 def decoder_only(spec: ModelSpec, *, allow_download: bool = False) -> bool:
@@ -79,7 +88,7 @@ def decoder_only(spec: ModelSpec, *, allow_download: bool = False) -> bool:
 def ctranslate2_runs(spec: ModelSpec) -> bool:
     """Whether ``runtime.engine: auto`` gives ``spec`` to CTranslate2: it is installed and
     converts the model's type."""
-    from .ct2 import converts
+    from .ct2_conversion import converts
 
     if importlib.util.find_spec("ctranslate2") is None:
         return False
@@ -91,7 +100,7 @@ def require_convertible(runtime: RuntimeConfig, spec: ModelSpec, model_config: M
     """ConfigError when ``runtime.engine: ctranslate2`` is asked of a model CTranslate2 does
     not convert (``auto`` runs it on transformers; instruct models always run there)."""
     if runtime.engine == "ctranslate2" and not decoder_only:
-        from .ct2 import refuse_unconvertible
+        from .ct2_conversion import refuse_unconvertible
 
         refuse_unconvertible(model_config, spec.config_key)
 
