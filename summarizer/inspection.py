@@ -90,7 +90,7 @@ def _framing_lines(engine: BaseEngine, direction: Direction, first: str) -> Iter
     """How ``first`` (the model's first input) goes in: the framing, the input as tokens
     (language tag or prefix visible), and the first output tokens forced."""
     framing = engine.framing(direction)
-    yield f"  framing: {framing.describe()} ({direction.source} -> {direction.target})"
+    yield f"  framing: {engine.describe_framing(framing)} ({direction.source} -> {direction.target})"
     ids = engine.token_ids([first], framing)[0]
     tokens = engine.tokenizer.convert_ids_to_tokens(ids)
     shown = tokens if len(tokens) <= 2 * _TOKENS_SHOWN else [*tokens[:_TOKENS_SHOWN], "…", *tokens[-_TOKENS_SHOWN:]]

@@ -361,7 +361,7 @@ def _described(engine: BaseEngine, direction: Direction) -> dict[str, Any]:
         framing = engine.framing(direction)
     except ConfigError:
         return described  # the article fails with the reason
-    described["framing"] = framing.describe()
+    described["framing"] = engine.describe_framing(framing)
     if framing.prompt_id:
         described["prompt"] = framing.prompt_id
     return described

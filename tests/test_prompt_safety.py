@@ -251,6 +251,7 @@ def test_a_template_without_a_system_role_or_that_wants_alternating_roles_gets_t
         text = engine.tokenizer.decode(engine.token_ids(["Texte."], framing)[0])
         assert "Tu es un journaliste" in text and text.count("Tu es un journaliste") == 1
         assert engine.prompt_parts(framing).folded
+        assert "the system message in the user turn" in engine.describe_framing(framing)
     mistral = _engine(chat_models["mistral"])
     assert mistral.tokenizer.decode(mistral.token_ids(["Texte."], mistral.framing(FR_FR))[0]).endswith("Texte. [/INST]")
 
@@ -265,6 +266,7 @@ def test_a_template_without_a_generation_prompt_gets_the_turn_header_it_writes_f
     framing = engine.framing(FR_FR)
     assert engine.tokenizer.decode(engine.token_ids(["Texte."], framing)[0]).endswith("Texte.<|im_end|>\n<|im_start|>assistant\n")
     assert engine.prompt_parts(framing).header_added
+    assert "the reply's turn header added by the job" in engine.describe_framing(framing)
 
 
 def test_check_refuses_a_template_that_writes_no_turn_for_the_reply(tmp_path, capsys) -> None:

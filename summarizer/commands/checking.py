@@ -131,7 +131,7 @@ def _framings(config: JobConfig) -> tuple[dict[str, list[str]], list[str]]:
                 problems[str(exc)] = None
                 lines[use.spec.config_key].append(f"{language} -> {target}: CANNOT BE FED (see below)")
                 continue
-            lines[use.spec.config_key].append(f"{language} -> {target}: {framing.describe()}")
+            lines[use.spec.config_key].append(f"{language} -> {target}: {engines[use.engine_key].describe_framing(framing)}")
     _warn_unused_prompts(config, engines.values())
     return lines, list(problems)
 

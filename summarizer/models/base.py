@@ -242,6 +242,10 @@ class BaseEngine:
             raise framing
         return framing
 
+    def describe_framing(self, framing: Framing) -> str:
+        """How ``framing`` feeds this model, in words (``check``, ``inspect``, meta files)."""
+        return framing.describe()
+
     def token_ids(self, texts: Sequence[str], framing: Framing) -> list[list[int]]:
         """Input ids of each text framed so (special tokens included), tokenizing only
         what is not cached."""

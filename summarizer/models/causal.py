@@ -93,6 +93,15 @@ class CausalEngine(Seq2SeqEngine):
             raise parts
         return parts
 
+    def describe_framing(self, framing: Framing) -> str:
+        """As ``BaseEngine.describe_framing``, with what the job did to fit the chat template."""
+        parts = self.prompt_parts(framing)
+        notes = [
+            "the system message in the user turn (the template takes none)" if parts.folded else "",
+            "the reply's turn header added by the job (the template writes no generation prompt)" if parts.header_added else "",
+        ]
+        return ", ".join([framing.describe(), *filter(None, notes)])
+
     def _prompt_ids(self, framing: Framing) -> tuple[list[int], list[int]]:
         """The ids before and after the text: the prompt's markup parsed (a chat template
         writes its own begin-of-text token; a plain prompt gets the tokenizer's)."""
