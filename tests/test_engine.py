@@ -10,7 +10,7 @@ import pytest
 from summarizer.config import RuntimeConfig
 from summarizer.errors import ModelLoadError
 from summarizer.models.loading import ModelSpec, explain_load_error
-from summarizer.models.base import plan_batches
+from summarizer.models.batching import plan_batches
 from summarizer.models.base import BaseEngine
 from summarizer.models.factory import build_engine
 

@@ -27,7 +27,8 @@ from typing import Any, Mapping, Sequence
 from ..errors import ConfigError
 from ..records import EngineStats
 from ..text.replies import strip_reply
-from .base import Generation, split_by_weight
+from .base import Generation
+from .batching import split_by_weight
 from .families import Direction, Framing
 from .prompts import TEXT_MARKER, PromptParts, end_of_turn_token, prompt_parts
 from .seq2seq import Seq2SeqEngine

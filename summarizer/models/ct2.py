@@ -17,7 +17,8 @@ from typing import Any, Mapping
 
 from ..errors import ConfigError
 from ..records import EngineStats
-from .base import GPU_BATCH_TOKENS, BaseEngine, Generation, split_by_weight
+from .base import GPU_BATCH_TOKENS, BaseEngine, Generation
+from .batching import split_by_weight
 from .ct2_conversion import compute_type, ensure_converted, open_translator, quantization_of
 from .families import Framing
 from .loading import locate_model, resolve_device

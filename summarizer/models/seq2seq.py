@@ -16,7 +16,8 @@ from typing import Any, Callable, Mapping
 
 from ..errors import ConfigError
 from ..records import EngineStats
-from .base import GPU_BATCH_TOKENS, BaseEngine, Generation, split_by_weight
+from .base import GPU_BATCH_TOKENS, BaseEngine, Generation
+from .batching import split_by_weight
 from .families import Framing
 from .loading import from_pretrained, locate_model, resolve_device, resolve_dtype
 
