@@ -88,6 +88,9 @@ class ScriptedEngine:
 
         return Framing("scripted")
 
+    def describe_framing(self, framing) -> str:
+        return framing.describe()
+
     def load(self) -> None:
         pass
 

@@ -64,6 +64,20 @@ class Request:
     direction: Direction
 
 
+def remembered(cache: dict[Any, Any], key: Any, make: Callable[[], Any]) -> Any:
+    """``make()``, once per ``key`` of ``cache``; a ConfigError it raised is remembered and
+    raised again (a framing that cannot be stays so for the engine's life)."""
+    if key not in cache:
+        try:
+            cache[key] = make()
+        except ConfigError as exc:
+            cache[key] = exc
+    value = cache[key]
+    if isinstance(value, ConfigError):
+        raise value
+    return value
+
+
 class BaseEngine:
     """A sequence-to-sequence model behind a tokenizer, with batching."""
 
@@ -203,15 +217,7 @@ class BaseEngine:
 
     def framing(self, direction: Direction) -> Framing:
         """How requests in ``direction`` are framed; ConfigError when they cannot be."""
-        if direction not in self._framings:
-            try:
-                self._framings[direction] = frame(self.family, self.role, direction, self.spec)
-            except ConfigError as exc:
-                self._framings[direction] = exc
-        framing = self._framings[direction]
-        if isinstance(framing, ConfigError):
-            raise framing
-        return framing
+        return remembered(self._framings, direction, lambda: frame(self.family, self.role, direction, self.spec))
 
     def describe_framing(self, framing: Framing) -> str:
         """How ``framing`` feeds this model, in words (``check``, ``inspect``, meta files)."""

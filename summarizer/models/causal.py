@@ -27,7 +27,7 @@ from typing import Any, Mapping, Sequence
 from ..errors import ConfigError
 from ..records import EngineStats
 from ..text.replies import strip_reply
-from .base import Generation
+from .base import Generation, remembered
 from .batching import split_by_weight
 from .families import Direction, Framing
 from .prompts import TEXT_MARKER, PromptParts, end_of_turn_token, prompt_parts
@@ -65,7 +65,7 @@ class CausalEngine(Seq2SeqEngine):
         """As ``BaseEngine``; engines are built by ``models.factory``."""
         super().__init__(*args, **kwargs)
         self._prompt_tokens: dict[Framing, int] = {}
-        self._parts: dict[Framing, PromptParts] = {}
+        self._parts: dict[Framing, PromptParts | ConfigError] = {}
 
     def _auto_class(self) -> Any:
         from transformers import AutoModelForCausalLM
@@ -81,18 +81,12 @@ class CausalEngine(Seq2SeqEngine):
     def prompt_parts(self, framing: Framing) -> PromptParts:
         """The framing's prompt rendered around the place of the text (once per framing;
         ConfigError, remembered, when it cannot be)."""
-        if framing not in self._parts:
-            where = f"{self.spec.config_key}: {self.spec.label()}"
-            try:
-                self._parts[framing] = prompt_parts(
-                    self.tokenizer, framing.system or "", framing.prompt or TEXT_MARKER, chat=framing.chat, where=where
-                )
-            except ConfigError as exc:
-                self._parts[framing] = exc
-        parts = self._parts[framing]
-        if isinstance(parts, ConfigError):
-            raise parts
-        return parts
+        where = f"{self.spec.config_key}: {self.spec.label()}"
+        return remembered(
+            self._parts,
+            framing,
+            lambda: prompt_parts(self.tokenizer, framing.system or "", framing.prompt or TEXT_MARKER, chat=framing.chat, where=where),
+        )
 
     def describe_framing(self, framing: Framing) -> str:
         """As ``BaseEngine.describe_framing``, with what the job did to fit the chat template."""
