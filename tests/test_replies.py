@@ -72,6 +72,12 @@ def test_preambles_labels_and_quotes_are_removed(reply, text) -> None:
         'This French sentence translates to "The mayor voted."',
         "This French text translates to English as: The mayor voted.",
         "The text can be translated as follows: The mayor voted.",
+        # a sentence of its own about a text is content, however it opens
+        "Voici le texte adopté mardi par le Sénat.\nIl prévoit des amendements.",
+        "Bien sûr, le texte de loi sera amendé.\nLe Sénat l'a promis.",
+        "Voici le texte adopté mardi par le Sénat :\nIl prévoit des amendements.",
+        "Here is the full text of the statement:\nThe site will close on 3 March.",
+        "Voici ce que contient la nouvelle version :\nla durée du travail baisse.",
     ],
 )
 def test_text_that_is_not_wrapping_is_kept_as_written(reply) -> None:
@@ -95,7 +101,7 @@ def test_what_the_source_has_itself_is_never_removed(reply, source) -> None:
 def test_what_was_removed_is_said_and_a_long_removal_is_substantial() -> None:
     short = strip_reply("Voici un résumé de l'article :\nLe maire a voté.", SOURCE)
     assert short.removed == ("Voici un résumé de l'article :",) and not substantial(short.removed)
-    long = strip_reply("Sure! Here is the faithful English translation of the whole article you gave me:\nThe mayor voted.", SOURCE)
+    long = strip_reply("Certainly! Here is a short English summary of the article in two sentences:\nThe mayor voted.", SOURCE)
     assert long.text == "The mayor voted." and len(long.removed[0].split()) > FEW_WORDS and substantial(long.removed)
     quoted = strip_reply("« Le maire a voté. »", SOURCE)
     assert quoted.removed == ("«»",) and not substantial(quoted.removed)

@@ -4,9 +4,9 @@ Chat models often answer "Voici un résumé de l'article :" on a line of its own
 before the text, head it "**Résumé :**", or put it in quotes. ``strip_reply`` removes
 only what is certainly not content, and says what it removed:
 
-- a first line of its own that announces the text ("Voici un résumé de l'article :",
-  "Sure! Here is the translation:", "This French text translates as follows:"),
-  followed by the text;
+- a first line of its own that announces the text and says nothing else ("Voici un
+  résumé de l'article :", "Sure! Here is the translation:", "This French text translates
+  as follows:"), followed by the text;
 - a bare label at the start ("Résumé :", "**Translation:**"): the task's name, at most
   "in English", and nothing else, before the text;
 - one pair of quotes around the whole reply.
@@ -29,11 +29,23 @@ from typing import Iterable
 #: A removal of more than this many words is a flag, not a silent edit.
 FEW_WORDS = 8
 
-_ANNOUNCED = re.compile(
-    r"\b(?:r[ée]sum[ée]|summary|summari[sz]ed?|traduction|tradui\w*|translation|translated|texte|text)\b", re.I
+#: An announcement of the text, and nothing else: an opener ("Sure!", "Bien sûr,"), a presenter
+#: ("Voici", "Here is"), the text's name ("un résumé", "the English translation") with what it is
+#: of or in ("de l'article", "in French", "en 3 phrases"), ending at a colon or a full stop.
+_DET = r"(?:the|a|an|my|your|this|le|la|les|l'|un|une|mon|ma|votre|ce|cette)"
+_LANGUAGE = r"(?:english|french|german|spanish|italian|anglais|fran[çc]ais|allemand|espagnol|italien)"
+_ADJECTIVE = rf"(?:{_LANGUAGE}|short|brief|concise|faithful|bref|br[èe]ve|court|courte|concis|concise|fid[èe]le)"
+_NAME = r"(?:r[ée]sum[ée]|summary|traduction|translation|version|text|texte)"
+_OF_WHAT = (
+    rf"(?:de|du|des|d'|of|in|en|into|for|pour)\s*(?:{_LANGUAGE}|(?:{_DET}\s*)?(?:article|texte|text|passage|"
+    r"paragraphe|paragraph|phrase|sentence|d[ée]p[êe]che)(?:\s+(?:«[^»\n]*»|\"[^\"\n]*\"))?)"
 )
-_OPENERS = re.compile(
-    r"^(?:sure|certainly|of course|okay|ok|absolutely|bien s[ûu]r|d'accord|voici|voil[àa]|here|below|ci-dessous)\b",
+_LENGTH = r"(?:en|in)\s+(?:\d+|deux|trois|quatre|cinq|two|three|four|five)\s+(?:phrases|sentences|lignes|lines|points)"
+_OPENER = r"(?:sure|certainly|of course|okay|ok|absolutely|bien s[ûu]r|d'accord|avec plaisir)\s*[,!.]?"
+_PRESENTER = r"(?:voici|voil[àa]|here\s+is|here's|here\s+are|below\s+is|ci-dessous)"
+_ANNOUNCEMENT = re.compile(
+    rf"(?:{_OPENER}\s*)?(?P<presenter>{_PRESENTER}\s*,?\s*)?(?:{_DET}\s*)?(?:{_ADJECTIVE}\s+)*{_NAME}"
+    rf"(?:\s+{_ADJECTIVE})*(?:\s*{_OF_WHAT})*(?:\s+{_LENGTH})?\s*(?P<end>[:.])",
     re.I,
 )
 #: "This French text translates to English as:", "The sentence can be translated as follows:",
@@ -54,8 +66,6 @@ _LABEL = re.compile(
     re.I,
 )
 _ANNOUNCEMENT_CHARS = 160
-#: An announcement without an opener ("Résumé de l'article :") is this short.
-_BARE_WORDS = 4
 _EDGES = " \t*_#"
 _QUOTES = {'"': '"', "«": "»", "“": "”", "'": "'", "‘": "’", "„": "“"}
 
@@ -96,21 +106,18 @@ def strip_reply(reply: str, source: str) -> Reply:
 
 
 def _is_announcement(line: str) -> bool:
-    """Whether ``line`` (a line of its own) announces the text that follows: a label; a
-    line about the translation ("This French text translates as follows:"); a short line
-    that names the text ("résumé", "translation") and opens like an announcement ("Voici",
-    "Here is", "Sure"), ending at a colon or a full stop; or, without an opener, a few
-    words ending at a colon."""
+    """Whether ``line`` (a line of its own) announces the text that follows and says nothing
+    else: a label; a line about the translation ("This French text translates as
+    follows:"); or the text's name, with what it is of or in, after a presenter ("Voici",
+    "Here is") or ending at a colon ("Voici un résumé de l'article :", "Sure! Here is the
+    translation:", "Voici la traduction en anglais.", "Résumé de l'article :")."""
     head = line.strip(_EDGES)
     if not head or len(head) > _ANNOUNCEMENT_CHARS:
         return False
     if _LABEL.fullmatch(head) or _TRANSLATES.fullmatch(head):
         return True
-    if not head.endswith((":", ".")) or not _ANNOUNCED.search(head):
-        return False
-    if _OPENERS.match(head):
-        return True
-    return head.endswith(":") and len(head.split()) <= _BARE_WORDS and not re.search(r"\d", head)
+    announced = _ANNOUNCEMENT.fullmatch(head)
+    return bool(announced and (announced["presenter"] or announced["end"] == ":"))
 
 
 def _announces(source: str) -> bool:
