@@ -19,7 +19,7 @@ from summarizer.models.causal import CausalEngine, _until_stop
 from summarizer.models.factory import build_engine
 from summarizer.models.families import Direction
 from summarizer.models.loading import FramingChoice, ModelSpec
-from summarizer.models.prompts import TEXT_MARKER, end_of_turn_token, prompt_parts
+from summarizer.models.prompts import TEXT_MARKER, prompt_parts
 from summarizer.models.tiny import build_tiny_chat_llm
 from summarizer.stopping import StopSignal
 
@@ -154,7 +154,7 @@ def test_rows_are_padded_on_the_left_and_only_the_reply_is_decoded(llm, monkeypa
 def test_generation_stops_at_the_end_of_turn_token_and_counts_up_to_it(llm) -> None:
     summariser = engine(llm)
     reply_end = summariser.prompt_parts(summariser.framing(FR_FR)).reply_end
-    assert reply_end == "<|im_end|>\n" and end_of_turn_token(summariser.tokenizer, reply_end) == "<|im_end|>"
+    assert reply_end == "<|im_end|>\n" and summariser.text_tokens.first_control(reply_end) == 2  # <|im_end|>
     results = summariser.run(requests(["Le conseil a voté.", "Une enquête a été ouverte par le parquet."], FR_FR), overrides=STOP_SOON)
     assert [(r.generated_tokens, r.capped) for r in results] == [(4, False), (4, False)]  # 3 tokens and the end
 

@@ -183,6 +183,19 @@ def test_sequence_to_sequence_inputs_take_markup_and_language_codes_as_text(tiny
             assert _control_counts(engine, ids) == _control_counts(engine, empty), (folder.name, text)
 
 
+def test_a_text_opening_like_a_language_code_keeps_its_words(tiny_models, tmp_path) -> None:
+    """Marian's tokenizer takes a text's start up to ``<<`` for a language code when it opens
+    with ``>>``: words and all would be lost."""
+    from model_families.others import build_tiny_marian_multi
+
+    for folder in (tiny_models["translator"], build_tiny_marian_multi(tmp_path / "marian-multi")):
+        engine = build_engine(ModelSpec(str(folder), config_key="translation.model"), RuntimeConfig(device="cpu"))
+        for text in (">> Le maire a dit << non.", ">>deu<< Le maire a voté."):
+            (ids,) = engine.token_ids([text], engine.framing(FR_EN))
+            decoded = engine.tokenizer.decode(ids, skip_special_tokens=True)
+            assert all(word in decoded for word in ("Le", "maire", "deu" if "deu" in text else "dit")), (folder.name, decoded)
+
+
 # ------------------------------------------------------------------ through the job
 
 
@@ -254,6 +267,41 @@ def test_a_template_without_a_system_role_or_that_wants_alternating_roles_gets_t
         assert "the system message in the user turn" in engine.describe_framing(framing)
     mistral = _engine(chat_models["mistral"])
     assert mistral.tokenizer.decode(mistral.token_ids(["Texte."], mistral.framing(FR_FR))[0]).endswith("Texte. [/INST]")
+
+
+#: Mistral v0.3's way (simplified): the system message in the last user turn only, no generation prompt,
+#: a reply written " " + content + "</s>".
+MISTRAL_V03_TEMPLATE = (
+    "{%- if messages[0]['role'] == 'system' %}{%- set system_message = messages[0]['content'] %}"
+    "{%- set loop_messages = messages[1:] %}{%- else %}{%- set loop_messages = messages %}{%- endif %}"
+    "{{- '<s>' }}{%- for message in loop_messages %}{%- if message['role'] == 'user' %}"
+    "{%- if loop.last and system_message is defined %}{{- '[INST] ' + system_message + '\\n\\n' + message['content'] + '[/INST]' }}"
+    "{%- else %}{{- '[INST] ' + message['content'] + '[/INST]' }}{%- endif %}"
+    "{%- elif message['role'] == 'assistant' %}{{- ' ' + message['content'] | trim + '</s>' }}{%- endif %}{%- endfor %}"
+)
+#: Like Hermes and Qwen templates: tools tested with ``is not none``, as transformers always passes them.
+TESTS_TOOLS = (
+    "{% if tools is not none %}{{ '<|im_start|>system\\n' + tools | tojson + '<|im_end|>\\n' }}{% endif %}"
+    "{% if documents is none %}{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}"
+    "{% endfor %}{% endif %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+
+
+def test_templates_are_rendered_as_transformers_renders_them(tmp_path) -> None:
+    """The job's sandbox and ``apply_chat_template`` write the same prompt, for templates that
+    place the system message their own way or test what transformers always passes."""
+    for name, template in (("mistral-v03", MISTRAL_V03_TEMPLATE), ("tools", TESTS_TOOLS), ("chatml", CHATML_TEMPLATE)):
+        engine = _engine(build_tiny_chat_llm(tmp_path / name, chat_template=template))
+        framing = engine.framing(FR_FR)
+        parts = engine.prompt_parts(framing)
+        rendered = parts.before + "Texte." + parts.after
+        system_first = [{"role": "system", "content": framing.system}, {"role": "user", "content": framing.prompt.replace("\x00text\x00", "Texte.")}]
+        folded = [{"role": "user", "content": f"{framing.system}\n\n" + framing.prompt.replace("\x00text\x00", "Texte.")}]
+        expected = engine.tokenizer.apply_chat_template(folded if parts.folded else system_first, tokenize=False, add_generation_prompt=True)
+        assert rendered == expected, name
+        assert not parts.header_added, name
+    mistral = _engine(tmp_path / "mistral-v03")
+    assert mistral.tokenizer.decode(mistral.token_ids(["Texte."], mistral.framing(FR_FR))[0]).endswith("Texte.[/INST]")
 
 
 NO_GENERATION_PROMPT = CHATML_TEMPLATE.replace("{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}", "")
@@ -345,6 +393,14 @@ def test_a_context_that_leaves_no_room_for_the_article_is_refused_at_check(tmp_p
     assert "lower summarization.generation.max_new_tokens" in err and "Traceback" not in err
     with pytest.raises(ConfigError, match="leaves 0 tokens for the article"):
         _engine(small, max_new_tokens=256).framing(FR_FR)
+
+
+def test_check_counts_the_configured_reply_cap_as_the_run_does(tmp_path, capsys) -> None:
+    config = _night(tmp_path, build_tiny_chat_llm(tmp_path / "llm", max_positions=2048), {"a.txt": ARTICLE_VELO})
+    config.write_text(config.read_text(encoding="utf-8").replace("max_new_tokens: 4", "max_new_tokens: 1500", 1), encoding="utf-8")
+    for command in ("check", "run"):
+        assert main([command, "-c", str(config)]) == 78, command
+        assert "less 512 kept for the prompt and 1500 for the reply, leaves 36 tokens" in capsys.readouterr().err
 
 
 def test_a_prompt_template_feeds_a_chat_model_without_its_template(tmp_path, capsys) -> None:

@@ -19,7 +19,7 @@ from ..config import RuntimeConfig
 from ..errors import ConfigError
 from ..records import EngineStats
 from ..stopping import StopSignal
-from .batching import plan_batches
+from .batching import plan_batches, relative_cap
 from .families import Direction, Framing, ModelFamily, detect_family, frame, refuse_unsupported
 from .loading import ModelSpec, Role, conversion_sha256, from_pretrained
 from .tokens import TextTokens
@@ -398,8 +398,7 @@ class BaseEngine:
         """The output cap for a batch: configured, or relative to its longest input;
         never past the decoder's position table."""
         if self.relative_cap is not None and configured is None:
-            factor, margin = self.relative_cap
-            cap: int | None = int(factor * longest_input + 0.999999) + margin
+            cap: int | None = relative_cap(self.relative_cap, longest_input)
         else:
             cap = configured
         if position_limit is not None:

@@ -36,3 +36,10 @@ def split_by_weight(seconds: float, weights: Sequence[int]) -> list[float]:
     """Share a batch's time between its segments in proportion to their tokens."""
     total = sum(weights) or 1
     return [seconds * weight / total for weight in weights]
+
+
+def relative_cap(cap: tuple[float, int], input_tokens: int) -> int:
+    """The output cap of an input of ``input_tokens`` under a cap relative to it (factor,
+    margin): factor x input, rounded up, + margin."""
+    factor, margin = cap
+    return int(factor * input_tokens + 0.999999) + margin

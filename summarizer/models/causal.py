@@ -28,9 +28,9 @@ from ..errors import ConfigError
 from ..records import EngineStats
 from ..text.replies import strip_reply
 from .base import Generation, remembered
-from .batching import split_by_weight
+from .batching import relative_cap, split_by_weight
 from .families import Direction, Framing
-from .prompts import TEXT_MARKER, PromptParts, end_of_turn_token, prompt_parts
+from .prompts import TEXT_MARKER, PromptParts, prompt_parts
 from .seq2seq import Seq2SeqEngine
 
 #: Settings that transformers applies to a decoder's whole sequence; they are applied to
@@ -149,7 +149,8 @@ class CausalEngine(Seq2SeqEngine):
         return max(1, self._article_room(super()._model_input_limit()))
 
     def _article_room(self, context: int) -> int:
-        """Article tokens a context leaves beside the prompt's room and the reply's cap."""
+        """Article tokens a context leaves beside the prompt's room and the reply's cap (for a
+        relative cap, the input that ``batching.relative_cap`` fits in the rest)."""
         if self.relative_cap is not None:  # output = factor x input + margin
             factor, margin = self.relative_cap
             return int((context - PROMPT_ALLOWANCE - margin) / (1 + factor))
@@ -162,8 +163,7 @@ class CausalEngine(Seq2SeqEngine):
     def _cap(self, text_tokens: int) -> int:
         """The output cap for an input of ``text_tokens`` article tokens."""
         if self.relative_cap is not None:
-            factor, margin = self.relative_cap
-            return int(factor * text_tokens + 0.999999) + margin
+            return relative_cap(self.relative_cap, text_tokens)
         return self._configured_cap()
 
     def _row_tokens(self, length: int, overhead: int, settings: Any) -> int:
@@ -192,9 +192,9 @@ class CausalEngine(Seq2SeqEngine):
         stops = set(configured if isinstance(configured, list) else [configured] if configured is not None else [])
         if tokenizer.eos_token_id is not None:
             stops.add(int(tokenizer.eos_token_id))
-        end = end_of_turn_token(tokenizer, self.prompt_parts(framing).reply_end)
+        end = self.text_tokens.first_control(self.prompt_parts(framing).reply_end or "")
         if end is not None:
-            stops.add(int(tokenizer.convert_tokens_to_ids(end)))
+            stops.add(end)
         return {int(i) for i in stops if i is not None}
 
     def _beams(self, settings: Any) -> int:

@@ -47,9 +47,10 @@ class Rendered:
 
 
 def template_variables(tokenizer: Any) -> dict[str, Any]:
-    """What a chat template sees besides the messages: the tokenizer's special tokens (as
-    transformers passes them) and thinking switched off (Qwen3's switch)."""
-    variables: dict[str, Any] = {}
+    """What a chat template sees besides the messages, as transformers passes it: the
+    tokenizer's special tokens, no tools and no documents; and thinking switched off
+    (Qwen3's switch)."""
+    variables: dict[str, Any] = {"tools": None, "documents": None}
     for name, value in dict(getattr(tokenizer, "special_tokens_map", None) or {}).items():
         if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             variables[name] = value

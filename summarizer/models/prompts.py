@@ -141,16 +141,23 @@ def prompt_parts(tokenizer: Any, system: str, user: str, *, chat: bool, where: s
         if bare.text == prompt.text:  # add_generation_prompt changes nothing
             header = _reply_header(bare.text, replied.text)
             if header is None:
-                raise ConfigError(
-                    f"{where}: its chat template writes no turn for the model's reply (add_generation_prompt "
-                    f"changes nothing), so every reply would start with the template's own markup; {fix}"
+                errors.append(
+                    "it writes no turn for the model's reply (add_generation_prompt changes nothing), so every "
+                    "reply would start with the template's own markup"
                 )
+                continue
             text, header_added = bare.text + header, bool(header)  # "": the reply follows the prompt (Mistral)
         if text.count(TEXT_MARKER) != 1:
             raise ConfigError(f"{where}: its chat template does not pass the prompt through as it is given; {fix}")
         before, _, after = text.partition(TEXT_MARKER)
         return PromptParts(before, after, reply_end, folded=number > 0 and bool(system), header_added=header_added)
     raise ConfigError(f"{where}: its chat template cannot render the job's prompt ({errors[-1]}); {fix}")
+
+
+def _without_trailing_spaces(header: str) -> str:
+    """A turn header as a prompt ends with it: the spaces before the reply are the reply's
+    own first token (``[/INST] `` is written ``[/INST]``; newlines stay)."""
+    return header.rstrip(" \t")
 
 
 #: Stands for a reply when the template is asked how it writes one.
@@ -162,7 +169,7 @@ def _reply_header(bare: str, replied: str | None) -> str | None:
     (``""``: nothing); None when the reply does not follow the conversation as rendered."""
     if replied is None or not replied.startswith(bare) or _REPLY_MARKER not in replied:
         return None
-    return replied[len(bare) : replied.index(_REPLY_MARKER)]
+    return _without_trailing_spaces(replied[len(bare) : replied.index(_REPLY_MARKER)])
 
 
 def _reply_end(replied: str | None) -> str | None:
@@ -170,17 +177,3 @@ def _reply_end(replied: str | None) -> str | None:
     if replied is None or _REPLY_MARKER not in replied:
         return None
     return replied.split(_REPLY_MARKER, 1)[1] or None
-
-
-def end_of_turn_token(tokenizer: Any, reply_end: str | None) -> str | None:
-    """The first control token of ``reply_end`` (``<|im_end|>``, ``<end_of_turn>``,
-    ``<|eot_id|>``): the token that ends an assistant turn."""
-    if not reply_end or not reply_end.strip():
-        return None
-    ids = tokenizer(reply_end, add_special_tokens=False)["input_ids"]
-    special = set(getattr(tokenizer, "all_special_ids", []) or [])
-    added = tokenizer.get_added_vocab()
-    for token_id in ids:
-        if token_id in special or tokenizer.convert_ids_to_tokens(token_id) in added:
-            return tokenizer.convert_ids_to_tokens(token_id)
-    return None

@@ -104,7 +104,9 @@ def _joined(pieces: Iterable[str], limit: int) -> str:
     return "".join(parts)
 
 
-def _error(exc: BaseException) -> dict[str, str]:
+def _error(exc: BaseException, memory: int) -> dict[str, str]:
+    if isinstance(exc, MemoryError):
+        return {"error": f"MemoryError: rendering needs more than {memory >> 20} MB"}
     return {"error": " ".join(f"{type(exc).__name__}: {exc}".split())[:300]}
 
 
@@ -115,7 +117,7 @@ def main(argv: list[str]) -> None:
     try:
         template = _environment().from_string(request["template"])
     except Exception as exc:  # noqa: BLE001 - a template that does not compile fails every rendering
-        results = [_error(exc)] * len(request["conversations"])
+        results = [_error(exc, memory)] * len(request["conversations"])
     else:
         results = []
         for conversation in request["conversations"]:
@@ -123,7 +125,7 @@ def main(argv: list[str]) -> None:
             try:
                 results.append({"text": _joined(template.generate(**variables), limit)})
             except Exception as exc:  # noqa: BLE001 - whatever the template raises is its own error
-                results.append(_error(exc))
+                results.append(_error(exc, memory))
     sys.stdout.write(json.dumps(results))
 
 

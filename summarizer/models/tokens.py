@@ -33,6 +33,9 @@ class TextTokens:
         strings = {s for i, s in ids.items() if i in self.control}
         self._strings = re.compile("|".join(map(re.escape, sorted(strings, key=len, reverse=True))) or "(?!)")
         self._newline: list[int] | None = None
+        # Marian's tokenizer takes a text's start up to "<<" for a language code when it opens
+        # with ">>" (remove_language_code), whatever follows.
+        self._takes_code_start = callable(getattr(tokenizer, "remove_language_code", None))
 
     def _text_unknown(self) -> int | None:
         """The unknown-word id, when plain text makes it (characters the vocabulary lacks;
@@ -46,7 +49,11 @@ class TextTokens:
         starts the input (else it follows other tokens, and gets no leading space of its
         own from a SentencePiece tokenizer)."""
         encoded = self._plain(list(texts), first)
-        return [ids if self.control.isdisjoint(ids) else self._cut(text, first) for text, ids in zip(texts, encoded)]
+        return [self._cut(text, first) if self._unsafe(text, ids) else ids for text, ids in zip(texts, encoded)]
+
+    def _unsafe(self, text: str, ids: Sequence[int]) -> bool:
+        """Whether ``ids`` of ``text`` hold a control id, or lost its start to a language code."""
+        return not self.control.isdisjoint(ids) or (self._takes_code_start and text.startswith(">>"))
 
     def markup(self, text: str, *, first: bool) -> list[int]:
         """The ids of the prompt's own text (chat markup parsed), no special tokens added."""
@@ -55,6 +62,11 @@ class TextTokens:
         if first:
             return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
         return self._after_newline(text, lambda piece: self.tokenizer(piece, add_special_tokens=False)["input_ids"])
+
+    def first_control(self, markup: str) -> int | None:
+        """The first control id of the prompt's own ``markup`` (what a chat template writes
+        after a reply: its end-of-turn token), or None."""
+        return next((i for i in self.markup(markup, first=True) if i in self.control), None) if markup.strip() else None
 
     def around(self) -> tuple[list[int], list[int]]:
         """The special tokens the tokenizer puts before and after an input (its current
@@ -79,24 +91,36 @@ class TextTokens:
 
     def _after_newline(self, text: str, encode: Any) -> list[int]:
         """``text`` encoded as it reads after other text: after a newline, which is then
-        removed (a SentencePiece tokenizer adds a space at the start of a string)."""
+        removed (a SentencePiece tokenizer adds a space at the start of a string); where a
+        newline is no token of its own, without the space it starts with."""
         if self._newline is None:
             self._newline = list(self.tokenizer("\n", add_special_tokens=False)["input_ids"])
         ids = list(encode("\n" + text))
         if self._newline and ids[: len(self._newline)] == self._newline:
             return ids[len(self._newline) :]
-        return list(encode(text))
+        ids = list(encode(text))
+        first = self.tokenizer.convert_ids_to_tokens(ids[0]) if ids and not text[:1].isspace() else None
+        if first == "\u2581" and len(ids) > 1:
+            return ids[1:]
+        if isinstance(first, str) and first.startswith("\u2581"):
+            bare = self.tokenizer.convert_tokens_to_ids(first[1:])
+            if isinstance(bare, int) and bare != getattr(self.tokenizer, "unk_token_id", None):
+                ids[0] = bare
+        return ids
 
     def _cut(self, text: str, first: bool) -> list[int]:
         """``text`` cut inside every control string it holds, the pieces tokenized apart;
         a piece that still gives a control id is tokenized one character at a time."""
-        cuts = sorted({match.start() + (match.end() - match.start()) // 2 for match in self._strings.finditer(text)})
+        cuts = {match.start() + (match.end() - match.start()) // 2 for match in self._strings.finditer(text)}
+        if self._takes_code_start:  # no piece may open with ">>"
+            cuts |= {match.start() + 1 for match in re.finditer(r"(?=>>)", text)}
+        cuts = sorted(cuts)
         pieces = [text[start:end] for start, end in zip([0, *cuts], [*cuts, len(text)]) if end > start]
         ids: list[int] = []
         for number, piece in enumerate(pieces):
             starts = first and number == 0
             piece_ids = self._plain([piece], starts)[0]
-            if not self.control.isdisjoint(piece_ids):
+            if self._unsafe(piece, piece_ids):
                 piece_ids = [i for n, char in enumerate(piece) for i in self._plain([char], starts and n == 0)[0]]
             ids += piece_ids
         if not self.control.isdisjoint(ids):

@@ -25,7 +25,7 @@ ONE_LINE_ARTICLE_WORDS = 20
 #: with the role a turn opens with. An article keeps it as text (``models.tokens``), but
 #: an article of nothing else has no text to summarise.
 _CHAT_MARKUP = re.compile(
-    r"(?:<\|[a-z_]{1,30}\|>|<(?:start|end)_of_turn>|\[/?(?:INST|SYSTEM_PROMPT|AVAILABLE_TOOLS)\]|<</?SYS>>|</?s>|<(?:bos|eos|pad)>)"
+    r"(?:<\|[a-z0-9_]{1,40}\|>|<(?:start|end)_of_turn>|\[/?(?:INST|SYSTEM_PROMPT|AVAILABLE_TOOLS)\]|<</?SYS>>|</?s>|<(?:bos|eos|pad)>)"
     r"(?:[ \t]*(?:system|user|assistant|model|developer)\b)?",
     re.IGNORECASE,
 )
