@@ -79,7 +79,7 @@ class FetchResult:
     unreachable: bool = False
     """The problem is the hub itself (network, outage), not the configuration."""
     ctranslate2: str | None = None
-    """Where its CTranslate2 conversion is, when the runs give it to CTranslate2."""
+    """Where its CTranslate2 conversion is (or why there is none), when the runs give it to CTranslate2."""
 
     @property
     def ok(self) -> bool:
@@ -152,9 +152,13 @@ def _convert_for_ctranslate2(config: JobConfig, result: FetchResult, spec: Model
         folder, _ = locate_model(resolved)
         converted = ensure_converted(folder, resolved.name, resolved.revision, quantization_of(config.runtime), result.config_key)
     except (ModelLoadError, ConfigError) as exc:
-        result.problem = str(exc).removeprefix(f"{result.config_key}: ")
+        message = str(exc).removeprefix(f"{result.config_key}: ")
+        if config.runtime.engine == "auto":  # the runs give it to transformers instead
+            result.ctranslate2 = f"not converted for CTranslate2 ({message}); runtime.engine: auto runs it on transformers"
+        else:
+            result.problem = message
         return
-    result.ctranslate2 = str(converted)
+    result.ctranslate2 = f"converted for CTranslate2 in {converted}"
 
 
 def _convert_gguf(key: str, spec: ModelSpec) -> FetchResult:

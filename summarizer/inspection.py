@@ -16,7 +16,7 @@ from .config import JobConfig
 from .errors import ConfigError, ModelLoadError, UsageError
 from .io.readers import discover, read_source
 from .models.base import BaseEngine
-from .models.factory import build_engine
+from .models.factory import engine_for_use
 from .models.families import Direction
 from .models.loading import ModelUse
 from .planning import assign_languages, read_limits
@@ -83,7 +83,7 @@ def _inspect_item(config: JobConfig, item: Article | ReadFailure) -> Iterator[st
 
 def _engine(config: JobConfig, use: ModelUse) -> BaseEngine:
     """An engine for ``use`` whose tokenizer is all ``inspect`` loads."""
-    return build_engine(use.spec, config.runtime, role=use.role, generation=dict(use.generation), backend="transformers")
+    return engine_for_use(config, use, backend="transformers")
 
 
 def _framing_lines(engine: BaseEngine, direction: Direction, first: str) -> Iterator[str]:

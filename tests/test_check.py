@@ -106,3 +106,38 @@ def test_fetch_names_a_model_ctranslate2_fails_to_convert(job_config, tmp_path, 
     err = capsys.readouterr().err
     assert "translation.model: " in err and "CTranslate2 conversion failed (ValueError: No conversion is registered" in err
     assert not [p for p in (tmp_path / "ct2").iterdir() if not p.name.startswith(".")]  # nothing half-made
+
+
+@needs_ct2
+def test_check_refuses_ctranslate2_when_it_is_not_installed(job_config, monkeypatch, capsys) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ctranslate2", None)  # import ctranslate2 raises ImportError
+    edit_config(job_config, {"runtime": {"engine": "ctranslate2"}})
+    assert main(["check", "-c", str(job_config)]) == 78
+    assert "runtime.engine: ctranslate2 is not installed" in capsys.readouterr().err
+
+
+@needs_ct2
+def test_under_auto_a_model_ctranslate2_fails_to_convert_is_a_note_of_fetch_and_runs_on_transformers(
+    job_config, tmp_path, monkeypatch, capsys
+) -> None:
+    import json
+
+    import ctranslate2
+
+    def refuse(self, output_dir, **kwargs):
+        raise ValueError("No conversion is registered for the model configuration")
+
+    monkeypatch.setenv("SUMMARIZER_CT2_CACHE", str(tmp_path / "ct2"))
+    monkeypatch.setattr(ctranslate2.converters.TransformersConverter, "convert", refuse)
+    edit_config(job_config, {"runtime": {"engine": "auto"}})
+    assert main(["fetch", "-c", str(job_config)]) == 0
+    assert capsys.readouterr().out.count("runtime.engine: auto runs it on transformers") == 2
+    monkeypatch.undo()
+    monkeypatch.setenv("SUMMARIZER_CT2_CACHE", str(tmp_path / "ct2"))
+    assert main(["fetch", "-c", str(job_config)]) == 0
+    assert main(["run", "-c", str(job_config)]) == 0
+    meta = json.loads(next(job_config.parent.rglob("*.meta.json")).read_text(encoding="utf-8"))
+    described = meta["models"]["translation"]
+    assert described["engine"] == "ctranslate2" and len(described["ctranslate2_conversion_sha256"]) == 64

@@ -12,7 +12,7 @@ from ..config import JobConfig, revision_warnings
 from ..errors import EXIT_CONFIG, EXIT_OK, ConfigError, ModelLoadError
 from ..io.readers import reader_library_problems, require_input_paths
 from ..models.base import BaseEngine
-from ..models.factory import build_engine, engine_backend, require_convertible
+from ..models.factory import engine_backend, engine_for_use, require_convertible
 from ..models.loading import ModelSpec, from_pretrained, hub_cache, is_gguf_spec, locate_model, model_config_json
 from ..planning import make_plan
 from ..sharing import foreign_writers_problem
@@ -119,7 +119,7 @@ def _framings(config: JobConfig) -> tuple[dict[str, list[str]], list[str]]:
         for use, direction in routed.directions():
             target = direction.target
             if use.engine_key not in engines:
-                engines[use.engine_key] = build_engine(use.spec, config.runtime, role=use.role, backend="transformers")
+                engines[use.engine_key] = engine_for_use(config, use, backend="transformers")  # as the run frames it
                 problem = _ctranslate2_problem(config, use.spec, engines[use.engine_key])
                 if problem:
                     problems[problem] = None
@@ -152,11 +152,13 @@ def _ctranslate2_state(config: JobConfig, spec: ModelSpec) -> tuple[str | None, 
     """For a model the runs give to CTranslate2: (a line of the plan saying whether its
     conversion is there and loads, or that ``fetch`` makes it; why it cannot run, or None)."""
     from ..models.ct2_conversion import compute_type, conversion_state, converts, open_translator, quantization_of
+    from ..models.ct2_conversion import require_ctranslate2
     from ..models.loading import resolve_device
 
     try:
         if engine_backend(spec, config.runtime) != "ctranslate2":
             return None, None
+        require_ctranslate2()
         folder, _ = locate_model(spec)
         if not converts(model_config_json(folder)):
             return None, None  # refused on its own (require_convertible)

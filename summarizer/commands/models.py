@@ -43,7 +43,7 @@ def fetch_command(args: argparse.Namespace) -> int:
             if result.pin:
                 print(f"  pin it: set {result.pin}")
         if result.ctranslate2:
-            print(f"  converted for CTranslate2 in {result.ctranslate2}")
+            print(f"  {result.ctranslate2}")
     return code
 
 

@@ -19,6 +19,7 @@ from ..errors import ConfigError
 from ..records import EngineStats
 from .base import GPU_BATCH_TOKENS, BaseEngine, Generation
 from .batching import split_by_weight
+from .conversion import conversion_digest
 from .ct2_conversion import compute_type, ensure_converted, open_translator, quantization_of
 from .families import Framing
 from .loading import locate_model, resolve_device
@@ -52,6 +53,7 @@ class CTranslate2Engine(BaseEngine):
         """As ``BaseEngine``; engines are built by ``models.factory``."""
         super().__init__(*args, **kwargs)
         self._translator: Any = None
+        self._converted: Path | None = None
         self._options: dict[str, Any] = {}
         self._output_limit: int | None = None
         self._start: list[str] | None = None
@@ -82,6 +84,7 @@ class CTranslate2Engine(BaseEngine):
         self.device = resolve_device(self.runtime.device).type
         self.compute_type = compute_type(self.runtime)
         self._translator = open_translator(converted, self.runtime, self.device, f"{self.spec.config_key}: {self.spec.label()}")
+        self._converted = converted
         self._options = self._base_options(folder)
         self._start = self._decoder_start(folder, converted)
         positions = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("max_position_embeddings")
@@ -124,7 +127,10 @@ class CTranslate2Engine(BaseEngine):
         self._translator = None
 
     def describe(self) -> dict[str, Any]:
-        return self._described(device=self.device, dtype=self.compute_type)
+        described = self._described(device=self.device, dtype=self.compute_type)
+        if self._converted is not None:  # the conversion CTranslate2 ran (its manifest's digest)
+            described["ctranslate2_conversion_sha256"] = conversion_digest(self._converted)
+        return described
 
     def _beams(self, settings: dict[str, Any]) -> int:
         return int(settings.get("beam_size", 1))

@@ -80,7 +80,8 @@ def refuse_unconvertible(model_config: Mapping[str, Any], config_key: str) -> No
         )
 
 
-def _require_ctranslate2() -> Any:
+def require_ctranslate2() -> Any:
+    """The ctranslate2 module; ConfigError saying how to install it."""
     try:
         import ctranslate2
     except ImportError:
@@ -94,7 +95,7 @@ def _require_ctranslate2() -> Any:
 def ensure_converted(folder: Path, name: str, revision: str | None, quantization: str, config_key: str) -> Path:
     """The converted model for ``folder``, converting it once (under its lock, its
     manifest last; a conversion that no longer matches it is made again)."""
-    ctranslate2 = _require_ctranslate2()
+    ctranslate2 = require_ctranslate2()
     refuse_unconvertible(json.loads((folder / "config.json").read_text(encoding="utf-8")), config_key)
     target = conversion_target(folder, name, revision, quantization)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -134,7 +135,7 @@ def compute_type(runtime: RuntimeConfig) -> str:
 def open_translator(converted: Path, runtime: RuntimeConfig, device: str, where: str) -> Any:
     """A ``ctranslate2.Translator`` on the conversion in ``converted``; ModelLoadError naming
     ``where`` (the config key and model) when CTranslate2 cannot load it."""
-    ctranslate2 = _require_ctranslate2()
+    ctranslate2 = require_ctranslate2()
     threads = runtime.threads or (os.cpu_count() or 1)
     try:
         return ctranslate2.Translator(

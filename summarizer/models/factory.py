@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+from pathlib import Path
 from typing import Any, Literal, Mapping
 
 from ..config import JobConfig, RuntimeConfig
@@ -70,6 +71,8 @@ def decoder_only(spec: ModelSpec, *, allow_download: bool = False) -> bool:
     not: its engine then says what is missing when it loads."""
     if is_gguf_spec(spec):
         return True
+    if spec.is_local:  # what its config.json says, whether or not the folder can be loaded
+        return is_decoder_only(model_config_json(Path(spec.name)))
     try:
         folder, _ = locate_model(spec)
     except ModelLoadError:
