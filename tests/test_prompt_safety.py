@@ -413,3 +413,15 @@ def test_a_prompt_template_feeds_a_chat_model_without_its_template(tmp_path, cap
     assert main(["check", "-c", str(config)]) == 0, capsys.readouterr().err
     assert main(["run", "-c", str(config)]) == 0
     assert "plain prompt" in _meta(tmp_path, "a")["models"]["summarization"]["framing"]
+
+
+def test_a_translator_whose_relative_cap_leaves_no_room_names_its_settings(tmp_path) -> None:
+    translator = build_engine(
+        ModelSpec(str(build_tiny_chat_llm(tmp_path / "small", max_positions=700)), config_key="translation.model"),
+        RuntimeConfig(device="cpu"),
+        role="translation",
+        relative_cap=(1.5, 16),
+    )
+    with pytest.raises(ConfigError, match=r"up to 1.5 x the input \+ 16 for the reply, leaves 68 tokens.*"
+                       r"lower translation.max_new_tokens_factor or translation.max_new_tokens_margin"):
+        translator.framing(FR_EN)

@@ -129,7 +129,7 @@ class CausalEngine(Seq2SeqEngine):
             return
         if self.relative_cap is not None:
             factor, margin = self.relative_cap
-            reply, fix = f"up to {factor:g} x the input + {margin}", f"{section}.max_new_tokens_factor or _margin"
+            reply, fix = f"up to {factor:g} x the input + {margin}", f"{section}.max_new_tokens_factor or {section}.max_new_tokens_margin"
         else:
             reply, fix = str(self._configured_cap()), f"{section}.generation.max_new_tokens"
         raise ConfigError(
