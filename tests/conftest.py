@@ -214,3 +214,28 @@ def fr_fr():
     from summarizer.models.families import Direction
 
     return Direction("fr", "fr")
+
+
+@pytest.fixture
+def fake_gguf(tmp_path: Path, llm: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[Path]]:
+    """A ``.gguf`` file whose "conversion" copies the test module's tiny chat model ``llm``
+    (its model.safetensors as transformers' save_pretrained wrote it, mode included; a real
+    GGUF is tried in test_real_weights.py): what is tested is the job's handling of the file.
+    Gives the file and the list of conversions made."""
+    import shutil
+
+    from summarizer.models import gguf
+
+    path = tmp_path / "models" / "tiny.Q4.gguf"
+    path.parent.mkdir()
+    path.write_bytes(b"GGUF tiny model v1")
+    calls: list[Path] = []
+
+    def convert(source: Path, staging: Path) -> None:
+        calls.append(source)
+        for entry in llm.iterdir():
+            shutil.copy(entry, staging / entry.name)
+
+    monkeypatch.setattr(gguf, "_convert", convert)
+    monkeypatch.setattr(gguf, "_require_packages", lambda where: None)
+    return path, calls

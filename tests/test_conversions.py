@@ -36,25 +36,6 @@ def llm(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def fake_gguf(tmp_path, llm, monkeypatch) -> tuple[Path, list[Path]]:
-    """A ``.gguf`` file whose "conversion" copies the tiny model (its model.safetensors is
-    as transformers' save_pretrained wrote it, mode included)."""
-    path = tmp_path / "models" / "tiny.Q4.gguf"
-    path.parent.mkdir()
-    path.write_bytes(b"GGUF tiny model v1")
-    calls = []
-
-    def convert(source: Path, staging: Path) -> None:
-        calls.append(source)
-        for entry in llm.iterdir():
-            shutil.copy(entry, staging / entry.name)
-
-    monkeypatch.setattr(gguf, "_convert", convert)
-    monkeypatch.setattr(gguf, "_require_packages", lambda where: None)
-    return path, calls
-
-
-@pytest.fixture
 def night(tmp_path: Path, llm: Path) -> Path:
     feed = tmp_path / "feed"
     feed.mkdir()

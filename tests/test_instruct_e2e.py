@@ -114,25 +114,6 @@ def test_inspect_shows_the_prompt_as_tokens(night, capsys) -> None:
 # ----------------------------------------------------------------- GGUF files
 
 
-@pytest.fixture
-def fake_gguf(tmp_path, llm, monkeypatch) -> tuple[Path, list[Path]]:
-    """A ``.gguf`` file whose "conversion" copies the tiny model (a real GGUF is tried in
-    test_real_weights.py): what is tested here is the job's handling of the file."""
-    path = tmp_path / "models" / "tiny.Q4.gguf"
-    path.parent.mkdir()
-    path.write_bytes(b"GGUF tiny model v1")
-    calls = []
-
-    def convert(source: Path, staging: Path) -> None:
-        calls.append(source)
-        for entry in llm.iterdir():
-            shutil.copy(entry, staging / entry.name)
-
-    monkeypatch.setattr(gguf, "_convert", convert)
-    monkeypatch.setattr(gguf, "_require_packages", lambda where: None)
-    return path, calls
-
-
 def test_a_gguf_file_is_converted_once_by_fetch_then_run(night, fake_gguf, capsys) -> None:
     path, conversions = fake_gguf
     edit_config(night, {"summarization": {"model": "models/tiny.Q4.gguf"}})
