@@ -239,3 +239,19 @@ def fake_gguf(tmp_path: Path, llm: Path, monkeypatch: pytest.MonkeyPatch) -> tup
     monkeypatch.setattr(gguf, "_convert", convert)
     monkeypatch.setattr(gguf, "_require_packages", lambda where: None)
     return path, calls
+
+
+@pytest.fixture(scope="session")
+def pickled_translator(tiny_models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny translator as the hub would hold a pickle-only model: torch.save of its state dict."""
+    import shutil
+
+    import torch
+    from transformers import MarianMTModel
+
+    folder = tmp_path_factory.mktemp("pickled")
+    for entry in tiny_models["translator"].iterdir():
+        if entry.is_file() and not entry.name.endswith(".safetensors"):
+            shutil.copy(entry, folder / entry.name)
+    torch.save(MarianMTModel.from_pretrained(tiny_models["translator"]).state_dict(), folder / "pytorch_model.bin")
+    return folder

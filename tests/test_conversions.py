@@ -295,20 +295,6 @@ def test_every_file_of_a_gguf_conversion_has_the_mode_of_a_new_file(night, fake_
 # -------------------------------------------------------------- pickle conversions
 
 
-@pytest.fixture(scope="module")
-def pickled(tiny_models, tmp_path_factory) -> Path:
-    """The tiny translator as a pickle-only snapshot: torch.save of its state dict."""
-    import torch
-    from transformers import MarianMTModel
-
-    folder = tmp_path_factory.mktemp("pickled")
-    for entry in tiny_models["translator"].iterdir():
-        if entry.is_file() and not entry.name.endswith(".safetensors"):
-            shutil.copy(entry, folder / entry.name)
-    torch.save(MarianMTModel.from_pretrained(tiny_models["translator"]).state_dict(), folder / "pytorch_model.bin")
-    return folder
-
-
 def dead_pid() -> int:
     process = subprocess.Popen([sys.executable, "-c", "pass"])
     process.wait()
@@ -316,7 +302,7 @@ def dead_pid() -> int:
 
 
 def test_a_pickle_conversion_cleans_dead_staging_keeps_live_and_gives_every_file_one_mode(
-    pickled, tmp_path, umask
+    pickled_translator, tmp_path, umask
 ) -> None:
     target = tmp_path / "converted" / f"org-trans-{'e' * 12}"
     dead = target.with_name(f".{target.name}.{dead_pid()}.converting")
@@ -324,7 +310,7 @@ def test_a_pickle_conversion_cleans_dead_staging_keeps_live_and_gives_every_file
     (dead / "model.safetensors").write_bytes(b"half a model")
     live, fd = held_staging(target.parent, f"org-other-{'f' * 12}")
     try:
-        assert convert_pickle_weights(pickled, target, "org/trans", "e" * 40) == target
+        assert convert_pickle_weights(pickled_translator, target, "org/trans", "e" * 40) == target
         assert staging_folders(target.parent) == [live.name]
     finally:
         os.close(fd)
@@ -332,22 +318,22 @@ def test_a_pickle_conversion_cleans_dead_staging_keeps_live_and_gives_every_file
     assert {"model.safetensors", "summarizer-manifest.json"} <= set(found) and set(found.values()) == {0o666 & ~umask}
 
 
-def test_a_pickle_conversion_edited_in_place_is_made_again(pickled, tmp_path) -> None:
+def test_a_pickle_conversion_edited_in_place_is_made_again(pickled_translator, tmp_path) -> None:
     target = tmp_path / "converted" / f"org-trans-{'e' * 12}"
-    convert_pickle_weights(pickled, target, "org/trans", "e" * 40)
+    convert_pickle_weights(pickled_translator, target, "org/trans", "e" * 40)
     weights = target / "model.safetensors"
     original = weights.read_bytes()
     edit_in_place(weights)
-    assert convert_pickle_weights(pickled, target, "org/trans", "e" * 40) == target
+    assert convert_pickle_weights(pickled_translator, target, "org/trans", "e" * 40) == target
     assert weights.read_bytes() == original
 
 
-def test_a_run_refuses_a_pickle_conversion_edited_in_place(pickled, tmp_path) -> None:
+def test_a_run_refuses_a_pickle_conversion_edited_in_place(pickled_translator, tmp_path) -> None:
     from summarizer.errors import ModelLoadError
     from summarizer.models.loading import ModelSpec, locate_model
 
     target = tmp_path / "converted" / f"org-trans-{'e' * 12}"
-    convert_pickle_weights(pickled, target, "org/trans", "e" * 40)
+    convert_pickle_weights(pickled_translator, target, "org/trans", "e" * 40)
     spec = ModelSpec(str(target), config_key="translation.model")
     assert locate_model(spec)[0] == target
     edit_in_place(target / "model.safetensors")

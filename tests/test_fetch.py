@@ -8,7 +8,6 @@ safetensors, then a local conversion of the pickle weights when the config allow
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -171,20 +170,6 @@ def test_only_pickle_weights_without_leave_to_convert_exit_78_with_the_remedy(tm
     err = capsys.readouterr().err
     assert "org/summ: the hub has no safetensors weights for it" in err
     assert "Set summarization.convert_pickle_weights: true to let fetch convert them" in err
-
-
-@pytest.fixture(scope="module")
-def pickled_translator(tiny_models, tmp_path_factory) -> Path:
-    """The tiny translator as the hub would hold a pickle-only model: torch.save of its state dict."""
-    import torch
-    from transformers import MarianMTModel
-
-    folder = tmp_path_factory.mktemp("pickled")
-    for entry in tiny_models["translator"].iterdir():
-        if entry.is_file() and not entry.name.endswith(".safetensors"):
-            shutil.copy(entry, folder / entry.name)
-    torch.save(MarianMTModel.from_pretrained(tiny_models["translator"]).state_dict(), folder / "pytorch_model.bin")
-    return folder
 
 
 def test_only_pickle_weights_are_converted_locally_and_translate_identically(
